@@ -1,0 +1,296 @@
+//! Maintainer tasks, run as `cargo xtask <task>`.
+//!
+//! `ci` is the one command that decides whether a change is good: a local pass means a
+//! green CI. Each step is one function returning `Result<(), String>`; the first failure
+//! stops the run with a message naming the step.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod tidy;
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+type StepResult = Result<(), String>;
+
+/// One named step of a task.
+struct Step {
+    name: &'static str,
+    run: fn(&Path) -> StepResult,
+}
+
+const CI_STEPS: &[Step] = &[
+    Step {
+        name: "fmt",
+        run: fmt,
+    },
+    Step {
+        name: "clippy",
+        run: clippy,
+    },
+    Step {
+        name: "clippy-no-std",
+        run: clippy_no_std,
+    },
+    Step {
+        name: "test",
+        run: test,
+    },
+    Step {
+        name: "doc",
+        run: doc,
+    },
+    Step {
+        name: "no-std-build",
+        run: no_std_build,
+    },
+    Step {
+        name: "fuzz-check",
+        run: fuzz_check,
+    },
+    Step {
+        name: "tidy",
+        run: tidy::run,
+    },
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let root = project_root();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => run_steps(&root, CI_STEPS),
+        Some("tidy") => tidy::run(&root),
+        Some("help" | "--help" | "-h") | None => {
+            print_help();
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown task `{other}`; try `cargo xtask help`")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_help() {
+    println!(
+        "usage: cargo xtask <task>\n\n\
+         tasks:\n  \
+         ci     every check CI runs: fmt, clippy, tests, docs, no_std build, fuzz build, tidy\n  \
+         tidy   repository checks: file headers, no #[ignore], licenses"
+    );
+}
+
+fn run_steps(root: &Path, steps: &[Step]) -> StepResult {
+    let start = Instant::now();
+    for step in steps {
+        let step_start = Instant::now();
+        eprintln!("\n==> xtask step `{}`", step.name);
+        (step.run)(root).map_err(|e| format!("step `{}` failed: {e}", step.name))?;
+        eprintln!(
+            "==> step `{}` passed in {:.1} s",
+            step.name,
+            step_start.elapsed().as_secs_f64()
+        );
+    }
+    eprintln!(
+        "\nxtask: all {} steps passed in {:.0} s",
+        steps.len(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The workspace root: the parent of this crate's manifest directory.
+fn project_root() -> PathBuf {
+    let manifest =
+        env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from("xtask"), PathBuf::from);
+    manifest
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// `cargo` as the caller's toolchain sees it.
+fn cargo(root: &Path) -> Command {
+    let mut cmd = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(root);
+    cmd
+}
+
+/// Runs a command, printing it first; fails with the command line and its exit status.
+fn run(mut cmd: Command) -> StepResult {
+    let shown = show(&cmd);
+    eprintln!("$ {shown}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not start `{shown}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{shown}` exited with {status}"))
+    }
+}
+
+fn show(cmd: &Command) -> String {
+    let mut parts = Vec::new();
+    for (key, value) in cmd.get_envs() {
+        if let Some(value) = value {
+            parts.push(format!(
+                "{}={}",
+                key.to_string_lossy(),
+                value.to_string_lossy()
+            ));
+        }
+    }
+    parts.push(cmd.get_program().to_string_lossy().into_owned());
+    parts.extend(cmd.get_args().map(|a| a.to_string_lossy().into_owned()));
+    parts.join(" ")
+}
+
+fn cargo_with(root: &Path, args: &[&str]) -> Command {
+    let mut cmd = cargo(root);
+    cmd.args(args);
+    cmd
+}
+
+fn fmt(root: &Path) -> StepResult {
+    run(cargo_with(root, &["fmt", "--all", "--", "--check"]))
+        .map_err(|e| format!("{e}; run `cargo fmt --all` to fix"))
+}
+
+fn clippy(root: &Path) -> StepResult {
+    run(cargo_with(
+        root,
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    ))
+}
+
+fn clippy_no_std(root: &Path) -> StepResult {
+    run(cargo_with(
+        root,
+        &[
+            "clippy",
+            "-p",
+            "ws-frame",
+            "--no-default-features",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    ))
+}
+
+fn have_nextest(root: &Path) -> bool {
+    cargo_with(root, &["nextest", "--version"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn test(root: &Path) -> StepResult {
+    if have_nextest(root) {
+        run(cargo_with(
+            root,
+            &[
+                "nextest",
+                "run",
+                "--workspace",
+                "--all-features",
+                "--locked",
+                "--no-fail-fast",
+            ],
+        ))?;
+        run(cargo_with(
+            root,
+            &["test", "--doc", "--workspace", "--all-features", "--locked"],
+        ))
+    } else {
+        eprintln!("cargo-nextest is not installed: using `cargo test`");
+        run(cargo_with(
+            root,
+            &["test", "--workspace", "--all-features", "--locked"],
+        ))
+    }
+}
+
+fn doc(root: &Path) -> StepResult {
+    let mut cmd = cargo_with(
+        root,
+        &[
+            "doc",
+            "--workspace",
+            "--no-deps",
+            "--all-features",
+            "--locked",
+        ],
+    );
+    cmd.env("RUSTDOCFLAGS", "-D warnings");
+    run(cmd)
+}
+
+fn no_std_build(root: &Path) -> StepResult {
+    run(cargo_with(
+        root,
+        &[
+            "build",
+            "-p",
+            "ws-frame",
+            "--no-default-features",
+            "--locked",
+        ],
+    ))?;
+    // A bare-metal target proves no std sneaks in through a dependency. Targets cannot be
+    // downloaded on every machine, so this part runs only where one is installed.
+    let bare = "thumbv7em-none-eabihf";
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(bare));
+    if installed {
+        run(cargo_with(
+            root,
+            &[
+                "build",
+                "-p",
+                "ws-frame",
+                "--no-default-features",
+                "--features",
+                "alloc",
+                "--target",
+                bare,
+                "--locked",
+            ],
+        ))
+    } else {
+        eprintln!("target {bare} not installed: skipping the bare-metal build");
+        Ok(())
+    }
+}
+
+fn fuzz_check(root: &Path) -> StepResult {
+    let manifest = root.join("fuzz").join("Cargo.toml");
+    if !manifest.exists() {
+        return Ok(());
+    }
+    let mut cmd = cargo(root);
+    cmd.arg("check")
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .arg("--bins");
+    run(cmd)
+}
