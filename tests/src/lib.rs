@@ -80,6 +80,7 @@ where
             let mut threads = Vec::new();
             for _ in 0..connections {
                 let (stream, _) = listener.accept().unwrap();
+                stream.set_nodelay(true).unwrap();
                 stream.set_read_timeout(Some(TIMEOUT)).unwrap();
                 stream.set_write_timeout(Some(TIMEOUT)).unwrap();
                 let handler = Arc::clone(&handler);

@@ -137,3 +137,25 @@ fn close_gives_up_after_its_timeout_when_the_peer_never_answers() {
     assert!(ws.close_frame().is_none());
     peer.join();
 }
+
+#[test]
+fn shutdown_ends_the_connection_without_a_handshake() {
+    let peer = tcp_server(1, |mut tcp| {
+        accept_raw(&mut tcp, b"");
+        let mut rest = Vec::new();
+        tcp.read_to_end(&mut rest).unwrap();
+        assert!(rest.is_empty(), "no close frame is sent: {rest:?}");
+    });
+    let mut ws = client().connect(&peer.url("/")).unwrap();
+    ws.shutdown();
+    ws.shutdown();
+    assert!(!ws.is_open());
+    assert!(matches!(ws.recv(), Err(Error::ConnectionClosed { .. })));
+    assert!(matches!(
+        ws.send_text("x"),
+        Err(Error::ConnectionClosed { .. })
+    ));
+    // close() on a shut connection is a no-op.
+    ws.close(CloseCode::NORMAL, "", None).unwrap();
+    peer.join();
+}

@@ -96,3 +96,24 @@ fn messages_iterator_yields_until_the_peer_closes() {
     );
     peer.join();
 }
+
+#[test]
+fn a_full_write_buffer_is_written_without_flush() {
+    let peer = ws_server(1, Tls::Off, &[], echo);
+    let mut ws = client()
+        .write_buffer_size(4096)
+        .connect(&peer.url("/"))
+        .unwrap();
+    // 100 messages of 100 bytes overflow a 4 KiB buffer: the first ones go out (and come
+    // back) without any flush.
+    for i in 0..100 {
+        ws.write(&Message::Binary(vec![i; 100])).unwrap();
+    }
+    assert_eq!(ws.recv().unwrap(), Message::Binary(vec![0; 100]));
+    ws.flush().unwrap();
+    for i in 1..100 {
+        assert_eq!(ws.recv().unwrap(), Message::Binary(vec![i; 100]));
+    }
+    ws.close(CloseCode::NORMAL, "", None).unwrap();
+    peer.join();
+}
