@@ -432,3 +432,14 @@ fn error_messages_name_what_and_where() {
         "invalid request resource \"x\": must start with '/'"
     );
 }
+
+#[test]
+fn empty_extension_offer_sends_no_header() {
+    let req = request("h", 80, false, "/").extensions(" ");
+    assert!(!text(&req).contains("Sec-WebSocket-Extensions"));
+    // And a caller header may then carry the offer.
+    let req = request("h", 80, false, "/")
+        .extensions("")
+        .header("Sec-WebSocket-Extensions", "x-a");
+    assert!(text(&req).contains("\r\nSec-WebSocket-Extensions: x-a\r\n"));
+}
