@@ -438,10 +438,18 @@ fn host_literal(host: &str) -> Result<String, Error> {
         return Err(bad("host contains a character a host name cannot hold"));
     }
     if bare.contains(':') {
-        if !bare
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'.' | b'%'))
-        {
+        // An IPv6 address (hex digits, ':' and a dotted IPv4 tail), optionally with a
+        // `%zone`; anything else with a ':' is likely `host:port` passed as the host.
+        let (address, zone) = bare.split_once('%').unwrap_or((bare, "x"));
+        let address_ok = address.matches(':').count() >= 2
+            && address
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'));
+        let zone_ok = !zone.is_empty()
+            && zone
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if !address_ok || !zone_ok {
             return Err(bad("host with ':' is not an IPv6 literal"));
         }
         Ok(format!("[{bare}]"))

@@ -443,3 +443,27 @@ fn empty_extension_offer_sends_no_header() {
         .header("Sec-WebSocket-Extensions", "x-a");
     assert!(text(&req).contains("\r\nSec-WebSocket-Extensions: x-a\r\n"));
 }
+
+#[test]
+fn a_host_with_a_colon_must_be_an_ipv6_literal() {
+    for host in ["example.com:8080", "1:2", "fe80::1%", "fe80::1%a!b", "::g"] {
+        let err = request(host, 80, false, "/").build().unwrap_err();
+        assert_eq!(
+            err,
+            Error::InvalidHeader {
+                name: "Host".to_owned(),
+                reason: "host with ':' is not an IPv6 literal"
+            },
+            "{host}"
+        );
+    }
+    for (host, want) in [
+        ("::ffff:192.0.2.1", "[::ffff:192.0.2.1]"),
+        ("[fe80::1%25eth0]", "[fe80::1%25eth0]"),
+    ] {
+        assert_eq!(
+            header_value(&request(host, 80, false, "/"), "Host").as_deref(),
+            Some(want)
+        );
+    }
+}
