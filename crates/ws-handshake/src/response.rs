@@ -211,6 +211,14 @@ impl Handshake {
             .map(|(line, headers)| render_redacted(line, headers))
     }
 
+    /// The headers of the response, in order with duplicates kept, once its head is complete
+    /// (also for redirects, e.g. to keep their `Set-Cookie`); `None` before.
+    pub fn response_headers(&self) -> Option<&[(String, String)]> {
+        self.response_head
+            .as_ref()
+            .map(|(_, headers)| headers.as_slice())
+    }
+
     /// The URL of this request, `ws://host[:port]/resource` (the base for redirects).
     pub fn url(&self) -> &str {
         &self.url

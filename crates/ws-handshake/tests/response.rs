@@ -740,3 +740,35 @@ fn redacted_response_is_none_until_the_head_is_complete() {
         "HTTP/1.1 403 Forbidden\r\nSet-Cookie: <redacted>\r\nContent-Length: 1\r\n\r\n"
     );
 }
+
+#[test]
+fn redirect_headers_stay_available_for_cookies() {
+    let mut handshake = base().build().unwrap();
+    assert_eq!(handshake.response_headers(), None);
+    let outcome = handshake
+        .feed(b"HTTP/1.1 302 Found\r\nSet-Cookie: a=1; Domain=example.com\r\nLocation: /b\r\n\r\n")
+        .unwrap();
+    assert!(matches!(
+        outcome,
+        Some(Outcome::Redirect { status: 302, .. })
+    ));
+    assert_eq!(
+        handshake.response_headers().unwrap(),
+        pairs(&[
+            ("Set-Cookie", "a=1; Domain=example.com"),
+            ("Location", "/b")
+        ])
+    );
+}
+
+#[test]
+fn option_enums_default_to_the_generated_headers() {
+    assert_eq!(
+        ws_handshake::Origin::default(),
+        ws_handshake::Origin::Default
+    );
+    assert_eq!(
+        ws_handshake::HostHeader::default(),
+        ws_handshake::HostHeader::Default
+    );
+}
