@@ -772,3 +772,18 @@ fn option_enums_default_to_the_generated_headers() {
         ws_handshake::HostHeader::Default
     );
 }
+
+#[test]
+fn eof_inside_a_declared_body_returns_what_arrived() {
+    let mut handshake = base().build().unwrap();
+    assert_eq!(
+        handshake
+            .feed(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 50\r\n\r\npartial")
+            .unwrap(),
+        None
+    );
+    let Err(Error::BadStatus { status, body, .. }) = handshake.finish_eof() else {
+        panic!()
+    };
+    assert_eq!((status, body.as_slice()), (403, &b"partial"[..]));
+}
