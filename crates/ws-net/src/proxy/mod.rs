@@ -367,6 +367,12 @@ enum Target {
 /// Resolves the target locally for SOCKS4 and SOCKS5; keeps the name for the others.
 fn socks_target(kind: ProxyKind, host: &str, port: u16, options: &NetOptions) -> Result<Target> {
     if let Ok(ip) = host.parse::<IpAddr>() {
+        if ip.is_ipv6() && matches!(kind, ProxyKind::Socks4 | ProxyKind::Socks4a) {
+            return Err(ProxyError::Config {
+                reason: format!("socks4 cannot reach the IPv6 address {ip} (use socks5)"),
+            }
+            .into());
+        }
         return Ok(Target::Addr(ip));
     }
     match kind {
