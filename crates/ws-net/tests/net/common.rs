@@ -146,14 +146,15 @@ pub(crate) enum Echo {
     Chunks,
     /// Collect until the bytes `END` arrive, then send everything back at once.
     AfterEnd,
+    /// Finish the handshake, then neither read nor write for `IO_TIMEOUT`.
+    Hold,
 }
 
 /// A TLS echo server on 127.0.0.1 running in background threads.
 pub(crate) struct TlsEchoServer {
     pub(crate) addr: SocketAddr,
-    /// One line per connection that ended with a server-side error.
-    #[allow(dead_code, reason = "read by tests that check the server's view")]
-    pub(crate) errors: mpsc::Receiver<String>,
+    /// How each connection ended: `Ok` after a clean TLS close, else the server's error.
+    pub(crate) ends: mpsc::Receiver<Result<(), String>>,
 }
 
 impl TlsEchoServer {
@@ -164,20 +165,18 @@ impl TlsEchoServer {
             .or_else(|_| TcpListener::bind("127.0.0.1:0"))
             .unwrap();
         let addr = SocketAddr::from(([127, 0, 0, 1], listener.local_addr().unwrap().port()));
-        let (tx, errors) = mpsc::channel();
+        let (tx, ends) = mpsc::channel();
         thread::spawn(move || {
             for tcp in listener.incoming() {
                 let Ok(tcp) = tcp else { return };
                 let config = config.clone();
                 let tx = tx.clone();
                 thread::spawn(move || {
-                    if let Err(e) = serve(tcp, config, mode) {
-                        let _ = tx.send(e.to_string());
-                    }
+                    let _ = tx.send(serve(tcp, config, mode).map_err(|e| e.to_string()));
                 });
             }
         });
-        Self { addr, errors }
+        Self { addr, ends }
     }
 }
 
@@ -186,6 +185,16 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, mode: Echo) -> io::Result<()
     tcp.set_write_timeout(Some(IO_TIMEOUT))?;
     let conn = ServerConnection::new(config).map_err(io::Error::other)?;
     let mut tls = StreamOwned::new(conn, tcp);
+    if let Echo::Hold = mode {
+        while tls.conn.is_handshaking() {
+            tls.conn.complete_io(&mut tls.sock)?;
+        }
+        let start = Instant::now();
+        while start.elapsed() < IO_TIMEOUT {
+            thread::park_timeout(IO_TIMEOUT);
+        }
+        return Ok(());
+    }
     let mut buf = vec![0u8; 64 * 1024];
     let mut collected = Vec::new();
     loop {
@@ -195,6 +204,7 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, mode: Echo) -> io::Result<()
         }
         match mode {
             Echo::Chunks => tls.write_all(&buf[..n])?,
+            Echo::Hold => {}
             Echo::AfterEnd => {
                 collected.extend_from_slice(&buf[..n]);
                 if collected.ends_with(b"END") {

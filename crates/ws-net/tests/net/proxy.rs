@@ -2,9 +2,14 @@
 //! scripted listeners for replies a real proxy would not send.
 
 use std::io::{Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use ws_net::{Endpoint, Error, NetOptions, Proxy, ProxyConfig, ProxyError, ProxyKind, TlsOptions};
+use ws_net::{
+    Endpoint, Error, NetOptions, Proxy, ProxyConfig, ProxyError, ProxyKind, SocketOptions,
+    TlsOptions,
+};
 
 use crate::common::{
     Ca, Echo, IO_TIMEOUT, ProxyProcess, SilentServer, Step, TempDir, TlsEchoServer, captured_logs,
@@ -181,7 +186,18 @@ fn connect_request_brackets_ipv6_sends_basic_auth_and_keeps_bytes_after_the_head
     ]);
     let endpoint = Endpoint::parse("ws://[::1]:9/").unwrap();
     let proxy = Proxy::http("127.0.0.1", addr.port()).with_auth("u", "p");
-    let mut stream = ws_net::connect(&endpoint, &through(proxy)).unwrap();
+    let hooked = Arc::new(AtomicUsize::new(0));
+    let counter = hooked.clone();
+    let socket = SocketOptions::default().hook(Arc::new(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }));
+    let mut stream = ws_net::connect(&endpoint, &through(proxy).socket(socket)).unwrap();
+    assert_eq!(
+        hooked.load(Ordering::SeqCst),
+        1,
+        "socket options apply to the proxy socket"
+    );
     let mut buf = [0u8; 5];
     stream.read_exact(&mut buf).unwrap();
     assert_eq!(

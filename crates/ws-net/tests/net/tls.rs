@@ -54,6 +54,34 @@ fn verifies_a_valid_certificate_from_a_ca_file() {
     assert!(stream.is_tls());
     echo_roundtrip(&mut stream);
     stream.shutdown().unwrap();
+    // The server saw a close_notify, not a truncated stream.
+    assert_eq!(server.ends.recv_timeout(IO_TIMEOUT).unwrap(), Ok(()));
+}
+
+#[test]
+fn a_peer_that_stops_reading_makes_tls_writes_time_out() {
+    let dir = TempDir::new();
+    let ca = Ca::new("test ca");
+    let server = TlsEchoServer::start(
+        server_config(&ca.leaf(&["localhost"]), None, &[]),
+        Echo::Hold,
+    );
+    let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
+    let opts = options(tls).write_timeout(Some(Duration::from_millis(200)));
+    let stream = ws_net::connect(&wss("localhost", &server), &opts).unwrap();
+    let (_reader, mut writer) = stream.split();
+    let chunk = vec![7u8; 64 * 1024];
+    // Loopback buffers hold a few megabytes at most; 256 MiB cannot all fit.
+    let err = (0..4096)
+        .find_map(|_| writer.write_all(&chunk).and_then(|()| writer.flush()).err())
+        .expect("writes to a peer that never reads must time out");
+    assert!(
+        matches!(
+            err.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
