@@ -294,6 +294,12 @@ pub(crate) fn tunnel(
     deadline: &Deadline,
 ) -> Result<TcpStream> {
     log::debug!("tunnelling to {} through {proxy}", authority(host, port));
+    if proxy.port == 0 {
+        return Err(ProxyError::Config {
+            reason: format!("proxy {} has port 0", proxy.host),
+        }
+        .into());
+    }
     let target = socks_target(proxy.kind, host, port, options)?;
     let connect_timeout = proxy.timeout.or(options.connect_timeout);
     let mut tcp = connect_host(

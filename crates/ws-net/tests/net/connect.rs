@@ -176,3 +176,15 @@ fn split_plain_stream_works_from_two_threads() {
     assert_eq!(&t.join().unwrap().unwrap(), b"hello");
     writer.shutdown().unwrap();
 }
+
+#[test]
+fn socket_options_apply_to_a_socket_the_caller_connected() {
+    let live = tcp_echo_server();
+    let tcp = TcpStream::connect(live).unwrap();
+    tcp.set_nodelay(false).unwrap();
+    ws_net::SocketOptions::default().apply_to(&tcp).unwrap();
+    assert!(tcp.nodelay().unwrap());
+    tcp.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    let mut stream = Stream::from_tcp(tcp);
+    roundtrip(&mut stream);
+}

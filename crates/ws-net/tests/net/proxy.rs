@@ -485,3 +485,14 @@ fn a_silent_proxy_ends_in_a_timeout_naming_the_proxy_handshake() {
         "{err:?}"
     );
 }
+
+#[test]
+fn a_proxy_without_a_port_is_a_configuration_error() {
+    let endpoint = Endpoint::parse("ws://target.test/").unwrap();
+    let err = ws_net::connect(&endpoint, &through(Proxy::http("127.0.0.1", 0))).unwrap_err();
+    assert!(
+        matches!(err, Error::Proxy(ProxyError::Config { .. })),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("port 0"), "{err}");
+}
