@@ -472,3 +472,51 @@ fn tls_errors_map_rustls_variants() {
         );
     }
 }
+
+/// Set in the environment of the child process started by
+/// `writes_session_keys_to_the_sslkeylogfile`.
+const KEYLOG_CHILD: &str = "WS_NET_TEST_KEYLOG_CHILD";
+
+/// `SSLKEYLOGFILE` is read from the process environment, so the connection runs in a
+/// child process (this test binary, running `keylog_child_connects` with the variable
+/// set) instead of changing this process's environment.
+#[test]
+fn writes_session_keys_to_the_sslkeylogfile() {
+    let dir = TempDir::new();
+    let keylog = dir.path().join("keys.log");
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "tls::keylog_child_connects",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(KEYLOG_CHILD, "1")
+        .env("SSLKEYLOGFILE", &keylog)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let keys = std::fs::read_to_string(&keylog).unwrap();
+    assert!(keys.contains("CLIENT_TRAFFIC_SECRET_0 "), "{keys}");
+}
+
+/// The child half of `writes_session_keys_to_the_sslkeylogfile`; does nothing otherwise.
+#[test]
+fn keylog_child_connects() {
+    if std::env::var_os(KEYLOG_CHILD).is_none() {
+        return;
+    }
+    let dir = TempDir::new();
+    let ca = Ca::new("test ca");
+    let server = TlsEchoServer::start(
+        server_config(&ca.leaf(&["localhost"]), None, &[]),
+        Echo::Chunks,
+    );
+    let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
+    let mut stream = ws_net::connect(&wss("localhost", &server), &options(tls)).unwrap();
+    echo_roundtrip(&mut stream);
+}
