@@ -277,6 +277,8 @@ pub(crate) enum Step {
     ReadHead,
     /// Write these bytes.
     Write(Vec<u8>),
+    /// Write these bytes one at a time, pausing between them (a slow peer).
+    Drip(Vec<u8>, Duration),
     /// Close the connection.
     Close,
 }
@@ -310,6 +312,15 @@ pub(crate) fn scripted(steps: Vec<Step>) -> (SocketAddr, mpsc::Receiver<Vec<u8>>
                 }
                 Step::Write(bytes) => {
                     let _ = tcp.write_all(&bytes);
+                }
+                Step::Drip(bytes, pause) => {
+                    for byte in bytes {
+                        if tcp.write_all(&[byte]).is_err() {
+                            break;
+                        }
+                        // The pause is the behaviour under test, not synchronisation.
+                        thread::sleep(pause);
+                    }
                 }
                 Step::Close => break,
             }

@@ -496,3 +496,37 @@ fn a_proxy_without_a_port_is_a_configuration_error() {
     );
     assert!(err.to_string().contains("port 0"), "{err}");
 }
+
+/// A proxy that sends its reply one byte every 50 ms never finishes its head within the
+/// 300 ms deadline: each read is bounded by what is left of the deadline, not by a fresh
+/// timeout, so dripping bytes cannot keep the connection alive.
+#[test]
+fn a_dripping_proxy_cannot_stretch_the_handshake_past_the_deadline() {
+    let mut reply = b"HTTP/1.1 200 OK\r\n".to_vec();
+    reply.extend(std::iter::repeat_n(b'x', 200));
+    let (addr, _seen) = scripted(vec![
+        Step::ReadHead,
+        Step::Drip(reply, Duration::from_millis(50)),
+    ]);
+    let endpoint = Endpoint::parse("ws://target.test/").unwrap();
+    let options =
+        through(Proxy::http("127.0.0.1", addr.port())).deadline(Some(Duration::from_millis(300)));
+    let start = std::time::Instant::now();
+    let err = ws_net::connect(&endpoint, &options).unwrap_err();
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                op: "proxy handshake",
+                overall_deadline: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
