@@ -188,3 +188,20 @@ fn socket_options_apply_to_a_socket_the_caller_connected() {
     let mut stream = Stream::from_tcp(tcp);
     roundtrip(&mut stream);
 }
+
+#[test]
+fn url_credentials_stay_out_of_logs_and_errors() {
+    let logs = crate::common::captured_logs();
+    let endpoint = Endpoint::parse(&format!(
+        "ws://alice:url-s3cret@127.0.0.1:{}/x",
+        dead_port()
+    ))
+    .unwrap();
+    assert_eq!(endpoint.userinfo(), Some(("alice", "url-s3cret")));
+    let err = ws_net::connect(&endpoint, &direct()).unwrap_err();
+    assert!(matches!(err, Error::Connect { .. }), "{err:?}");
+    assert!(!err.to_string().contains("url-s3cret"));
+    let lines = logs.lock().unwrap();
+    assert!(lines.iter().any(|l| l.contains("127.0.0.1")), "{lines:?}");
+    assert!(lines.iter().all(|l| !l.contains("url-s3cret")), "{lines:?}");
+}
