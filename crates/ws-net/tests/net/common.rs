@@ -322,7 +322,11 @@ pub(crate) fn scripted(steps: Vec<Step>) -> (SocketAddr, mpsc::Receiver<Vec<u8>>
                         thread::sleep(pause);
                     }
                 }
-                Step::Close => break,
+                Step::Close => {
+                    drop(tcp);
+                    let _ = tx.send(seen);
+                    return;
+                }
             }
         }
         let _ = tx.send(seen);
