@@ -463,3 +463,55 @@ fn error_messages_name_the_rule() {
         "text message is not valid UTF-8 at byte 7"
     );
 }
+
+#[test]
+fn rejects_invalid_utf8_in_a_whole_continuation_frame() {
+    let mut wire = frame(false, OpCode::Text, None, b"abc");
+    wire.extend(frame(true, OpCode::Continuation, None, b"d\xFFe"));
+    let err = events(&mut Decoder::new(Role::Client), &mut wire).unwrap_err();
+    assert_eq!(err, Error::Payload(PayloadError::InvalidUtf8 { offset: 4 }));
+}
+
+#[test]
+fn message_decoder_rejects_invalid_utf8_text() {
+    let mut single = MessageDecoder::new(Decoder::new(Role::Client));
+    single.feed(&frame(true, OpCode::Text, None, b"ok\xC3\x28"));
+    assert_eq!(
+        single.next_message().unwrap_err(),
+        Error::Payload(PayloadError::InvalidUtf8 { offset: 2 })
+    );
+    let mut fragmented = MessageDecoder::new(Decoder::new(Role::Client));
+    fragmented.feed(&frame(false, OpCode::Text, None, b"ok"));
+    fragmented.feed(&frame(true, OpCode::Continuation, None, b"\xF0\x9F"));
+    assert_eq!(
+        fragmented.next_message().unwrap_err(),
+        Error::Payload(PayloadError::IncompleteUtf8)
+    );
+}
+
+#[test]
+fn message_decoder_reassembles_text_split_inside_a_code_point() {
+    let text = "größer 🌍";
+    let bytes = text.as_bytes();
+    let mut decoder = MessageDecoder::new(Decoder::new(Role::Client));
+    decoder.feed(&frame(false, OpCode::Text, None, &bytes[..3]));
+    decoder.feed(&frame(false, OpCode::Continuation, None, &bytes[3..9]));
+    decoder.feed(&frame(true, OpCode::Continuation, None, &bytes[9..]));
+    assert_eq!(
+        decoder.next_message().unwrap(),
+        Some(Message::Text(text.into()))
+    );
+    assert_eq!(decoder.next_message().unwrap(), None);
+}
+
+#[test]
+fn rejects_streamed_final_frame_ending_inside_a_code_point() {
+    let mut wire = frame(true, OpCode::Text, None, b"ab\xE2\x82");
+    let mut decoder = Decoder::new(Role::Client);
+    let d = decoder.decode(&mut wire[..3]).unwrap();
+    assert!(matches!(d.event, Some(Event::Header(_))));
+    let d = decoder.decode(&mut wire[2..4]).unwrap();
+    assert_eq!(d.event, Some(Event::Payload { data: b"ab", last: false }));
+    let err = decoder.decode(&mut wire[4..]).unwrap_err();
+    assert_eq!(err, Error::Payload(PayloadError::IncompleteUtf8));
+}
