@@ -511,7 +511,13 @@ fn rejects_streamed_final_frame_ending_inside_a_code_point() {
     let d = decoder.decode(&mut wire[..3]).unwrap();
     assert!(matches!(d.event, Some(Event::Header(_))));
     let d = decoder.decode(&mut wire[2..4]).unwrap();
-    assert_eq!(d.event, Some(Event::Payload { data: b"ab", last: false }));
+    assert_eq!(
+        d.event,
+        Some(Event::Payload {
+            data: b"ab",
+            last: false
+        })
+    );
     let err = decoder.decode(&mut wire[4..]).unwrap_err();
     assert_eq!(err, Error::Payload(PayloadError::IncompleteUtf8));
 }
