@@ -1,9 +1,62 @@
 //! RFC 6455 framing without I/O: parse and encode headers, mask, validate, reassemble.
+//!
+//! `ws-frame` is the codec under the `ws-client` crates, usable alone on any transport. It
+//! never touches a socket, a clock or a random number generator: mask keys come from the
+//! caller, bytes come in and events or bytes go out. It is `#![no_std]`; the `alloc`
+//! feature (default) adds [`Message`], [`MessageDecoder`] and [`encode_frame`], and `std`
+//! (default) adds `std::error::Error` impls and runtime SIMD detection for UTF-8.
+//!
+//! - [`FrameHeader::parse`] / [`FrameHeader::encode`]: allocation-free headers.
+//! - [`apply_mask`], [`apply_mask_offset`], [`copy_masked`]: word-at-a-time masking.
+//! - [`Utf8Validator`]: streaming UTF-8 that fails at the first bad byte.
+//! - [`Decoder`]: zero-copy state machine enforcing every RFC 6455 frame rule and
+//!   [`Limits`]; errors carry the [`CloseCode`] to answer with.
+//! - [`MessageDecoder`]: whole [`Message`]s from a byte stream.
+//!
+//! ```
+//! use ws_frame::{Decoder, Message, MessageDecoder, OpCode, Role, encode_frame};
+//!
+//! // A client sends a masked text frame...
+//! let mut wire = Vec::new();
+//! encode_frame(&mut wire, true, OpCode::Text, Some([1, 2, 3, 4]), "héllo".as_bytes());
+//!
+//! // ...and a server decodes it, one byte at a time if need be.
+//! let mut server = MessageDecoder::new(Decoder::new(Role::Server));
+//! for byte in &wire {
+//!     server.feed(core::slice::from_ref(byte));
+//!     if let Some(message) = server.next_message()? {
+//!         assert_eq!(message, Message::Text("héllo".into()));
+//!     }
+//! }
+//! # Ok::<(), ws_frame::Error>(())
+//! ```
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(clippy::indexing_slicing)]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
-#[cfg(feature = "std")]
+#[cfg(any(feature = "std", test))]
 extern crate std;
+
+mod close;
+mod decoder;
+mod error;
+mod header;
+mod limits;
+mod mask;
+#[cfg(feature = "alloc")]
+mod message;
+mod opcode;
+mod utf8;
+
+pub use close::{CloseCode, CloseFrame};
+pub use decoder::{Decoded, Decoder, Event};
+pub use error::{CloseEncodeError, Error, PayloadError, ProtocolError, Result};
+pub use header::{FrameHeader, Parsed};
+pub use limits::Limits;
+pub use mask::{apply_mask, apply_mask_offset, copy_masked};
+#[cfg(feature = "alloc")]
+pub use message::{Message, MessageDecoder, encode_frame};
+pub use opcode::{OpCode, Role};
+pub use utf8::Utf8Validator;

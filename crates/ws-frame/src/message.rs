@@ -1,0 +1,238 @@
+//! Whole messages: reassembly over [`Decoder`] and frame encoding into a `Vec`.
+
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::utf8::{Utf8Validator, validate_whole};
+use crate::{
+    CloseCode, CloseFrame, Decoded, Decoder, Error, Event, FrameHeader, OpCode, apply_mask,
+};
+
+/// A whole message, or a control frame.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[allow(
+    clippy::exhaustive_enums,
+    reason = "RFC 6455 has exactly these message kinds"
+)]
+pub enum Message {
+    /// A text message, validated UTF-8.
+    Text(String),
+    /// A binary message.
+    Binary(Vec<u8>),
+    /// A ping with its payload (at most 125 bytes).
+    Ping(Vec<u8>),
+    /// A pong with its payload (at most 125 bytes).
+    Pong(Vec<u8>),
+    /// A close frame: `None` when it carried no status code.
+    Close(Option<(CloseCode, String)>),
+}
+
+impl Message {
+    /// The opcode of the (first) frame that carries this message.
+    #[must_use]
+    pub fn opcode(&self) -> OpCode {
+        match self {
+            Self::Text(_) => OpCode::Text,
+            Self::Binary(_) => OpCode::Binary,
+            Self::Ping(_) => OpCode::Ping,
+            Self::Pong(_) => OpCode::Pong,
+            Self::Close(_) => OpCode::Close,
+        }
+    }
+}
+
+/// A data message being reassembled.
+#[derive(Debug, Default)]
+struct Assembly {
+    /// Text or binary, while a message is open.
+    kind: Option<OpCode>,
+    /// FIN of the frame being streamed.
+    fin: bool,
+    text: String,
+    binary: Vec<u8>,
+    utf8: Utf8Validator,
+}
+
+impl Assembly {
+    fn start(&mut self, opcode: OpCode, fin: bool) {
+        if opcode != OpCode::Continuation {
+            self.kind = Some(opcode);
+            self.text.clear();
+            self.binary.clear();
+            self.utf8.reset();
+        }
+        self.fin = fin;
+    }
+
+    fn push(&mut self, data: &[u8]) -> Result<(), Error> {
+        if self.kind == Some(OpCode::Text) {
+            self.utf8.feed_into(data, &mut self.text)?;
+        } else {
+            self.binary.extend_from_slice(data);
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<Message, Error> {
+        Ok(if self.kind.take() == Some(OpCode::Text) {
+            self.utf8.finish()?;
+            Message::Text(core::mem::take(&mut self.text))
+        } else {
+            Message::Binary(core::mem::take(&mut self.binary))
+        })
+    }
+}
+
+/// Reassembles whole [`Message`]s from bytes, for custom transports.
+///
+/// Feed it what you read; take messages out. Control frames that arrive between the
+/// fragments of a data message are delivered as they come. Text is validated once, as it
+/// streams, and fails at the first invalid byte. The [`Decoder`]'s limits bound how much a
+/// message can make it buffer.
+///
+/// ```
+/// use ws_frame::{Decoder, Message, MessageDecoder, OpCode, Role, encode_frame};
+///
+/// let mut wire = Vec::new();
+/// encode_frame(&mut wire, false, OpCode::Text, None, b"Hel");
+/// encode_frame(&mut wire, true, OpCode::Ping, None, b"!");
+/// encode_frame(&mut wire, true, OpCode::Continuation, None, b"lo");
+///
+/// let mut decoder = MessageDecoder::new(Decoder::new(Role::Client));
+/// decoder.feed(&wire);
+/// assert_eq!(decoder.next_message()?, Some(Message::Ping(b"!".to_vec())));
+/// assert_eq!(decoder.next_message()?, Some(Message::Text("Hello".into())));
+/// assert_eq!(decoder.next_message()?, None);
+/// # Ok::<(), ws_frame::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct MessageDecoder {
+    decoder: Decoder,
+    input: Vec<u8>,
+    start: usize,
+    assembly: Assembly,
+}
+
+impl MessageDecoder {
+    /// Wraps `decoder`. Text is always validated (a [`Message::Text`] is a `String`), here
+    /// rather than in the decoder, so each byte is validated once.
+    #[must_use]
+    pub fn new(decoder: Decoder) -> Self {
+        Self {
+            decoder: decoder.with_utf8_validation(false),
+            input: Vec::new(),
+            start: 0,
+            assembly: Assembly::default(),
+        }
+    }
+
+    /// The inner decoder.
+    #[must_use]
+    pub fn decoder(&self) -> &Decoder {
+        &self.decoder
+    }
+
+    /// Bytes fed but not yet decoded.
+    #[must_use]
+    pub fn buffered(&self) -> usize {
+        self.input.len() - self.start
+    }
+
+    /// Appends bytes read from the transport.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        if self.start == self.input.len() {
+            self.input.clear();
+            self.start = 0;
+        } else if self.start > 0 && self.start >= self.input.len() / 2 {
+            self.input.drain(..self.start);
+            self.start = 0;
+        }
+        self.input.extend_from_slice(bytes);
+    }
+
+    /// The next whole message or control frame, or `None` when more bytes are needed.
+    ///
+    /// # Errors
+    ///
+    /// Every error of [`Decoder::decode`]; text that is not UTF-8 fails with
+    /// [`PayloadError::InvalidUtf8`](crate::PayloadError::InvalidUtf8) at the first bad byte
+    /// and [`PayloadError::IncompleteUtf8`](crate::PayloadError::IncompleteUtf8) at a
+    /// message end inside a code point.
+    pub fn next_message(&mut self) -> Result<Option<Message>, Error> {
+        loop {
+            let input = self.input.get_mut(self.start..).unwrap_or_default();
+            let Decoded {
+                consumed, event, ..
+            } = self.decoder.decode(input)?;
+            self.start += consumed;
+            let Some(event) = event else {
+                return Ok(None);
+            };
+            match event {
+                Event::Frame { header, payload } => match header.opcode {
+                    OpCode::Ping => return Ok(Some(Message::Ping(payload.to_vec()))),
+                    OpCode::Pong => return Ok(Some(Message::Pong(payload.to_vec()))),
+                    OpCode::Close => {
+                        let close =
+                            CloseFrame::parse(payload)?.map(|c| (c.code, c.reason.to_owned()));
+                        return Ok(Some(Message::Close(close)));
+                    }
+                    OpCode::Text if header.fin => {
+                        return Ok(Some(Message::Text(validate_whole(payload)?.to_owned())));
+                    }
+                    OpCode::Binary if header.fin => {
+                        return Ok(Some(Message::Binary(payload.to_vec())));
+                    }
+                    OpCode::Text | OpCode::Binary | OpCode::Continuation => {
+                        self.assembly.start(header.opcode, header.fin);
+                        self.assembly.push(payload)?;
+                        if header.fin {
+                            return self.assembly.finish().map(Some);
+                        }
+                    }
+                },
+                Event::Header(header) => self.assembly.start(header.opcode, header.fin),
+                Event::Payload { data, last } => {
+                    self.assembly.push(data)?;
+                    if last && self.assembly.fin {
+                        return self.assembly.finish().map(Some);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Appends one frame (header, then the payload masked with `mask` if given) to `out`,
+/// reserving space once. Use `mask: Some(random key)` as a client, `None` as a server.
+///
+/// The caller keeps the RFC's rules: control frames need `fin` and at most 125 bytes.
+///
+/// ```
+/// use ws_frame::{OpCode, encode_frame};
+///
+/// let mut out = Vec::new();
+/// encode_frame(&mut out, true, OpCode::Text, Some([0x37, 0xfa, 0x21, 0x3d]), b"Hello");
+/// assert_eq!(out, [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+/// ```
+pub fn encode_frame(
+    out: &mut Vec<u8>,
+    fin: bool,
+    opcode: OpCode,
+    mask: Option<[u8; 4]>,
+    payload: &[u8],
+) {
+    let mut header = FrameHeader::new(opcode, payload.len() as u64);
+    header.fin = fin;
+    header.mask = mask;
+    let mut buf = [0; FrameHeader::MAX_LEN];
+    let n = header.encode(&mut buf);
+    out.reserve(n + payload.len());
+    out.extend_from_slice(buf.get(..n).unwrap_or_default());
+    let start = out.len();
+    out.extend_from_slice(payload);
+    if let (Some(key), Some(tail)) = (mask, out.get_mut(start..)) {
+        apply_mask(tail, key);
+    }
+}
