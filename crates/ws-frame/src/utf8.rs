@@ -77,9 +77,26 @@ impl Utf8Validator {
         self.pending_len == 0
     }
 
-    /// Validates `data` and appends it to `out`, validating each byte once.
+    /// Validates the next piece like [`feed`](Self::feed) and appends its complete code
+    /// points to `out` (a code point split across pieces is appended once complete), so
+    /// building a `String` costs one validation pass, not two.
+    ///
+    /// ```
+    /// let mut v = ws_frame::Utf8Validator::new();
+    /// let mut text = String::new();
+    /// v.feed_into(b"caf\xC3", &mut text)?;
+    /// assert_eq!(text, "caf");
+    /// v.feed_into(b"\xA9!", &mut text)?;
+    /// v.finish()?;
+    /// assert_eq!(text, "café!");
+    /// # Ok::<(), ws_frame::PayloadError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`feed`](Self::feed); `out` then holds the valid text before the error.
     #[cfg(feature = "alloc")]
-    pub(crate) fn feed_into(
+    pub fn feed_into(
         &mut self,
         data: &[u8],
         out: &mut alloc::string::String,

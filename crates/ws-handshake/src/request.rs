@@ -132,7 +132,7 @@ impl ClientRequest {
 
     /// The raw `Sec-WebSocket-Extensions` offer, e.g.
     /// `permessage-deflate; client_max_window_bits`. The extension names in it are the ones
-    /// the server may accept. Default: none.
+    /// the server may accept. An empty offer sends no header. Default: none.
     pub fn extensions(mut self, offer: &str) -> Self {
         self.extensions = Some(offer.to_owned());
         self
@@ -282,7 +282,7 @@ impl ClientRequest {
             }
             push("Sec-WebSocket-Protocol", self.subprotocols.join(", "));
         }
-        if let Some(offer) = &self.extensions {
+        if let Some(offer) = self.extension_offer() {
             push(
                 "Sec-WebSocket-Extensions",
                 checked("Sec-WebSocket-Extensions", offer)?.to_owned(),
@@ -303,6 +303,13 @@ impl ClientRequest {
         Ok(())
     }
 
+    /// The extension offer, unless it is empty.
+    fn extension_offer(&self) -> Option<&str> {
+        self.extensions
+            .as_deref()
+            .filter(|offer| !offer.trim().is_empty())
+    }
+
     /// Reject caller headers that would duplicate a generated one.
     fn check_duplicates(&self) -> Result<(), Error> {
         let mut reserved = vec!["Upgrade", "Connection"];
@@ -315,7 +322,7 @@ impl ClientRequest {
         if !self.subprotocols.is_empty() {
             reserved.push("Sec-WebSocket-Protocol");
         }
-        if self.extensions.is_some() {
+        if self.extension_offer().is_some() {
             reserved.push("Sec-WebSocket-Extensions");
         }
         if self.basic_auth.is_some() {
@@ -431,10 +438,18 @@ fn host_literal(host: &str) -> Result<String, Error> {
         return Err(bad("host contains a character a host name cannot hold"));
     }
     if bare.contains(':') {
-        if !bare
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'.' | b'%'))
-        {
+        // An IPv6 address (hex digits, ':' and a dotted IPv4 tail), optionally with a
+        // `%zone`; anything else with a ':' is likely `host:port` passed as the host.
+        let (address, zone) = bare.split_once('%').unwrap_or((bare, "x"));
+        let address_ok = address.matches(':').count() >= 2
+            && address
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'));
+        let zone_ok = !zone.is_empty()
+            && zone
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if !address_ok || !zone_ok {
             return Err(bad("host with ':' is not an IPv6 literal"));
         }
         Ok(format!("[{bare}]"))

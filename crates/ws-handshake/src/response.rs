@@ -112,6 +112,11 @@ impl Accepted {
 /// Write [`request_bytes`](Self::request_bytes), then [`feed`](Self::feed) what the server
 /// sends until it returns an [`Outcome`] or an error. When the peer closes the connection
 /// (or the caller stops waiting) before that, call [`finish_eof`](Self::finish_eof).
+///
+/// A 101 completes as soon as its head is in: bytes after it are returned in
+/// [`Accepted::rest`] (the first frames). A redirect also completes at its head (its body is
+/// not read: the caller connects elsewhere). Any other status reads the error body first,
+/// up to `Content-Length`, the end of a chunked body, the body cap, or end of file.
 #[derive(Debug, Clone)]
 pub struct Handshake {
     request: Vec<u8>,
@@ -204,6 +209,14 @@ impl Handshake {
         self.response_head
             .as_ref()
             .map(|(line, headers)| render_redacted(line, headers))
+    }
+
+    /// The headers of the response, in order with duplicates kept, once its head is complete
+    /// (also for redirects, e.g. to keep their `Set-Cookie`); `None` before.
+    pub fn response_headers(&self) -> Option<&[(String, String)]> {
+        self.response_head
+            .as_ref()
+            .map(|(_, headers)| headers.as_slice())
     }
 
     /// The URL of this request, `ws://host[:port]/resource` (the base for redirects).

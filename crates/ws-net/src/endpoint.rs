@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::error::UrlError;
+use crate::error::{Error, UrlError};
 
 /// Where to connect: host, port, whether TLS is used, and the resource (path and query).
 ///
@@ -26,10 +26,14 @@ impl Endpoint {
     ///
     /// # Errors
     ///
-    /// [`UrlError::Parse`] when the text is not a URL, [`UrlError::Scheme`] for another
-    /// scheme, [`UrlError::MissingHost`], [`UrlError::Fragment`] for a `#fragment` and
-    /// [`UrlError::PortZero`] for port 0.
-    pub fn parse(url: &str) -> Result<Self, UrlError> {
+    /// [`Error::Url`] with [`UrlError::Parse`] when the text is not a URL,
+    /// [`UrlError::Scheme`] for another scheme, [`UrlError::MissingHost`],
+    /// [`UrlError::Fragment`] for a `#fragment` and [`UrlError::PortZero`] for port 0.
+    pub fn parse(url: &str) -> Result<Self, Error> {
+        Self::parse_url(url).map_err(Error::Url)
+    }
+
+    fn parse_url(url: &str) -> Result<Self, UrlError> {
         let mut parsed = url::Url::parse(url.trim()).map_err(|e| UrlError::Parse {
             reason: e.to_string(),
         })?;
@@ -249,17 +253,17 @@ mod tests {
     #[test]
     fn refuses_bad_urls_with_a_named_reason() {
         assert_eq!(
-            Endpoint::parse("ftp://example.com/").unwrap_err(),
+            Endpoint::parse_url("ftp://example.com/").unwrap_err(),
             UrlError::Scheme {
                 scheme: "ftp".into()
             }
         );
         assert_eq!(
-            Endpoint::parse("ws://example.com/#frag").unwrap_err(),
+            Endpoint::parse_url("ws://example.com/#frag").unwrap_err(),
             UrlError::Fragment
         );
         assert_eq!(
-            Endpoint::parse("ws://example.com:0/").unwrap_err(),
+            Endpoint::parse_url("ws://example.com:0/").unwrap_err(),
             UrlError::PortZero
         );
         for bad in [
@@ -269,11 +273,12 @@ mod tests {
             "ws://exa mple.com/",
             "ws://h:99999/",
         ] {
+            let err = Endpoint::parse(bad).unwrap_err();
             assert!(
-                matches!(Endpoint::parse(bad), Err(UrlError::Parse { .. })),
-                "{bad:?} gave {:?}",
-                Endpoint::parse(bad)
+                matches!(err, Error::Url(UrlError::Parse { .. })),
+                "{bad:?} gave {err:?}"
             );
+            assert!(err.to_string().starts_with("invalid url: "), "{err}");
         }
     }
 

@@ -20,6 +20,12 @@
 //! Errors name the host, port and cause; credentials (from URLs or proxy settings) never
 //! appear in errors or logs, and proxies are logged as `scheme://host:port`.
 //!
+//! # Logging
+//!
+//! Through the `log` crate: `debug` for each connect attempt and its failure, the proxy
+//! chosen (and why none was), the tunnel, the TLS server name, protocol and ALPN result;
+//! `warn` when certificate verification is turned off. No level carries credentials.
+//!
 //! # Example
 //!
 //! ```no_run

@@ -245,6 +245,19 @@ impl SocketOptions {
         self
     }
 
+    /// Applies these options to a socket the caller connected (for [`Stream::from_tcp`]
+    /// and [`Stream::wrap_tls`], which leave the socket as it is).
+    ///
+    /// [`Stream::from_tcp`]: crate::Stream::from_tcp
+    /// [`Stream::wrap_tls`]: crate::Stream::wrap_tls
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SocketOption`](crate::Error::SocketOption) naming the option the OS refused.
+    pub fn apply_to(&self, tcp: &std::net::TcpStream) -> crate::Result<()> {
+        crate::socket::apply(&socket2::SockRef::from(tcp), self)
+    }
+
     /// Adds a hook run on each socket before connect (after the options above).
     #[cfg(any(unix, windows))]
     #[must_use]

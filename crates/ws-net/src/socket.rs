@@ -109,8 +109,8 @@ fn connect_addr(
     Ok(socket.into())
 }
 
-/// Applies the options to a socket that is not connected yet.
-fn apply(socket: &Socket, options: &SocketOptions) -> Result<()> {
+/// Applies the options to a socket (connected or not).
+pub(crate) fn apply(socket: &Socket, options: &SocketOptions) -> Result<()> {
     let opt = |option: &'static str| move |source| Error::SocketOption { option, source };
     socket
         .set_tcp_nodelay(options.nodelay)

@@ -1,5 +1,6 @@
 //! [`TlsOptions`]: how `wss://` connections are verified, and the TLS handshake.
 
+use std::ffi::OsString;
 use std::fmt;
 use std::io;
 use std::net::TcpStream;
@@ -207,15 +208,7 @@ impl TlsOptions {
             add_ca_dir(&mut roots, dir)?;
         }
         if !self.ignore_env_bundle {
-            if let Some(path) = std::env::var_os(CA_BUNDLE_ENV).map(PathBuf::from) {
-                if path.is_dir() {
-                    add_ca_dir(&mut roots, &path)?;
-                } else if path.is_file() {
-                    add_ca_file(&mut roots, &path)?;
-                } else {
-                    log::debug!("{CA_BUNDLE_ENV} names a missing path, ignored");
-                }
-            }
+            add_env_bundle(&mut roots, std::env::var_os(CA_BUNDLE_ENV))?;
         }
         if roots.is_empty() {
             return Err(TlsError::Config {
@@ -333,6 +326,22 @@ pub(crate) fn handshake(
         conn.alpn_protocol().map(String::from_utf8_lossy)
     );
     Ok(Stream::from_tls_parts(tcp, conn, name))
+}
+
+/// Adds the file or directory named by `WEBSOCKET_CLIENT_CA_BUNDLE` (`value`); a path
+/// that does not exist is ignored, as Python's client does.
+fn add_env_bundle(roots: &mut RootCertStore, value: Option<OsString>) -> Result<(), TlsError> {
+    let Some(path) = value.filter(|v| !v.is_empty()).map(PathBuf::from) else {
+        return Ok(());
+    };
+    if path.is_dir() {
+        add_ca_dir(roots, &path)
+    } else if path.is_file() {
+        add_ca_file(roots, &path).map(drop)
+    } else {
+        log::debug!("{CA_BUNDLE_ENV} names a missing path, ignored");
+        Ok(())
+    }
 }
 
 fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<usize, TlsError> {
@@ -457,5 +466,71 @@ impl ServerCertVerifier for AcceptAny {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ca_pem() -> String {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let key = rcgen::KeyPair::generate().unwrap();
+        params.self_signed(&key).unwrap().pem()
+    }
+
+    #[test]
+    fn the_ca_bundle_variable_adds_a_file_or_a_directory() {
+        let dir = std::env::temp_dir().join(format!("ws-net-bundle-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("bundle.pem");
+        std::fs::write(&file, ca_pem()).unwrap();
+
+        let mut roots = RootCertStore::empty();
+        add_env_bundle(&mut roots, Some(file.clone().into())).unwrap();
+        assert_eq!(roots.len(), 1);
+        add_env_bundle(&mut roots, Some(dir.clone().into())).unwrap();
+        assert_eq!(roots.len(), 2);
+        add_env_bundle(&mut roots, Some(dir.join("missing").into())).unwrap();
+        add_env_bundle(&mut roots, Some(OsString::new())).unwrap();
+        add_env_bundle(&mut roots, None).unwrap();
+        assert_eq!(roots.len(), 2);
+
+        std::fs::write(&file, "not pem").unwrap();
+        let err = add_env_bundle(&mut roots, Some(file.clone().into())).unwrap_err();
+        assert!(
+            matches!(&err, TlsError::CaCertificates { path, .. } if *path == file),
+            "{err:?}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn default_options_verify_with_webpki_roots_and_offer_no_alpn() {
+        let config = TlsOptions::default()
+            .ignore_env_ca_bundle()
+            .build_config()
+            .unwrap();
+        assert!(config.alpn_protocols.is_empty());
+        assert_eq!(TlsOptions::default().effective_server_name("h"), "h");
+        assert_eq!(
+            TlsOptions::default()
+                .server_name("x")
+                .effective_server_name("h"),
+            "x"
+        );
+        let err = TlsOptions::default()
+            .without_default_roots()
+            .ignore_env_ca_bundle()
+            .build_config()
+            .unwrap_err();
+        assert!(matches!(err, TlsError::Config { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn dangerous_mode_is_visible_in_debug_output() {
+        let tls = TlsOptions::default().dangerous().accept_any_certificate();
+        assert!(format!("{tls:?}").contains("DANGEROUS"));
     }
 }

@@ -5,7 +5,7 @@ use std::net::TcpStream;
 
 use base64::Engine as _;
 
-use super::{Proxy, io_err};
+use super::{Proxy, Timer, io_err};
 use crate::endpoint::authority;
 use crate::error::ProxyError;
 
@@ -19,6 +19,7 @@ pub(super) fn connect(
     proxy: &Proxy,
     host: &str,
     port: u16,
+    timer: &Timer<'_>,
 ) -> Result<(), ProxyError> {
     let target = authority(host, port);
     let mut request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n");
@@ -29,9 +30,11 @@ pub(super) fn connect(
         request.push_str("\r\n");
     }
     request.push_str("\r\n");
-    tcp.write_all(request.as_bytes())
+    timer
+        .arm(tcp)
+        .and_then(|()| tcp.write_all(request.as_bytes()))
         .map_err(io_err(proxy, "send CONNECT request"))?;
-    let head = read_head(tcp, proxy)?;
+    let head = read_head(tcp, proxy, timer)?;
     let line_end = head
         .windows(2)
         .position(|w| w == b"\r\n")
@@ -78,12 +81,13 @@ pub(super) fn connect(
 ///
 /// Peeks at what arrived, consumes exactly the bytes that belong to the head, and blocks
 /// in the next peek only when the end is not there yet.
-fn read_head(tcp: &mut TcpStream, proxy: &Proxy) -> Result<Vec<u8>, ProxyError> {
+fn read_head(tcp: &mut TcpStream, proxy: &Proxy, timer: &Timer<'_>) -> Result<Vec<u8>, ProxyError> {
     let mut head = Vec::new();
     let mut buf = [0u8; 1024];
     loop {
-        let n = tcp
-            .peek(&mut buf)
+        let n = timer
+            .arm(tcp)
+            .and_then(|()| tcp.peek(&mut buf))
             .map_err(io_err(proxy, "read CONNECT response"))?;
         if n == 0 {
             return Err(ProxyError::Closed {

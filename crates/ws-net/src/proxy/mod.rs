@@ -15,7 +15,7 @@ pub use self::no_proxy::NoProxy;
 use crate::endpoint::{Endpoint, authority, percent_decode};
 use crate::error::{Error, ProxyError, Result};
 use crate::options::{Deadline, NetOptions};
-use crate::socket::{connect_host, deadline_timeout, resolve};
+use crate::socket::{connect_host, resolve};
 
 /// Which proxy, if any, to use.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -294,6 +294,12 @@ pub(crate) fn tunnel(
     deadline: &Deadline,
 ) -> Result<TcpStream> {
     log::debug!("tunnelling to {} through {proxy}", authority(host, port));
+    if proxy.port == 0 {
+        return Err(ProxyError::Config {
+            reason: format!("proxy {} has port 0", proxy.host),
+        }
+        .into());
+    }
     let target = socks_target(proxy.kind, host, port, options)?;
     let connect_timeout = proxy.timeout.or(options.connect_timeout);
     let mut tcp = connect_host(
@@ -304,28 +310,18 @@ pub(crate) fn tunnel(
         options,
         deadline,
     )?;
-    let (limit, by_deadline) = deadline.clamp(proxy.timeout);
-    if limit == Some(Duration::ZERO) {
-        return Err(deadline_timeout(
-            "proxy handshake",
-            &proxy.host,
-            proxy.port,
-            deadline,
-        ));
-    }
-    let set = |tcp: &TcpStream, t| -> io::Result<()> {
-        tcp.set_read_timeout(t)?;
-        tcp.set_write_timeout(t)
+    let timer = Timer {
+        deadline,
+        per_op: proxy.timeout,
     };
-    set(&tcp, limit).map_err(|source| Error::Io {
-        op: "set proxy timeouts",
-        target: proxy.target(),
-        source,
-    })?;
     let result = match proxy.kind {
-        ProxyKind::Http => http::connect(&mut tcp, proxy, host, port),
-        ProxyKind::Socks4 | ProxyKind::Socks4a => socks::connect_v4(&mut tcp, proxy, &target, port),
-        ProxyKind::Socks5 | ProxyKind::Socks5h => socks::connect_v5(&mut tcp, proxy, &target, port),
+        ProxyKind::Http => http::connect(&mut tcp, proxy, host, port, &timer),
+        ProxyKind::Socks4 | ProxyKind::Socks4a => {
+            socks::connect_v4(&mut tcp, proxy, &target, port, &timer)
+        }
+        ProxyKind::Socks5 | ProxyKind::Socks5h => {
+            socks::connect_v5(&mut tcp, proxy, &target, port, &timer)
+        }
     };
     match result {
         Ok(()) => {}
@@ -335,26 +331,48 @@ pub(crate) fn tunnel(
                 io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
             ) =>
         {
+            let by_deadline = deadline.is_expired() || proxy.timeout.is_none();
             return Err(Error::Timeout {
                 op: "proxy handshake",
                 target: proxy.target(),
                 after: if by_deadline {
                     deadline.total().unwrap_or_default()
                 } else {
-                    limit.unwrap_or_default()
+                    proxy.timeout.unwrap_or_default()
                 },
                 overall_deadline: by_deadline,
             });
         }
         Err(err) => return Err(err.into()),
     }
-    set(&tcp, None).map_err(|source| Error::Io {
-        op: "reset proxy timeouts",
-        target: proxy.target(),
-        source,
-    })?;
+    tcp.set_read_timeout(None)
+        .and_then(|()| tcp.set_write_timeout(None))
+        .map_err(|source| Error::Io {
+            op: "reset proxy timeouts",
+            target: proxy.target(),
+            source,
+        })?;
     log::debug!("proxy {proxy} tunnel to {} is open", authority(host, port));
     Ok(tcp)
+}
+
+/// Bounds each read and write of a proxy handshake by the proxy timeout and by what is
+/// left of the overall deadline, re-armed before every operation so that a proxy
+/// dripping bytes cannot stretch the handshake past the deadline.
+struct Timer<'a> {
+    deadline: &'a Deadline,
+    per_op: Option<Duration>,
+}
+
+impl Timer<'_> {
+    fn arm(&self, tcp: &TcpStream) -> io::Result<()> {
+        let (limit, _) = self.deadline.clamp(self.per_op);
+        if limit == Some(Duration::ZERO) {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        tcp.set_read_timeout(limit)?;
+        tcp.set_write_timeout(limit)
+    }
 }
 
 /// The SOCKS destination: a name the proxy resolves, or an address resolved here.
@@ -367,6 +385,12 @@ enum Target {
 /// Resolves the target locally for SOCKS4 and SOCKS5; keeps the name for the others.
 fn socks_target(kind: ProxyKind, host: &str, port: u16, options: &NetOptions) -> Result<Target> {
     if let Ok(ip) = host.parse::<IpAddr>() {
+        if ip.is_ipv6() && matches!(kind, ProxyKind::Socks4 | ProxyKind::Socks4a) {
+            return Err(ProxyError::Config {
+                reason: format!("socks4 cannot reach the IPv6 address {ip} (use socks5)"),
+            }
+            .into());
+        }
         return Ok(Target::Addr(ip));
     }
     match kind {

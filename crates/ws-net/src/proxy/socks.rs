@@ -3,7 +3,7 @@
 use std::io::{Read, Write};
 use std::net::{IpAddr, TcpStream};
 
-use super::{Proxy, ProxyKind, Target, io_err};
+use super::{Proxy, ProxyKind, Target, Timer, io_err};
 use crate::endpoint::authority;
 use crate::error::ProxyError;
 
@@ -13,6 +13,7 @@ pub(super) fn connect_v4(
     proxy: &Proxy,
     target: &Target,
     port: u16,
+    timer: &Timer<'_>,
 ) -> Result<(), ProxyError> {
     let mut request = vec![4, 1];
     request.extend_from_slice(&port.to_be_bytes());
@@ -46,10 +47,12 @@ pub(super) fn connect_v4(
             request.push(0);
         }
     }
-    tcp.write_all(&request)
+    timer
+        .arm(tcp)
+        .and_then(|()| tcp.write_all(&request))
         .map_err(io_err(proxy, "send socks4 request"))?;
     let mut reply = [0u8; 8];
-    read_reply(tcp, proxy, "socks4", &mut reply)?;
+    read_reply(tcp, proxy, timer, "socks4", &mut reply)?;
     let [version, code, ..] = reply;
     if version != 0 {
         return Err(malformed(
@@ -83,16 +86,19 @@ pub(super) fn connect_v5(
     proxy: &Proxy,
     target: &Target,
     port: u16,
+    timer: &Timer<'_>,
 ) -> Result<(), ProxyError> {
     let (greeting, offered): (&[u8], _) = if proxy.auth.is_some() {
         (&[5, 2, 0, 2], "no authentication, username/password")
     } else {
         (&[5, 1, 0], "no authentication")
     };
-    tcp.write_all(greeting)
+    timer
+        .arm(tcp)
+        .and_then(|()| tcp.write_all(greeting))
         .map_err(io_err(proxy, "send socks5 greeting"))?;
     let mut choice = [0u8; 2];
-    read_reply(tcp, proxy, "socks5", &mut choice)?;
+    read_reply(tcp, proxy, timer, "socks5", &mut choice)?;
     if choice[0] != 5 {
         return Err(malformed(
             proxy,
@@ -102,7 +108,7 @@ pub(super) fn connect_v5(
     }
     match (choice[1], &proxy.auth) {
         (0, _) => {}
-        (2, Some((user, password))) => authenticate(tcp, proxy, user, password)?,
+        (2, Some((user, password))) => authenticate(tcp, proxy, timer, user, password)?,
         (0xff, _) => {
             return Err(ProxyError::Socks5NoAcceptableAuth {
                 proxy: proxy.target(),
@@ -136,10 +142,12 @@ pub(super) fn connect_v5(
         }
     }
     request.extend_from_slice(&port.to_be_bytes());
-    tcp.write_all(&request)
+    timer
+        .arm(tcp)
+        .and_then(|()| tcp.write_all(&request))
         .map_err(io_err(proxy, "send socks5 request"))?;
     let mut head = [0u8; 4];
-    read_reply(tcp, proxy, "socks5", &mut head)?;
+    read_reply(tcp, proxy, timer, "socks5", &mut head)?;
     let [version, code, _, atyp] = head;
     if version != 5 {
         return Err(malformed(
@@ -173,7 +181,7 @@ pub(super) fn connect_v5(
         4 => 16 + 2,
         3 => {
             let mut len = [0u8; 1];
-            read_reply(tcp, proxy, "socks5", &mut len)?;
+            read_reply(tcp, proxy, timer, "socks5", &mut len)?;
             usize::from(len[0]) + 2
         }
         other => {
@@ -185,13 +193,14 @@ pub(super) fn connect_v5(
         }
     };
     let mut skip = vec![0u8; rest];
-    read_reply(tcp, proxy, "socks5", &mut skip)
+    read_reply(tcp, proxy, timer, "socks5", &mut skip)
 }
 
 /// RFC 1929 username/password sub-negotiation.
 fn authenticate(
     tcp: &mut TcpStream,
     proxy: &Proxy,
+    timer: &Timer<'_>,
     user: &str,
     password: &str,
 ) -> Result<(), ProxyError> {
@@ -203,10 +212,12 @@ fn authenticate(
     request.extend_from_slice(user.as_bytes());
     request.push(plen);
     request.extend_from_slice(password.as_bytes());
-    tcp.write_all(&request)
+    timer
+        .arm(tcp)
+        .and_then(|()| tcp.write_all(&request))
         .map_err(io_err(proxy, "send socks5 credentials"))?;
     let mut reply = [0u8; 2];
-    read_reply(tcp, proxy, "socks5", &mut reply)?;
+    read_reply(tcp, proxy, timer, "socks5", &mut reply)?;
     match reply {
         [1, 0] => Ok(()),
         [1, status] => Err(ProxyError::Socks5AuthFailed {
@@ -224,19 +235,23 @@ fn authenticate(
 fn read_reply(
     tcp: &mut TcpStream,
     proxy: &Proxy,
+    timer: &Timer<'_>,
     protocol: &'static str,
     buf: &mut [u8],
 ) -> Result<(), ProxyError> {
-    tcp.read_exact(buf).map_err(|source| {
-        if source.kind() == std::io::ErrorKind::UnexpectedEof {
-            ProxyError::Closed {
-                proxy: proxy.target(),
-                protocol,
+    timer
+        .arm(tcp)
+        .and_then(|()| tcp.read_exact(buf))
+        .map_err(|source| {
+            if source.kind() == std::io::ErrorKind::UnexpectedEof {
+                ProxyError::Closed {
+                    proxy: proxy.target(),
+                    protocol,
+                }
+            } else {
+                io_err(proxy, "read socks reply")(source)
             }
-        } else {
-            io_err(proxy, "read socks reply")(source)
-        }
-    })
+        })
 }
 
 fn target_text(target: &Target, port: u16) -> String {

@@ -1,0 +1,207 @@
+//! Plain TCP connects: address fallback, resolver errors, socket options, timeouts.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ws_net::{Endpoint, Error, NetOptions, ProxyConfig, Stream};
+
+use crate::common::{IO_TIMEOUT, dead_port, tcp_echo_server};
+
+fn direct() -> NetOptions {
+    NetOptions::default()
+        .proxy(ProxyConfig::None)
+        .read_timeout(Some(IO_TIMEOUT))
+        .write_timeout(Some(IO_TIMEOUT))
+}
+
+fn roundtrip(stream: &mut Stream) {
+    stream.write_all(b"ping").unwrap();
+    let mut buf = [0u8; 4];
+    stream.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"ping");
+}
+
+#[test]
+fn connects_over_plain_tcp_with_the_configured_timeouts() {
+    let addr = tcp_echo_server();
+    let endpoint = Endpoint::parse(&format!("ws://127.0.0.1:{}/", addr.port())).unwrap();
+    let mut stream = ws_net::connect(&endpoint, &direct()).unwrap();
+    assert!(!stream.is_tls());
+    assert_eq!(stream.peer_addr().unwrap(), addr);
+    assert_eq!(stream.read_timeout().unwrap(), Some(IO_TIMEOUT));
+    assert_eq!(stream.write_timeout().unwrap(), Some(IO_TIMEOUT));
+    roundtrip(&mut stream);
+    stream.shutdown().unwrap();
+}
+
+/// The resolver hook gives a dead address first and a live one second: the second is
+/// used. Python's client gives up unless the first failure is "connection refused".
+#[test]
+fn falls_back_to_the_next_address_when_the_first_is_dead() {
+    let live = tcp_echo_server();
+    let dead = SocketAddr::from(([127, 0, 0, 1], dead_port()));
+    let options = direct().resolver(Arc::new(move |host: &str, _port| {
+        assert_eq!(host, "echo.test");
+        Ok(vec![dead, live])
+    }));
+    let endpoint = Endpoint::parse("ws://echo.test:1/").unwrap();
+    let mut stream = ws_net::connect(&endpoint, &options).unwrap();
+    assert_eq!(stream.peer_addr().unwrap(), live);
+    roundtrip(&mut stream);
+}
+
+/// A real pair: the server listens on `127.0.0.1` only, so `::1` on the same port refuses
+/// (or is unavailable) and the IPv4 address that follows answers.
+#[test]
+fn falls_back_from_ipv6_to_ipv4_on_the_same_port() {
+    let live = tcp_echo_server();
+    let v6 = SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, live.port()));
+    let options = direct().resolver(Arc::new(move |_: &str, _| Ok(vec![v6, live])));
+    let endpoint = Endpoint::parse(&format!("ws://dual.test:{}/", live.port())).unwrap();
+    let mut stream = ws_net::connect(&endpoint, &options).unwrap();
+    assert_eq!(stream.peer_addr().unwrap(), live);
+    roundtrip(&mut stream);
+}
+
+#[test]
+fn lists_every_address_and_its_failure_when_all_fail() {
+    let a = SocketAddr::from(([127, 0, 0, 1], dead_port()));
+    let b = SocketAddr::from(([127, 0, 0, 1], dead_port()));
+    let options = direct().resolver(Arc::new(move |_: &str, _| Ok(vec![a, b])));
+    let endpoint = Endpoint::parse("ws://nowhere.test:7/").unwrap();
+    let err = ws_net::connect(&endpoint, &options).unwrap_err();
+    let Error::Connect {
+        peer,
+        host,
+        port,
+        attempts,
+    } = &err
+    else {
+        panic!("expected a connect error, got {err:?}");
+    };
+    assert_eq!((*peer, host.as_str(), *port), ("server", "nowhere.test", 7));
+    let tried: Vec<SocketAddr> = attempts.iter().map(|(addr, _)| *addr).collect();
+    assert_eq!(tried, vec![a, b]);
+    assert!(
+        attempts
+            .iter()
+            .all(|(_, e)| e.kind() == io::ErrorKind::ConnectionRefused)
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("nowhere.test:7")
+            && text.contains(&a.to_string())
+            && text.contains(&b.to_string()),
+        "{text}"
+    );
+}
+
+#[test]
+fn resolver_failures_and_empty_answers_are_errors_naming_the_host() {
+    let failing = direct().resolver(Arc::new(|_: &str, _| Err(io::Error::other("no such host"))));
+    let endpoint = Endpoint::parse("ws://missing.test/").unwrap();
+    let err = ws_net::connect(&endpoint, &failing).unwrap_err();
+    assert!(
+        matches!(&err, Error::Resolve { host, port: 80, .. } if host == "missing.test"),
+        "{err:?}"
+    );
+    let empty = direct().resolver(Arc::new(|_: &str, _| Ok(Vec::new())));
+    let err = ws_net::connect(&endpoint, &empty).unwrap_err();
+    assert!(
+        matches!(&err, Error::NoAddresses { host, port: 80 } if host == "missing.test"),
+        "{err:?}"
+    );
+    assert_eq!(err.to_string(), "missing.test:80 resolved to no address");
+}
+
+#[test]
+fn the_system_resolver_resolves_localhost() {
+    let live = tcp_echo_server();
+    let endpoint = Endpoint::parse(&format!("ws://localhost:{}/", live.port())).unwrap();
+    let mut stream = ws_net::connect(&endpoint, &direct()).unwrap();
+    roundtrip(&mut stream);
+}
+
+#[test]
+fn an_expired_deadline_stops_before_connecting() {
+    let live = tcp_echo_server();
+    let endpoint = Endpoint::parse(&format!("ws://127.0.0.1:{}/", live.port())).unwrap();
+    let deadline = ws_net::Deadline::after(Some(Duration::ZERO));
+    let err = ws_net::connect_with_deadline(&endpoint, &direct(), &deadline).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                op: "tcp connect",
+                overall_deadline: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn socket_hooks_run_before_connect_and_their_errors_are_reported() {
+    let live = tcp_echo_server();
+    let endpoint = Endpoint::parse(&format!("ws://127.0.0.1:{}/", live.port())).unwrap();
+    let failing = ws_net::SocketOptions::default()
+        .hook(Arc::new(|_| Err(io::Error::other("refused by hook"))));
+    let err = ws_net::connect(&endpoint, &direct().socket(failing)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::SocketOption {
+                option: "custom option hook",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn split_plain_stream_works_from_two_threads() {
+    let live = tcp_echo_server();
+    let tcp = TcpStream::connect(live).unwrap();
+    tcp.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    let (mut reader, mut writer) = Stream::from_tcp(tcp).split();
+    let t = std::thread::spawn(move || {
+        let mut buf = [0u8; 5];
+        reader.read_exact(&mut buf).map(|()| buf)
+    });
+    writer.write_all(b"hello").unwrap();
+    assert_eq!(&t.join().unwrap().unwrap(), b"hello");
+    writer.shutdown().unwrap();
+}
+
+#[test]
+fn socket_options_apply_to_a_socket_the_caller_connected() {
+    let live = tcp_echo_server();
+    let tcp = TcpStream::connect(live).unwrap();
+    tcp.set_nodelay(false).unwrap();
+    ws_net::SocketOptions::default().apply_to(&tcp).unwrap();
+    assert!(tcp.nodelay().unwrap());
+    tcp.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    let mut stream = Stream::from_tcp(tcp);
+    roundtrip(&mut stream);
+}
+
+#[test]
+fn url_credentials_stay_out_of_logs_and_errors() {
+    let logs = crate::common::captured_logs();
+    let endpoint = Endpoint::parse(&format!(
+        "ws://alice:url-s3cret@127.0.0.1:{}/x",
+        dead_port()
+    ))
+    .unwrap();
+    assert_eq!(endpoint.userinfo(), Some(("alice", "url-s3cret")));
+    let err = ws_net::connect(&endpoint, &direct()).unwrap_err();
+    assert!(matches!(err, Error::Connect { .. }), "{err:?}");
+    assert!(!err.to_string().contains("url-s3cret"));
+    let lines = logs.lock().unwrap();
+    assert!(lines.iter().any(|l| l.contains("127.0.0.1")), "{lines:?}");
+    assert!(lines.iter().all(|l| !l.contains("url-s3cret")), "{lines:?}");
+}

@@ -1,0 +1,522 @@
+//! TLS against real rustls servers with certificates made by rcgen in each test.
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use ws_net::rustls::pki_types::UnixTime;
+use ws_net::{Endpoint, Error, NetOptions, ProxyConfig, Stream, TlsError, TlsOptions, rustls};
+
+use crate::common::{Ca, Echo, IO_TIMEOUT, SilentServer, TempDir, TlsEchoServer, server_config};
+
+fn options(tls: TlsOptions) -> NetOptions {
+    NetOptions::default()
+        .proxy(ProxyConfig::None)
+        .read_timeout(Some(IO_TIMEOUT))
+        .write_timeout(Some(IO_TIMEOUT))
+        .tls(tls.ignore_env_ca_bundle())
+}
+
+fn wss(host: &str, server: &TlsEchoServer) -> Endpoint {
+    Endpoint::parse(&format!("wss://{host}:{}/echo", server.addr.port())).unwrap()
+}
+
+fn echo_roundtrip(stream: &mut Stream) {
+    stream.write_all(b"hello over tls").unwrap();
+    let mut buf = [0u8; 14];
+    stream.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"hello over tls");
+}
+
+fn tls_error(result: ws_net::Result<Stream>) -> TlsError {
+    match result {
+        Err(Error::Tls(err)) => err,
+        other => panic!("expected a tls error, got {other:?}"),
+    }
+}
+
+#[test]
+fn verifies_a_valid_certificate_from_a_ca_file() {
+    let dir = TempDir::new();
+    let ca = Ca::new("test ca");
+    let server = TlsEchoServer::start(
+        server_config(&ca.leaf(&["localhost"]), None, &[]),
+        Echo::Chunks,
+    );
+    let ca_file = dir.write("ca.pem", &ca.pem());
+    let mut stream = ws_net::connect(
+        &wss("localhost", &server),
+        &options(TlsOptions::default().ca_file(&ca_file)),
+    )
+    .unwrap();
+    assert!(stream.is_tls());
+    echo_roundtrip(&mut stream);
+    stream.shutdown().unwrap();
+    // The server saw a close_notify, not a truncated stream.
+    assert_eq!(server.ends.recv_timeout(IO_TIMEOUT).unwrap(), Ok(()));
+}
+
+#[test]
+fn a_peer_that_stops_reading_makes_tls_writes_time_out() {
+    let dir = TempDir::new();
+    let ca = Ca::new("test ca");
+    let server = TlsEchoServer::start(
+        server_config(&ca.leaf(&["localhost"]), None, &[]),
+        Echo::Hold,
+    );
+    let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
+    let opts = options(tls).write_timeout(Some(Duration::from_millis(200)));
+    let stream = ws_net::connect(&wss("localhost", &server), &opts).unwrap();
+    let (_reader, mut writer) = stream.split();
+    let chunk = vec![7u8; 64 * 1024];
+    // Loopback buffers hold a few megabytes at most; 256 MiB cannot all fit.
+    let err = (0..4096)
+        .find_map(|_| writer.write_all(&chunk).and_then(|()| writer.flush()).err())
+        .expect("writes to a peer that never reads must time out");
+    assert!(
+        matches!(
+            err.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn trusts_a_ca_directory() {
+    let dir = TempDir::new();
+    let ca = Ca::new("dir ca");
+    dir.write("README", "not a certificate");
+    dir.write("ca.crt", &ca.pem());
+    let server = TlsEchoServer::start(
+        server_config(&ca.leaf(&["localhost"]), None, &[]),
+        Echo::Chunks,
+    );
+    let tls = TlsOptions::default()
+        .without_default_roots()
+        .ca_dir(dir.path());
+    let mut stream = ws_net::connect(&wss("localhost", &server), &options(tls)).unwrap();
+    echo_roundtrip(&mut stream);
+}
+
+#[test]
+fn rejects_a_certificate_for_another_name_listing_its_names() {
+    let dir = TempDir::new();
+    let ca = Ca::new("test ca");
+    let leaf = ca.leaf(&["example.test", "www.example.test"]);
+    let server = TlsEchoServer::start(server_config(&leaf, None, &[]), Echo::Chunks);
+    let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
+    let err = tls_error(ws_net::connect(&wss("localhost", &server), &options(tls)));
+    let TlsError::NameMismatch { host, presented } = &err else {
+        panic!("expected a name mismatch, got {err:?}");
+    };
+    assert_eq!(host, "localhost");
+    assert!(
+        presented.iter().any(|n| n.contains("www.example.test")),
+        "{presented:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("not valid for localhost") && text.contains("example.test"),
+        "{text}"
+    );
+}
+
+#[test]
+fn server_name_override_verifies_against_the_given_name() {
+    let dir = TempDir::new();
+    let ca = Ca::new("test ca");
+    let server = TlsEchoServer::start(
+        server_config(&ca.leaf(&["example.test"]), None, &[]),
+        Echo::Chunks,
+    );
+    let tls = TlsOptions::default()
+        .ca_file(dir.write("ca.pem", &ca.pem()))
+        .server_name("example.test");
+    let mut stream = ws_net::connect(&wss("127.0.0.1", &server), &options(tls)).unwrap();
+    echo_roundtrip(&mut stream);
+}
+
+#[test]
+fn rejects_a_certificate_from_an_unknown_ca() {
+    let dir = TempDir::new();
+    let trusted = Ca::new("trusted");
+    let other = Ca::new("other");
+    let server = TlsEchoServer::start(
+        server_config(&other.leaf(&["localhost"]), None, &[]),
+        Echo::Chunks,
+    );
+    let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &trusted.pem()));
+    let err = tls_error(ws_net::connect(&wss("localhost", &server), &options(tls)));
+    assert!(
+        matches!(&err, TlsError::UnknownIssuer { host } if host == "localhost"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("unknown issuer"), "{err}");
+    // Nothing trusted at all: the webpki roots don't know the test CA either.
+    let err = tls_error(ws_net::connect(
+        &wss("localhost", &server),
+        &options(TlsOptions::default()),
+    ));
+    assert!(matches!(err, TlsError::UnknownIssuer { .. }), "{err:?}");
+}
+
+#[test]
+fn rejects_an_expired_certificate() {
+    let dir = TempDir::new();
+    let ca = Ca::new("test ca");
+    let leaf = ca.leaf_with(&["localhost"], |p| {
+        p.not_before = rcgen::date_time_ymd(2019, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2020, 1, 1);
+    });
+    let server = TlsEchoServer::start(server_config(&leaf, None, &[]), Echo::Chunks);
+    let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
+    let err = tls_error(ws_net::connect(&wss("localhost", &server), &options(tls)));
+    assert!(
+        matches!(&err, TlsError::Expired { host } if host == "localhost"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("expired"), "{err}");
+}
+
+#[test]
+fn presents_a_client_certificate_when_the_server_requires_one() {
+    let dir = TempDir::new();
+    let ca = Ca::new("test ca");
+    let client_ca = Ca::new("client ca");
+    let client = client_ca.leaf(&["client.test"]);
+    let server = TlsEchoServer::start(
+        server_config(&ca.leaf(&["localhost"]), Some(&client_ca), &[]),
+        Echo::Chunks,
+    );
+    let tls = TlsOptions::default()
+        .ca_file(dir.write("ca.pem", &ca.pem()))
+        .client_cert(
+            dir.write("client.pem", &client.cert_pem),
+            dir.write("client.key", &client.key_pem),
+        );
+    let mut stream = ws_net::connect(&wss("localhost", &server), &options(tls)).unwrap();
+    echo_roundtrip(&mut stream);
+}
+
+#[test]
+fn without_a_client_certificate_the_servers_alert_is_reported() {
+    let dir = TempDir::new();
+    let ca = Ca::new("test ca");
+    let client_ca = Ca::new("client ca");
+    let server = TlsEchoServer::start(
+        server_config(&ca.leaf(&["localhost"]), Some(&client_ca), &[]),
+        Echo::Chunks,
+    );
+    let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
+    // TLS 1.3: the client finishes its side first; the server's alert arrives on read.
+    let result = ws_net::connect(&wss("localhost", &server), &options(tls)).and_then(|mut s| {
+        let _ = s.write_all(b"x");
+        let mut buf = [0u8; 1];
+        s.read(&mut buf).map_err(|source| Error::Io {
+            op: "read",
+            target: "test".into(),
+            source,
+        })
+    });
+    let text = match result {
+        Err(Error::Tls(err)) => err.to_string(),
+        Err(Error::Io { source, .. }) => {
+            let inner = source.get_ref().and_then(|e| e.downcast_ref::<TlsError>());
+            assert!(
+                matches!(inner, Some(TlsError::Alert { alert, .. }) if alert == "CertificateRequired"),
+                "{source:?}"
+            );
+            source.to_string()
+        }
+        other => panic!("expected the server to refuse, got {other:?}"),
+    };
+    assert!(text.contains("CertificateRequired"), "{text}");
+}
+
+#[test]
+fn refuses_an_encrypted_client_key_clearly() {
+    let dir = TempDir::new();
+    let ca = Ca::new("client ca");
+    let client = ca.leaf(&["client.test"]);
+    let key = dir.write(
+        "enc.key",
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIBvTBXBgkqhkiG9w0BBQ0wSjApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n",
+    );
+    let tls = TlsOptions::default().client_cert(dir.write("c.pem", &client.cert_pem), &key);
+    let err = tls.build_config().unwrap_err();
+    assert!(
+        matches!(&err, TlsError::ClientCertificate { path, .. } if *path == key),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("encrypted"), "{err}");
+    let missing = TlsOptions::default().ca_file(dir.path().join("missing.pem"));
+    assert!(matches!(
+        missing.build_config(),
+        Err(TlsError::CaCertificates { .. })
+    ));
+    let not_pem = TlsOptions::default().ca_file(dir.write("x.pem", "hello"));
+    let err = not_pem.build_config().unwrap_err();
+    assert!(err.to_string().contains("no PEM certificates"), "{err}");
+}
+
+#[test]
+fn accept_any_certificate_connects_to_an_untrusted_server() {
+    let ca = Ca::new("nobody trusts me");
+    let server = TlsEchoServer::start(
+        server_config(&ca.leaf(&["elsewhere.test"]), None, &[]),
+        Echo::Chunks,
+    );
+    let tls = TlsOptions::default().dangerous().accept_any_certificate();
+    let mut stream = ws_net::connect(&wss("localhost", &server), &options(tls)).unwrap();
+    echo_roundtrip(&mut stream);
+}
+
+#[test]
+fn offers_alpn_and_reports_the_choice() {
+    let dir = TempDir::new();
+    let ca = Ca::new("test ca");
+    let server = TlsEchoServer::start(
+        server_config(&ca.leaf(&["localhost"]), None, &["x-second", "x-first"]),
+        Echo::Chunks,
+    );
+    let tls = TlsOptions::default()
+        .ca_file(dir.write("ca.pem", &ca.pem()))
+        .alpn(["x-first", "x-second"]);
+    let stream = ws_net::connect(&wss("localhost", &server), &options(tls)).unwrap();
+    assert_eq!(stream.alpn_protocol().as_deref(), Some(&b"x-second"[..]));
+}
+
+#[test]
+fn uses_a_callers_rustls_config_as_is() {
+    let ca = Ca::new("test ca");
+    let server = TlsEchoServer::start(
+        server_config(&ca.leaf(&["localhost"]), None, &[]),
+        Echo::Chunks,
+    );
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.der()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let tls = TlsOptions::from_rustls_config(Arc::new(config));
+    let mut stream = ws_net::connect(&wss("localhost", &server), &options(tls)).unwrap();
+    echo_roundtrip(&mut stream);
+}
+
+#[test]
+fn wraps_a_socket_the_caller_connected() {
+    let dir = TempDir::new();
+    let ca = Ca::new("test ca");
+    let server = TlsEchoServer::start(
+        server_config(&ca.leaf(&["localhost"]), None, &[]),
+        Echo::Chunks,
+    );
+    let tcp = TcpStream::connect(server.addr).unwrap();
+    tcp.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
+    let mut stream = Stream::wrap_tls(tcp, "localhost", &tls).unwrap();
+    assert_eq!(stream.read_timeout().unwrap(), Some(IO_TIMEOUT));
+    echo_roundtrip(&mut stream);
+}
+
+#[test]
+fn a_silent_tls_peer_ends_in_a_timeout_naming_the_handshake() {
+    let silent = SilentServer::start();
+    let endpoint = Endpoint::parse(&format!("wss://127.0.0.1:{}/", silent.addr.port())).unwrap();
+    let opts = NetOptions::default()
+        .proxy(ProxyConfig::None)
+        .deadline(Some(Duration::from_millis(300)));
+    let start = std::time::Instant::now();
+    let err = ws_net::connect(&endpoint, &opts).unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                op: "tls handshake",
+                overall_deadline: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("tls handshake"), "{err}");
+    // A per-operation read timeout also bounds the handshake when there is no deadline.
+    let opts = opts
+        .deadline(None)
+        .read_timeout(Some(Duration::from_millis(200)));
+    let err = ws_net::connect(&endpoint, &opts).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                op: "tls handshake",
+                overall_deadline: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+/// One thread blocks reading while another writes, over TLS: the reader's blocking socket
+/// read holds no lock, so the writer gets through and the server (which answers only
+/// after `END`) replies.
+#[test]
+fn split_tls_stream_reads_and_writes_from_two_threads_at_once() {
+    let dir = TempDir::new();
+    let ca = Ca::new("test ca");
+    let server = TlsEchoServer::start(
+        server_config(&ca.leaf(&["localhost"]), None, &[]),
+        Echo::AfterEnd,
+    );
+    let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
+    let stream = ws_net::connect(&wss("localhost", &server), &options(tls)).unwrap();
+    let (mut reader, mut writer) = stream.split();
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let reading = thread::spawn(move || {
+        started_tx.send(()).unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !got.ends_with(b"END") {
+            let n = reader.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        Ok::<_, io::Error>(got)
+    });
+    started_rx.recv().unwrap();
+    let mut sent = Vec::new();
+    for i in 0..50 {
+        let chunk = format!("message {i};");
+        writer.write_all(chunk.as_bytes()).unwrap();
+        sent.extend_from_slice(chunk.as_bytes());
+    }
+    writer.write_all(b"END").unwrap();
+    writer.flush().unwrap();
+    sent.extend_from_slice(b"END");
+    assert_eq!(reading.join().unwrap().unwrap(), sent);
+}
+
+/// Full duplex under load: a megabyte goes out while the echo comes back concurrently,
+/// more than the socket buffers hold, so neither side may wait for the other.
+#[test]
+fn split_tls_stream_streams_a_megabyte_both_ways() {
+    let dir = TempDir::new();
+    let ca = Ca::new("test ca");
+    let server = TlsEchoServer::start(
+        server_config(&ca.leaf(&["localhost"]), None, &[]),
+        Echo::Chunks,
+    );
+    let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
+    let stream = ws_net::connect(&wss("localhost", &server), &options(tls)).unwrap();
+    let (mut reader, mut writer) = stream.split();
+    let data: Vec<u8> = (0..1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    let expected = data.clone();
+    let reading = thread::spawn(move || {
+        let mut got = vec![0u8; expected.len()];
+        reader.read_exact(&mut got).unwrap();
+        assert!(got == expected, "echoed bytes differ");
+        reader
+    });
+    for chunk in data.chunks(10_000) {
+        writer.write_all(chunk).unwrap();
+    }
+    writer.flush().unwrap();
+    let reader = reading.join().unwrap();
+    let stream = Stream::reunite(reader, writer).unwrap();
+    stream.shutdown().unwrap();
+}
+
+#[test]
+fn tls_errors_map_rustls_variants() {
+    use rustls::CertificateError as C;
+    let cases = [
+        (
+            rustls::Error::InvalidCertificate(C::UnknownIssuer),
+            "unknown issuer",
+        ),
+        (rustls::Error::InvalidCertificate(C::Expired), "expired"),
+        (
+            rustls::Error::InvalidCertificate(C::ExpiredContext {
+                time: UnixTime::since_unix_epoch(Duration::from_secs(2)),
+                not_after: UnixTime::since_unix_epoch(Duration::from_secs(1)),
+            }),
+            "expired",
+        ),
+        (
+            rustls::Error::InvalidCertificate(C::NotValidYet),
+            "not valid yet",
+        ),
+        (rustls::Error::InvalidCertificate(C::Revoked), "rejected"),
+        (
+            rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure),
+            "HandshakeFailure",
+        ),
+        (rustls::Error::DecryptError, "handshake with h.test failed"),
+    ];
+    for (err, needle) in cases {
+        let mapped = TlsError::from_rustls("h.test", &err).to_string();
+        assert!(
+            mapped.contains(needle) && mapped.contains("h.test"),
+            "{mapped}"
+        );
+    }
+}
+
+/// Set in the environment of the child process started by
+/// `writes_session_keys_to_the_sslkeylogfile`.
+const KEYLOG_CHILD: &str = "WS_NET_TEST_KEYLOG_CHILD";
+
+/// `SSLKEYLOGFILE` is read from the process environment, so the connection runs in a
+/// child process (this test binary, running `keylog_child_connects` with the variable
+/// set) instead of changing this process's environment.
+#[test]
+fn writes_session_keys_to_the_sslkeylogfile() {
+    let dir = TempDir::new();
+    let keylog = dir.path().join("keys.log");
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "tls::keylog_child_connects",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(KEYLOG_CHILD, "1")
+        .env("SSLKEYLOGFILE", &keylog)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let keys = std::fs::read_to_string(&keylog).unwrap();
+    assert!(keys.contains("CLIENT_TRAFFIC_SECRET_0 "), "{keys}");
+}
+
+/// The child half of `writes_session_keys_to_the_sslkeylogfile`; does nothing otherwise.
+#[test]
+fn keylog_child_connects() {
+    if std::env::var_os(KEYLOG_CHILD).is_none() {
+        return;
+    }
+    let dir = TempDir::new();
+    let ca = Ca::new("test ca");
+    let server = TlsEchoServer::start(
+        server_config(&ca.leaf(&["localhost"]), None, &[]),
+        Echo::Chunks,
+    );
+    let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
+    let mut stream = ws_net::connect(&wss("localhost", &server), &options(tls)).unwrap();
+    echo_roundtrip(&mut stream);
+}
