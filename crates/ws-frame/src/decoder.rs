@@ -100,6 +100,8 @@ pub struct Decoder {
     reserved_bits: u8,
     /// Opcode (text or binary) of the open fragmented message.
     message: Option<OpCode>,
+    /// Whether the open message has RSV1 set (compressed: its payload is not UTF-8 yet).
+    compressed: bool,
     message_len: u64,
     frame: Option<Streaming>,
     utf8: Utf8Validator,
@@ -116,6 +118,7 @@ impl Decoder {
             validate_utf8: true,
             reserved_bits: 0,
             message: None,
+            compressed: false,
             message_len: 0,
             frame: None,
             utf8: Utf8Validator::new(),
@@ -139,6 +142,12 @@ impl Decoder {
 
     /// Allows the reserved bits a negotiated extension claims, as `0bRSV1_RSV2_RSV3`
     /// (permessage-deflate claims RSV1: `0b100`). Default none.
+    ///
+    /// RSV1 follows permessage-deflate's rules (RFC 7692 section 6): it may only be set on
+    /// the first frame of a data message ([`ProtocolError::MisplacedRsv1`] on a control or
+    /// continuation frame), and a message with RSV1 set is compressed, so its text is not
+    /// UTF-8 validated here: validate it after inflating (the `deflate` feature's
+    /// `Inflater` does not; [`Utf8Validator`](crate::Utf8Validator) does).
     #[must_use]
     pub fn with_reserved_bits(mut self, rsv_mask: u8) -> Self {
         self.reserved_bits = rsv_mask & 0b111;
@@ -169,6 +178,12 @@ impl Decoder {
         self.message.is_some()
     }
 
+    /// `true` while the open data message has RSV1 set (it is compressed).
+    #[must_use]
+    pub fn is_compressed(&self) -> bool {
+        self.message.is_some() && self.compressed
+    }
+
     /// `true` while a data frame's payload is being streamed as [`Event::Payload`]s.
     #[must_use]
     pub fn is_in_frame(&self) -> bool {
@@ -184,7 +199,8 @@ impl Decoder {
     ///
     /// Every [`ProtocolError`] a header can break (see [`FrameHeader::parse`]), plus
     /// [`ProtocolError::MaskedFrameFromServer`], [`ProtocolError::UnmaskedFrameFromClient`],
-    /// [`ProtocolError::ReservedBits`], [`ProtocolError::ContinuationWithoutMessage`],
+    /// [`ProtocolError::ReservedBits`], [`ProtocolError::MisplacedRsv1`],
+    /// [`ProtocolError::ContinuationWithoutMessage`],
     /// [`ProtocolError::DataFrameInsideMessage`], [`ProtocolError::FrameTooLarge`],
     /// [`ProtocolError::MessageTooLarge`], the close payload errors of
     /// [`CloseFrame::parse`], and [`PayloadError::InvalidUtf8`] /
@@ -214,7 +230,7 @@ impl Decoder {
                 done: 0,
                 remaining: len,
                 fin: header.fin,
-                text: self.message == Some(OpCode::Text) && self.validate_utf8,
+                text: self.message == Some(OpCode::Text) && self.validate_utf8 && !self.compressed,
             });
             return Ok(Decoded {
                 consumed: header_len,
@@ -248,6 +264,11 @@ impl Decoder {
         let bits = header.rsv_bits() & !self.reserved_bits;
         if bits != 0 {
             return Err(ProtocolError::ReservedBits { bits });
+        }
+        if header.rsv1 && (header.opcode == OpCode::Continuation || header.opcode.is_control()) {
+            return Err(ProtocolError::MisplacedRsv1 {
+                opcode: header.opcode,
+            });
         }
         let len = header.payload_len;
         if header.opcode.is_control() {
@@ -285,6 +306,7 @@ impl Decoder {
     fn start_data(&mut self, header: &FrameHeader) {
         if header.opcode != OpCode::Continuation {
             self.message = Some(header.opcode);
+            self.compressed = header.rsv1;
             self.message_len = 0;
             self.utf8.reset();
         }
@@ -295,7 +317,7 @@ impl Decoder {
     fn whole_data(&mut self, header: &FrameHeader, payload: &[u8]) -> Result<(), PayloadError> {
         let single = header.fin && header.opcode != OpCode::Continuation;
         if single {
-            if header.opcode == OpCode::Text && self.validate_utf8 {
+            if header.opcode == OpCode::Text && self.validate_utf8 && !header.rsv1 {
                 validate_whole(payload)?;
             }
             self.message = None;
@@ -303,7 +325,7 @@ impl Decoder {
             return Ok(());
         }
         self.start_data(header);
-        if self.message == Some(OpCode::Text) && self.validate_utf8 {
+        if self.message == Some(OpCode::Text) && self.validate_utf8 && !self.compressed {
             self.utf8.feed(payload)?;
             if header.fin {
                 self.utf8.finish()?;

@@ -51,6 +51,15 @@ pub enum ProtocolError {
         /// The opcode of the unexpected frame.
         opcode: OpCode,
     },
+    /// RSV1 (permessage-deflate's "compressed" bit) was set on a control frame or a
+    /// continuation frame; it may only mark the first frame of a data message.
+    #[error(
+        "rsv1 set on a {opcode} frame; only the first frame of a data message may carry it (RFC 7692 section 6)"
+    )]
+    MisplacedRsv1 {
+        /// The opcode of the offending frame.
+        opcode: OpCode,
+    },
     /// A 64-bit payload length had its most significant bit set.
     #[error("64-bit payload length has the most significant bit set (RFC 6455 section 5.2)")]
     LengthOverflow,
@@ -106,6 +115,9 @@ pub enum PayloadError {
     /// A text message ended inside a multi-byte code point.
     #[error("text message ends inside a UTF-8 code point")]
     IncompleteUtf8,
+    /// A compressed message is not valid DEFLATE data (RFC 7692 section 7.2.2).
+    #[error("compressed message is not valid deflate data (RFC 7692 section 7.2.2)")]
+    InvalidCompressedData,
     /// A close frame reason is not UTF-8.
     #[error("close reason is not valid UTF-8 at byte {offset}")]
     InvalidCloseReason {

@@ -12,6 +12,8 @@
 //! - [`Decoder`]: zero-copy state machine enforcing every RFC 6455 frame rule and
 //!   [`Limits`]; errors carry the [`CloseCode`] to answer with.
 //! - [`MessageDecoder`]: whole [`Message`]s from a byte stream.
+//! - `deflate` (feature `deflate`, off by default): the permessage-deflate (RFC 7692)
+//!   payload codec, streamed and limit-checked, over `miniz_oxide` (`no_std` + `alloc`).
 //!
 //! ```
 //! use ws_frame::{Decoder, Message, MessageDecoder, OpCode, Role, encode_frame};
@@ -41,6 +43,8 @@ extern crate std;
 
 mod close;
 mod decoder;
+#[cfg(feature = "deflate")]
+pub mod deflate;
 mod error;
 mod header;
 mod limits;

@@ -90,6 +90,64 @@ fn accepts_reserved_bit_claimed_by_extension_only() {
 }
 
 #[test]
+fn rsv1_is_allowed_only_on_the_first_frame_of_a_data_message() {
+    let deflate = || Decoder::new(Role::Client).with_reserved_bits(0b100);
+    // Text with RSV1, then a continuation without it: fine.
+    let mut wire = vec![0x41, 0x01, 0xAA, 0x80, 0x01, 0xBB];
+    assert_eq!(events(&mut deflate(), &mut wire).unwrap().len(), 2);
+    // RSV1 on the continuation frame.
+    let mut wire = vec![0x41, 0x01, 0xAA, 0xC0, 0x01, 0xBB];
+    assert_eq!(
+        events(&mut deflate(), &mut wire).unwrap_err(),
+        Error::Protocol(ProtocolError::MisplacedRsv1 {
+            opcode: OpCode::Continuation
+        })
+    );
+    // RSV1 on control frames.
+    for (byte, opcode) in [
+        (0xC9, OpCode::Ping),
+        (0xCA, OpCode::Pong),
+        (0xC8, OpCode::Close),
+    ] {
+        let err = events(&mut deflate(), &mut [byte, 0x00]).unwrap_err();
+        assert_eq!(
+            err,
+            Error::Protocol(ProtocolError::MisplacedRsv1 { opcode })
+        );
+        assert_eq!(err.close_code(), CloseCode::PROTOCOL_ERROR);
+    }
+}
+
+#[test]
+fn compressed_text_is_not_utf8_checked_before_inflating() {
+    // 0xf2 0x48 ... is "Hello" compressed: not UTF-8 on the wire.
+    let hello = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+    let mut decoder = Decoder::new(Role::Client).with_reserved_bits(0b100);
+    let mut wire = vec![0xC1, 0x07];
+    wire.extend_from_slice(&hello);
+    assert_eq!(events(&mut decoder, &mut wire).unwrap().len(), 1);
+    // Streamed in pieces and fragmented too.
+    let mut wire = vec![
+        0x41, 0x03, 0xf2, 0x48, 0xcd, 0x80, 0x04, 0xc9, 0xc9, 0x07, 0x00,
+    ];
+    let mut decoder = Decoder::new(Role::Client).with_reserved_bits(0b100);
+    let got = events(&mut decoder, &mut wire.clone()).unwrap();
+    assert_eq!(got.len(), 2);
+    assert!(!decoder.is_compressed(), "message over");
+    let mut decoder = Decoder::new(Role::Client).with_reserved_bits(0b100);
+    let mut head = wire[..4].to_vec();
+    let Decoded { event, .. } = decoder.decode(&mut head).unwrap();
+    assert!(matches!(event, Some(Event::Header(h)) if h.rsv1));
+    assert!(decoder.is_compressed());
+    // The same bytes without RSV1 are invalid text.
+    wire[0] = 0x01;
+    assert!(matches!(
+        events(&mut Decoder::new(Role::Client), &mut wire).unwrap_err(),
+        Error::Payload(PayloadError::InvalidUtf8 { .. })
+    ));
+}
+
+#[test]
 fn rejects_reserved_opcodes() {
     for op in [0x3, 0x7, 0xB, 0xF] {
         let err = first_error(Role::Client, &[0x80 | op, 0x00]);
