@@ -43,6 +43,9 @@ pub enum Error {
     /// The server accepted an extension we did not offer.
     #[error("server accepted extension {0:?}, which the client did not offer")]
     UnexpectedExtension(String),
+    /// The server's `permessage-deflate` answer breaks RFC 7692 or does not fit any offer.
+    #[error("permessage-deflate negotiation failed: {0}")]
+    Deflate(#[from] crate::DeflateError),
     /// The response head (status line and headers) exceeds the byte limit.
     #[error("response head exceeds the limit of {limit} bytes")]
     HeadTooLarge {

@@ -10,7 +10,8 @@
 //! impossible: CR, LF, NUL and non-token names are refused before anything is sent).
 //! [`Handshake::feed`] parses the response in pieces and ends in an [`Outcome`]:
 //! [`Outcome::Accepted`] for a valid 101 (headers, subprotocol, extensions and the bytes
-//! read past the head), [`Outcome::Redirect`] for 301/302/303/307/308 with the `Location`
+//! read past the head, and the validated [`DeflateParams`] when permessage-deflate was
+//! offered with [`ClientRequest::deflate`]), [`Outcome::Redirect`] for 301/302/303/307/308 with the `Location`
 //! resolved against the request URL, or a specific [`Error`] (for any other status,
 //! [`Error::BadStatus`] with the headers and body). Every read is bounded by
 //! [`ResponseLimits`].
@@ -51,6 +52,7 @@
 #![warn(clippy::indexing_slicing)]
 
 mod accept;
+mod deflate;
 mod error;
 mod http;
 mod location;
@@ -60,6 +62,7 @@ mod response;
 mod server;
 
 pub use accept::{WEBSOCKET_GUID, accept_key, encode_key};
+pub use deflate::{DeflateError, DeflateOffer, DeflateParams, PERMESSAGE_DEFLATE};
 pub use error::Error;
 pub use location::resolve_location;
 pub use request::{ClientRequest, HostHeader, Origin};

@@ -1,8 +1,8 @@
 //! Subprotocol and extension negotiation: checking a server's choice against the client's
 //! offer, and picking a subprotocol on the server side.
 
-use crate::Error;
 use crate::http::{is_token, split_list, values};
+use crate::{DeflateError, DeflateOffer, DeflateParams, Error, PERMESSAGE_DEFLATE};
 
 /// What a client request offered.
 #[derive(Debug, Clone, Default)]
@@ -11,9 +11,38 @@ pub(crate) struct Offer {
     pub(crate) subprotocols: Vec<String>,
     /// Extension names, lower-cased (matched case-insensitively).
     pub(crate) extensions: Vec<String>,
+    /// Typed permessage-deflate offers, in preference order.
+    pub(crate) deflate: Vec<DeflateOffer>,
 }
 
 impl Offer {
+    /// With typed permessage-deflate offers: validate the server's answer among the accepted
+    /// extensions (at most one) into the parameters in force.
+    pub(crate) fn check_deflate(
+        &self,
+        accepted: &[String],
+    ) -> Result<Option<DeflateParams>, Error> {
+        if self.deflate.is_empty() {
+            return Ok(None);
+        }
+        let mut params = None;
+        for ext in accepted {
+            let name = ext
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim_matches([' ', '\t']);
+            if !name.eq_ignore_ascii_case(PERMESSAGE_DEFLATE) {
+                continue;
+            }
+            if params.is_some() {
+                return Err(DeflateError::DuplicateExtension.into());
+            }
+            params = Some(DeflateParams::negotiate(&self.deflate, ext)?);
+        }
+        Ok(params)
+    }
+
     /// Check the subprotocol the server chose: at most one header with one token that we
     /// offered (case-sensitive, RFC 6455 section 4.1 point 6). Returns it in the server's
     /// spelling (which equals ours).

@@ -3,11 +3,11 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::Error;
 use crate::accept::{accept_key, encode_key};
 use crate::http::{is_token, split_list, value_problem};
 use crate::negotiate::Offer;
 use crate::response::{Handshake, ResponseLimits};
+use crate::{DeflateOffer, Error};
 
 /// The `Origin` header of the request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -79,6 +79,7 @@ pub struct ClientRequest {
     host_header: HostHeader,
     subprotocols: Vec<String>,
     extensions: Option<String>,
+    deflate: Vec<DeflateOffer>,
     cookie: Option<String>,
     headers: Vec<(String, String)>,
     basic_auth: Option<(String, String)>,
@@ -100,6 +101,7 @@ impl ClientRequest {
             host_header: HostHeader::Default,
             subprotocols: Vec::new(),
             extensions: None,
+            deflate: Vec::new(),
             cookie: None,
             headers: Vec::new(),
             basic_auth: None,
@@ -135,6 +137,33 @@ impl ClientRequest {
     /// the server may accept. An empty offer sends no header. Default: none.
     pub fn extensions(mut self, offer: &str) -> Self {
         self.extensions = Some(offer.to_owned());
+        self
+    }
+
+    /// Offers permessage-deflate (RFC 7692) with these parameter sets, in preference order,
+    /// after any raw [`extensions`](Self::extensions) offer in the same header. The server's
+    /// answer is then validated and returned as
+    /// [`Accepted::deflate`](crate::Accepted::deflate). Default: none.
+    ///
+    /// ```
+    /// use ws_handshake::{ClientRequest, DeflateOffer};
+    ///
+    /// let handshake = ClientRequest::new("example.com", 80, false, "/")
+    ///     .deflate([
+    ///         DeflateOffer::new().client_max_window_bits(None),
+    ///         DeflateOffer::new().client_no_context_takeover(true),
+    ///     ])
+    ///     .key([7; 16])
+    ///     .build()?;
+    /// let request = String::from_utf8_lossy(handshake.request_bytes()).into_owned();
+    /// assert!(request.contains(
+    ///     "\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits, \
+    ///      permessage-deflate; client_no_context_takeover\r\n"
+    /// ));
+    /// # Ok::<(), ws_handshake::Error>(())
+    /// ```
+    pub fn deflate<I: IntoIterator<Item = DeflateOffer>>(mut self, offers: I) -> Self {
+        self.deflate = offers.into_iter().collect();
         self
     }
 
@@ -244,7 +273,8 @@ impl ClientRequest {
             push("Cookie", checked("Cookie", cookie)?.to_owned());
         }
 
-        let offer = Self::offer(&headers)?;
+        let mut offer = Self::offer(&headers)?;
+        offer.deflate.clone_from(&self.deflate);
         let request_line = format!("GET {resource} HTTP/1.1");
         let mut bytes = Vec::with_capacity(256);
         bytes.extend_from_slice(request_line.as_bytes());
@@ -282,10 +312,22 @@ impl ClientRequest {
             }
             push("Sec-WebSocket-Protocol", self.subprotocols.join(", "));
         }
-        if let Some(offer) = self.extension_offer() {
+        let mut offers: Vec<String> = self
+            .extension_offer()
+            .map(str::to_owned)
+            .into_iter()
+            .collect();
+        for deflate in &self.deflate {
+            if let Some(reason) = deflate.problem() {
+                return Err(invalid("Sec-WebSocket-Extensions", reason));
+            }
+            offers.push(deflate.to_string());
+        }
+        if !offers.is_empty() {
+            let offer = offers.join(", ");
             push(
                 "Sec-WebSocket-Extensions",
-                checked("Sec-WebSocket-Extensions", offer)?.to_owned(),
+                checked("Sec-WebSocket-Extensions", &offer)?.to_owned(),
             );
         }
         if let Some((user, password)) = &self.basic_auth {
@@ -322,7 +364,7 @@ impl ClientRequest {
         if !self.subprotocols.is_empty() {
             reserved.push("Sec-WebSocket-Protocol");
         }
-        if self.extension_offer().is_some() {
+        if self.extension_offer().is_some() || !self.deflate.is_empty() {
             reserved.push("Sec-WebSocket-Extensions");
         }
         if self.basic_auth.is_some() {

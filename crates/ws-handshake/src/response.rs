@@ -95,6 +95,10 @@ pub struct Accepted {
     /// Each extension the server accepted, with its parameters, as sent
     /// (e.g. `permessage-deflate; server_no_context_takeover`).
     pub extensions: Vec<String>,
+    /// The permessage-deflate parameters in force, when the request made typed offers
+    /// ([`ClientRequest::deflate`](crate::ClientRequest::deflate)) and the server accepted
+    /// one; `None` means messages are not compressed.
+    pub deflate: Option<crate::DeflateParams>,
     /// Bytes received after the response head: the first WebSocket frames.
     pub rest: Vec<u8>,
 }
@@ -336,11 +340,13 @@ impl Handshake {
                 }
                 let subprotocol = self.offer.check_subprotocol(&headers)?;
                 let extensions = self.offer.check_extensions(&headers)?;
+                let deflate = self.offer.check_deflate(&extensions)?;
                 Ok(Some(Outcome::Accepted(Accepted {
                     status,
                     headers,
                     subprotocol,
                     extensions,
+                    deflate,
                     rest: rest.to_vec(),
                 })))
             }

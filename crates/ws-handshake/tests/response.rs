@@ -6,7 +6,9 @@
     reason = "test helpers fail loudly"
 )]
 
-use ws_handshake::{Accepted, ClientRequest, Error, Handshake, Outcome, ResponseLimits};
+use ws_handshake::{
+    Accepted, ClientRequest, DeflateError, DeflateOffer, Error, Handshake, Outcome, ResponseLimits,
+};
 
 const NONCE: [u8; 16] = *b"the sample nonce";
 const ACCEPT: &str = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
@@ -786,4 +788,86 @@ fn eof_inside_a_declared_body_returns_what_arrived() {
         panic!()
     };
     assert_eq!((status, body.as_slice()), (403, &b"partial"[..]));
+}
+
+#[test]
+fn typed_deflate_offers_give_the_negotiated_parameters() {
+    let req = base().deflate([
+        DeflateOffer::new().client_max_window_bits(None),
+        DeflateOffer::new(),
+    ]);
+    let a = accepted(
+        &req,
+        &ok_101(
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=9; \
+             server_no_context_takeover\r\n",
+        ),
+    );
+    let params = a.deflate.unwrap();
+    assert_eq!(params.client_max_window_bits, 9);
+    assert_eq!(params.server_max_window_bits, 15);
+    assert!(params.server_no_context_takeover);
+    assert!(!params.client_no_context_takeover);
+    // The server may decline: no extension, no compression.
+    assert_eq!(accepted(&req, &ok_101("")).deflate, None);
+    // Without typed offers there is nothing to report.
+    let raw = base().extensions("permessage-deflate");
+    let a = accepted(
+        &raw,
+        &ok_101("Sec-WebSocket-Extensions: permessage-deflate\r\n"),
+    );
+    assert_eq!(a.deflate, None);
+}
+
+#[test]
+fn rejects_a_deflate_answer_that_breaks_rfc_7692() {
+    let req = base().deflate([DeflateOffer::new()]);
+    for (answer, expected) in [
+        (
+            "permessage-deflate; client_max_window_bits=10",
+            DeflateError::NotOffered("client_max_window_bits".to_owned()),
+        ),
+        (
+            "permessage-deflate; mystery",
+            DeflateError::UnknownParameter("mystery".to_owned()),
+        ),
+        (
+            "permessage-deflate, permessage-deflate",
+            DeflateError::DuplicateExtension,
+        ),
+    ] {
+        let response = ok_101(&format!("Sec-WebSocket-Extensions: {answer}\r\n"));
+        assert_eq!(
+            run(&req, &response).unwrap_err(),
+            Error::Deflate(expected),
+            "{answer}"
+        );
+    }
+}
+
+#[test]
+fn refuses_to_send_an_offer_with_bad_window_bits() {
+    for offer in [
+        DeflateOffer::new().server_max_window_bits(16),
+        DeflateOffer::new().client_max_window_bits(Some(7)),
+    ] {
+        assert_eq!(
+            base().deflate([offer]).build().unwrap_err(),
+            Error::InvalidHeader {
+                name: "Sec-WebSocket-Extensions".to_owned(),
+                reason: "permessage-deflate window bits must be between 8 and 15",
+            }
+        );
+    }
+    // A caller header cannot add a second offer header next to the typed one.
+    assert_eq!(
+        base()
+            .deflate([DeflateOffer::new()])
+            .header("Sec-WebSocket-Extensions", "x")
+            .build()
+            .unwrap_err(),
+        Error::DuplicateHeader {
+            name: "Sec-WebSocket-Extensions".to_owned()
+        }
+    );
 }
