@@ -5,6 +5,7 @@
 //! stops the run with a message naming the step.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod autobahn;
 mod tidy;
 
 use std::env;
@@ -38,6 +39,10 @@ const CI_STEPS: &[Step] = &[
         run: test,
     },
     Step {
+        name: "autobahn",
+        run: autobahn::run_autobahn,
+    },
+    Step {
         name: "doc",
         run: doc,
     },
@@ -61,6 +66,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("ci") => run_steps(&root, CI_STEPS),
         Some("tidy") => tidy::run(&root),
+        Some("autobahn") => autobahn::run_autobahn(&root),
         Some("fuzz") => fuzz(&root, args.get(1).map(String::as_str)),
         Some("help" | "--help" | "-h") | None => {
             print_help();
@@ -81,9 +87,11 @@ fn print_help() {
     println!(
         "usage: cargo xtask <task>\n\n\
          tasks:\n  \
-         ci     every check CI runs: fmt, clippy, tests, docs, no_std build, fuzz build, tidy\n  \
-         tidy   repository checks: file headers, no #[ignore], licenses\n  \
-         fuzz   run every fuzz target: `cargo xtask fuzz [SECONDS]` (default 60; installs cargo-fuzz)"
+         ci        every check CI runs: fmt, clippy, tests, autobahn, docs, no_std build,\n            \
+         fuzz build, tidy\n  \
+         autobahn  the Autobahn fuzzing server referees the client; fails on any case not OK\n  \
+         tidy      repository checks: file headers, no #[ignore], licenses\n  \
+         fuzz      run every fuzz target: `cargo xtask fuzz [SECONDS]` (default 60; installs cargo-fuzz)"
     );
 }
 

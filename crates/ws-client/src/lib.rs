@@ -1,4 +1,107 @@
-//! A blocking WebSocket client: connect, send, receive, keepalive and reconnect.
+//! A blocking WebSocket client: everything Python's `websocket-client` does, in Rust.
 //!
-//! The facade over `ws-frame`, `ws-handshake` and `ws-net`. It is filled in by the client
-//! work.
+//! ```no_run
+//! use ws_client::{CloseCode, Message};
+//!
+//! let mut ws = ws_client::connect("ws://127.0.0.1:9001/echo")?;
+//! ws.send_text("hello")?;
+//! match ws.recv()? {
+//!     Message::Text(text) => println!("got {text}"),
+//!     other => println!("got {other:?}"),
+//! }
+//! ws.close(CloseCode::NORMAL, "bye", Some(ws_client::DEFAULT_CLOSE_TIMEOUT))?;
+//! # Ok::<(), ws_client::Error>(())
+//! ```
+//!
+//! - [`connect`] and [`ClientBuilder`] open a connection with every option of Python's
+//!   `create_connection` (table on [`ClientBuilder`]): timeouts, headers, cookie, origin,
+//!   host, subprotocols, redirects, proxies, socket and TLS options, a pre-connected
+//!   socket, size limits, UTF-8 validation, mask keys, automatic pongs, write buffering.
+//! - [`WebSocket`] sends and receives messages or raw frames, pings, and runs the closing
+//!   handshake of RFC 6455 section 7. [`WebSocket::sender`] and [`WebSocket::split`] send
+//!   from other threads while one receives, for `ws://` and `wss://`.
+//! - The peer is held to RFC 6455: a broken rule makes the client send the right close
+//!   code (1002, 1007 or 1009) before returning [`Error::Protocol`] or
+//!   [`Error::Payload`].
+//!
+//! # Errors
+//!
+//! One [`Error`] type; its variants mirror Python's exception classes:
+//!
+//! | websocket-client | [`Error`] variant |
+//! |---|---|
+//! | `WebSocketProtocolException` | [`Error::Protocol`] |
+//! | `WebSocketPayloadException` | [`Error::Payload`] |
+//! | `WebSocketConnectionClosedException` | [`Error::ConnectionClosed`] |
+//! | `WebSocketTimeoutException` | [`Error::Timeout`] |
+//! | `WebSocketProxyException` | [`Error::Proxy`] |
+//! | `WebSocketAddressException` | [`Error::Address`], [`Error::Url`] |
+//! | `WebSocketBadStatusException` | [`Error::BadStatus`] |
+//! | ssl errors | [`Error::Tls`] |
+//! | `OSError` and friends | [`Error::Io`], [`Error::Net`] |
+//!
+//! plus [`Error::Handshake`], [`Error::RedirectLimit`], [`Error::InvalidFrame`] and
+//! [`Error::InvalidOption`], which Python reports with other exceptions or not at all.
+//!
+//! # Logging
+//!
+//! Through the `log` crate; see [`enable_trace`] for what each level shows. Credentials
+//! never reach the log.
+
+mod config;
+mod connect;
+mod error;
+mod frame;
+mod logging;
+mod mask;
+mod reader;
+mod sender;
+mod websocket;
+
+pub use ws_frame::{CloseCode, Limits, Message, OpCode};
+pub use ws_handshake::{HostHeader, Origin};
+pub use ws_net::{
+    Keepalive, NoProxy, Proxy, ProxyConfig, ProxyError, ProxyKind, SocketOptions, TlsError,
+    TlsOptions, UrlError, rustls,
+};
+/// The lower layers, for their error types and advanced options.
+pub use {ws_frame, ws_handshake, ws_net};
+
+pub use crate::config::{
+    ClientBuilder, DEFAULT_CLOSE_TIMEOUT, DEFAULT_REDIRECT_LIMIT, DEFAULT_WRITE_BUFFER_SIZE,
+    HeaderFn,
+};
+pub use crate::error::{Error, Op, Result};
+pub use crate::frame::Frame;
+pub use crate::logging::{SafeHeaders, enable_trace};
+pub use crate::mask::MaskKeyFn;
+pub use crate::reader::{CloseInfo, Messages, Reader};
+pub use crate::sender::Sender;
+pub use crate::websocket::WebSocket;
+
+/// Connects to a `ws://` or `wss://` URL with default options (Python's
+/// `create_connection(url)`).
+///
+/// # Errors
+///
+/// As [`ClientBuilder::connect`].
+pub fn connect(url: &str) -> Result<WebSocket> {
+    ClientBuilder::new().connect(url)
+}
+
+/// Keeps the thread-safety promises of the public types.
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn public_types_are_thread_safe() {
+        fn assert_send<T: Send>() {}
+        fn assert_send_sync<T: Send + Sync>() {}
+        fn assert_clone<T: Clone>() {}
+        assert_send::<crate::WebSocket>();
+        assert_send::<crate::Reader>();
+        assert_send_sync::<crate::Sender>();
+        assert_clone::<crate::Sender>();
+        assert_send_sync::<crate::ClientBuilder>();
+        assert_send_sync::<crate::Error>();
+    }
+}
