@@ -25,7 +25,7 @@ pub(crate) fn connect(
     let mut url = url.to_owned();
     let mut redirects = 0;
     loop {
-        let endpoint = Endpoint::parse(&url).map_err(Error::Url)?;
+        let endpoint = Endpoint::parse(&url)?;
         log::debug!(target: "ws_client", "connecting to {}", safe_url(&url));
         // Options are checked before anything is sent anywhere.
         let mut handshake = request(builder, &endpoint)?.build()?;
