@@ -2,6 +2,10 @@
 //!
 //! Asks the fuzzing server for the case count, runs every case as an echo client (text and
 //! binary messages go back as received), then asks the server to write its reports.
+//! permessage-deflate is offered with `client_max_window_bits` and
+//! `client_no_context_takeover`, the parameters every case of sections 12 and 13 needs
+//! to be accepted (the server may then shrink our window to 2^8 or ask for no context
+//! takeover).
 //! `cargo xtask autobahn` runs it against `wstest -m fuzzingserver`.
 #![allow(
     clippy::print_stderr,
@@ -11,7 +15,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ws_client::{ClientBuilder, CloseCode, Error, Message};
+use ws_client::{ClientBuilder, CloseCode, DeflateOptions, Error, Message};
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -34,6 +38,11 @@ fn builder() -> ClientBuilder {
     ClientBuilder::new()
         .timeout(Some(Duration::from_secs(60)))
         .proxy(ws_client::ProxyConfig::None)
+        .deflate(Some(
+            DeflateOptions::new()
+                .client_max_window_bits(None)
+                .client_no_context_takeover(true),
+        ))
 }
 
 fn run(base: &str, agent: &str) -> Result<(), Error> {

@@ -9,6 +9,7 @@ use ws_frame::Limits;
 use ws_handshake::{HostHeader, Origin};
 use ws_net::{NetOptions, ProxyConfig, SocketOptions, TlsOptions};
 
+use crate::deflate::DeflateOptions;
 use crate::error::Result;
 use crate::mask::MaskKeyFn;
 use crate::websocket::WebSocket;
@@ -48,7 +49,7 @@ pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 /// | `get_mask_key` | [`mask_key_fn`](Self::mask_key_fn) |
 /// | `enable_multithread` | always on: see [`WebSocket::sender`] and [`WebSocket::split`] |
 /// | `fire_cont_frame` | [`WebSocket::recv_frame`] |
-/// | (none) | [`limits`](Self::limits), [`auto_pong`](Self::auto_pong), [`write_buffer_size`](Self::write_buffer_size) |
+/// | (none) | [`limits`](Self::limits), [`auto_pong`](Self::auto_pong), [`write_buffer_size`](Self::write_buffer_size), [`deflate`](Self::deflate) |
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -78,6 +79,7 @@ pub struct ClientBuilder {
     pub(crate) mask_key: Option<MaskKeyFn>,
     pub(crate) auto_pong: bool,
     pub(crate) write_buffer_size: usize,
+    pub(crate) deflate: Option<DeflateOptions>,
 }
 
 impl Default for ClientBuilder {
@@ -96,6 +98,7 @@ impl Default for ClientBuilder {
             mask_key: None,
             auto_pong: true,
             write_buffer_size: DEFAULT_WRITE_BUFFER_SIZE,
+            deflate: None,
         }
     }
 }
@@ -118,6 +121,7 @@ impl fmt::Debug for ClientBuilder {
             .field("mask_key", &self.mask_key.is_some())
             .field("auto_pong", &self.auto_pong)
             .field("write_buffer_size", &self.write_buffer_size)
+            .field("deflate", &self.deflate)
             .finish_non_exhaustive()
     }
 }
@@ -294,6 +298,33 @@ impl ClientBuilder {
     /// Default: 128 KiB.
     pub fn write_buffer_size(mut self, size: usize) -> Self {
         self.write_buffer_size = size;
+        self
+    }
+
+    /// Offers permessage-deflate compression (RFC 7692) with these options, or not at all
+    /// with `None`. When the server accepts, whole text and binary messages from the
+    /// threshold up are sent compressed, and compressed messages are inflated as they
+    /// arrive, with [`limits`](Self::limits) applied to the inflated size (a message that
+    /// inflates past the message limit fails with close code 1009 before it is all in
+    /// memory). A server that declines simply gets uncompressed messages.
+    ///
+    /// Default: `None` (off), because compression is not free and not always safe:
+    /// mixing secrets and attacker-chosen data in one compressed stream leaks the secrets
+    /// through the compressed sizes (CRIME/BREACH), each connection keeps up to about
+    /// 300 KiB of compressor state, and on fast links the CPU time costs more than the
+    /// bytes saved. Turn it on for chatty text protocols over slow links.
+    ///
+    /// ```no_run
+    /// use ws_client::{ClientBuilder, DeflateOptions};
+    ///
+    /// let ws = ClientBuilder::new()
+    ///     .deflate(Some(DeflateOptions::new()))
+    ///     .connect("wss://example.com/feed")?;
+    /// println!("compressed: {}", ws.is_compressed());
+    /// # Ok::<(), ws_client::Error>(())
+    /// ```
+    pub fn deflate(mut self, options: Option<DeflateOptions>) -> Self {
+        self.deflate = options;
         self
     }
 

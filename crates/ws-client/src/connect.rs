@@ -117,6 +117,9 @@ fn request(builder: &ClientBuilder, endpoint: &Endpoint) -> Result<ClientRequest
     .host_header(builder.host.clone())
     .subprotocols(builder.subprotocols.iter().cloned())
     .key(key);
+    if let Some(options) = &builder.deflate {
+        request = request.deflate(options.offers());
+    }
     if let Some(cookie) = &builder.cookie {
         request = request.cookie(cookie);
     }

@@ -50,6 +50,7 @@
 
 mod config;
 mod connect;
+mod deflate;
 mod error;
 mod frame;
 mod logging;
@@ -71,6 +72,7 @@ pub use crate::config::{
     ClientBuilder, DEFAULT_CLOSE_TIMEOUT, DEFAULT_REDIRECT_LIMIT, DEFAULT_WRITE_BUFFER_SIZE,
     HeaderFn,
 };
+pub use crate::deflate::DeflateOptions;
 pub use crate::error::{Error, Op, Result};
 pub use crate::frame::Frame;
 pub use crate::logging::{SafeHeaders, enable_trace};

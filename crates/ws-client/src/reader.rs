@@ -9,6 +9,7 @@ use std::time::Duration;
 use ws_frame::{CloseCode, CloseFrame, Decoder, Event, FrameHeader, Message, OpCode, PayloadError};
 use ws_net::ReadHalf;
 
+use crate::deflate::Decompressor;
 use crate::error::{Error, Op, Result};
 use crate::frame::Frame;
 use crate::logging::Preview;
@@ -68,6 +69,8 @@ struct Input {
     decoder: Decoder,
     /// The data frame whose payload is arriving, and how many bytes are left.
     streaming: Option<(FrameHeader, u64)>,
+    /// The permessage-deflate decompressor, when negotiated.
+    deflate: Option<Decompressor>,
 }
 
 impl Input {
@@ -94,7 +97,11 @@ impl Input {
                         if header.opcode.is_control() {
                             return Ok(Got::Control(header, payload.to_vec()));
                         }
-                        out.extend_from_slice(payload);
+                        if let Some(deflate) = &mut self.deflate {
+                            deflate.on_header(&header);
+                        }
+                        take_data(&mut self.deflate, payload, out)?;
+                        end_frame(&mut self.deflate, &header, out)?;
                         return Ok(Got::Data(header));
                     }
                     Some(Event::Header(header)) => {
@@ -106,12 +113,16 @@ impl Input {
                             header.payload_len
                         );
                         self.streaming = Some((header, header.payload_len));
+                        if let Some(deflate) = &mut self.deflate {
+                            deflate.on_header(&header);
+                        }
                         continue;
                     }
                     Some(Event::Payload { data, last }) => {
-                        out.extend_from_slice(data);
+                        take_data(&mut self.deflate, data, out)?;
                         let n = data.len();
                         if let Some(done) = self.advance(n, last) {
+                            end_frame(&mut self.deflate, &done, out)?;
                             return Ok(Got::Data(done));
                         }
                         continue;
@@ -120,7 +131,12 @@ impl Input {
                 }
             }
             match self.streaming {
-                Some((_, remaining)) if self.start == self.end && remaining >= DIRECT_MIN => {
+                // Compressed payloads go through the decompressor instead.
+                Some((_, remaining))
+                    if self.start == self.end
+                        && remaining >= DIRECT_MIN
+                        && !self.deflate.as_ref().is_some_and(Decompressor::active) =>
+                {
                     if let Some(done) = self.read_direct(out, remaining)? {
                         return Ok(Got::Data(done));
                     }
@@ -243,6 +259,7 @@ impl Reader {
                 end: rest.len(),
                 decoder,
                 streaming: None,
+                deflate: None,
             },
             msg: Vec::new(),
             msg_opcode: None,
@@ -250,6 +267,12 @@ impl Reader {
             state: State::Open,
             shared,
         }
+    }
+
+    /// Inflates compressed messages from now on (permessage-deflate).
+    pub(crate) fn with_deflate(mut self, deflate: Option<Decompressor>) -> Self {
+        self.input.deflate = deflate;
+        self
     }
 
     /// A [`Sender`] for this connection.
@@ -537,6 +560,29 @@ impl Reader {
 
     pub(crate) fn mark_ended(&mut self) {
         self.end(None, "the connection was closed locally".to_owned());
+    }
+}
+
+/// Appends a data payload to `out`, inflating it when the message is compressed.
+fn take_data(deflate: &mut Option<Decompressor>, data: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    match deflate {
+        Some(deflate) if deflate.active() => deflate.push(data, out),
+        _ => {
+            out.extend_from_slice(data);
+            Ok(())
+        }
+    }
+}
+
+/// At the end of a compressed message's last frame, inflates the stripped tail.
+fn end_frame(
+    deflate: &mut Option<Decompressor>,
+    header: &FrameHeader,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    match deflate {
+        Some(deflate) if header.fin && deflate.active() => deflate.finish(out),
+        _ => Ok(()),
     }
 }
 

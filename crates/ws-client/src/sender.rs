@@ -8,6 +8,7 @@ use std::time::Duration;
 use ws_frame::{CloseCode, CloseFrame, FrameHeader, Message, OpCode, copy_masked};
 use ws_net::WriteHalf;
 
+use crate::deflate::Compressor;
 use crate::error::{Error, Op, Result};
 use crate::frame::Frame;
 use crate::logging::Preview;
@@ -32,6 +33,8 @@ pub(crate) struct Writer {
     fragment: Option<OpCode>,
     /// A write failed part-way: the stream may hold half a frame, so nothing more is sent.
     broken: bool,
+    /// The permessage-deflate compressor, when negotiated.
+    deflate: Option<Compressor>,
 }
 
 impl Writer {
@@ -45,7 +48,32 @@ impl Writer {
             close_sent: false,
             fragment: None,
             broken: false,
+            deflate: None,
         }
+    }
+
+    /// Compresses whole text and binary messages from now on (permessage-deflate).
+    pub(crate) fn with_deflate(mut self, deflate: Option<Compressor>) -> Self {
+        self.deflate = deflate;
+        self
+    }
+
+    /// Queues a data frame; a whole message is compressed (RSV1 set) when
+    /// permessage-deflate is on and the message is not under the threshold. Fragmented
+    /// messages go uncompressed.
+    fn queue_data(&mut self, fin: bool, opcode: OpCode, payload: &[u8]) -> Result<()> {
+        if fin && opcode != OpCode::Continuation && self.fragment.is_none() {
+            if let Some(mut deflate) = self.deflate.take() {
+                let result = match deflate.compress(payload) {
+                    Ok(Some(compressed)) => self.queue(true, 0b100, opcode, compressed),
+                    Ok(None) => self.queue(true, 0, opcode, payload),
+                    Err(e) => Err(e),
+                };
+                self.deflate = Some(deflate);
+                return result;
+            }
+        }
+        self.queue(fin, 0, opcode, payload)
     }
 
     pub(crate) fn close_sent(&self) -> bool {
@@ -218,7 +246,7 @@ impl Writer {
                         )));
                     }
                 }
-                self.queue(fin, 0, opcode, payload)?;
+                self.queue_data(fin, opcode, payload)?;
                 if !fin {
                     self.fragment = Some(opcode);
                 }

@@ -5,10 +5,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ws_frame::{CloseCode, Decoder, Message, OpCode, Role};
-use ws_handshake::Accepted;
+use ws_handshake::{Accepted, DeflateParams};
 use ws_net::Stream;
 
 use crate::config::ClientBuilder;
+use crate::deflate::{Compressor, Decompressor};
 use crate::error::{Error, Result};
 use crate::frame::Frame;
 use crate::mask::MaskSource;
@@ -51,6 +52,7 @@ pub struct WebSocket {
     status: u16,
     headers: Vec<(String, String)>,
     subprotocol: Option<String>,
+    deflate: Option<DeflateParams>,
     is_tls: bool,
     peer_addr: Option<SocketAddr>,
     shut: bool,
@@ -66,24 +68,30 @@ impl WebSocket {
         let is_tls = stream.is_tls();
         let peer_addr = stream.peer_addr().ok();
         let (read, write) = stream.split();
+        let deflate = accepted.deflate.zip(builder.deflate);
         let writer = Writer::new(
             write,
             builder.write_buffer_size,
             MaskSource::new(builder.mask_key.clone()),
-        );
+        )
+        .with_deflate(deflate.map(|(params, options)| Compressor::new(params, &options)));
         let shared = Arc::new(Shared {
             writer: Mutex::new(writer),
         });
         let decoder = Decoder::new(Role::Client)
             .with_limits(builder.limits)
-            .with_utf8_validation(builder.validate_utf8);
+            .with_utf8_validation(builder.validate_utf8)
+            .with_reserved_bits(if deflate.is_some() { 0b100 } else { 0 });
         let reader = Reader::new(
             read,
             &accepted.rest,
             decoder,
             builder.auto_pong,
             Arc::clone(&shared),
-        );
+        )
+        .with_deflate(deflate.map(|(params, _)| {
+            Decompressor::new(params, builder.limits.message_size(), builder.validate_utf8)
+        }));
         Self {
             reader,
             sender: Sender { shared },
@@ -91,6 +99,7 @@ impl WebSocket {
             status: accepted.status,
             headers: accepted.headers,
             subprotocol: accepted.subprotocol,
+            deflate: deflate.map(|(params, _)| params),
             is_tls,
             peer_addr,
             shut: false,
@@ -373,6 +382,17 @@ impl WebSocket {
     /// The subprotocol the server chose, if any.
     pub fn subprotocol(&self) -> Option<&str> {
         self.subprotocol.as_deref()
+    }
+
+    /// Whether permessage-deflate was negotiated (see
+    /// [`ClientBuilder::deflate`](crate::ClientBuilder::deflate)).
+    pub fn is_compressed(&self) -> bool {
+        self.deflate.is_some()
+    }
+
+    /// The permessage-deflate parameters in force, when negotiated.
+    pub fn deflate_params(&self) -> Option<DeflateParams> {
+        self.deflate
     }
 
     /// The URL finally connected to (after redirects).
