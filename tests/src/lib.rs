@@ -5,7 +5,8 @@
 //! - [`tcp_server`]: a raw TCP server whose handler speaks hand-written bytes, for
 //!   misbehaving peers (garbage frames, bad statuses, redirects, silence); [`accept_raw`]
 //!   and [`read_client_frame`] do the little HTTP and framing they need by hand.
-//! - [`PythonPeer`]: the Python `websockets` server in `tests/peers/ws_server.py`.
+//! - [`PythonPeer`]: the Python `websockets` server in `tests/peers/ws_server.py` (or
+//!   `ws_deflate_server.py`, with permessage-deflate).
 //!
 //! Every socket gets [`TIMEOUT`] as read and write timeout, and [`Peer::join`] waits at
 //! most that long, so a bug fails a test instead of hanging it.
@@ -382,9 +383,15 @@ impl PythonPeer {
     /// Needs `python3` with the `websockets` package (`pip install -r
     /// tests/requirements.txt`, as `.ci/run` does).
     pub fn start() -> Self {
+        Self::start_script("ws_server.py")
+    }
+
+    /// Starts another server script of `tests/peers` that prints `PORT <n>` the same way
+    /// (`ws_deflate_server.py`: permessage-deflate on).
+    pub fn start_script(name: &str) -> Self {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("peers")
-            .join("ws_server.py");
+            .join(name);
         let mut child = Command::new("python3")
             .arg(&script)
             .stdin(Stdio::null())

@@ -9,6 +9,7 @@
 )]
 
 mod close;
+mod deflate;
 mod duplex;
 mod echo;
 mod errors;
