@@ -20,6 +20,8 @@
 //! - [`WebSocket`] sends and receives messages or raw frames, pings, and runs the closing
 //!   handshake of RFC 6455 section 7. [`WebSocket::sender`] and [`WebSocket::split`] send
 //!   from other threads while one receives, for `ws://` and `wss://`.
+//! - permessage-deflate compression (RFC 7692) on request, with
+//!   [`ClientBuilder::deflate`] and [`DeflateOptions`]; off by default (see there why).
 //! - The peer is held to RFC 6455: a broken rule makes the client send the right close
 //!   code (1002, 1007 or 1009) before returning [`Error::Protocol`] or
 //!   [`Error::Payload`].
