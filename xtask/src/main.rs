@@ -201,6 +201,22 @@ fn clippy_no_std(root: &Path) -> StepResult {
             "-D",
             "warnings",
         ],
+    ))?;
+    // The permessage-deflate codec is no_std + alloc too.
+    run(cargo_with(
+        root,
+        &[
+            "clippy",
+            "-p",
+            "ws-frame",
+            "--no-default-features",
+            "--features",
+            "deflate",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
     ))
 }
 
@@ -280,7 +296,7 @@ fn no_std_build(root: &Path) -> StepResult {
                 "ws-frame",
                 "--no-default-features",
                 "--features",
-                "alloc",
+                "alloc,deflate",
                 "--target",
                 bare,
                 "--locked",
