@@ -306,7 +306,10 @@ impl ClientBuilder {
     /// threshold up are sent compressed, and compressed messages are inflated as they
     /// arrive, with [`limits`](Self::limits) applied to the inflated size (a message that
     /// inflates past the message limit fails with close code 1009 before it is all in
-    /// memory). A server that declines simply gets uncompressed messages.
+    /// memory). A server that declines simply gets uncompressed messages. Raw frames are
+    /// handled alike: [`WebSocket::recv_frame`] returns each frame's payload inflated (its
+    /// `rsv` still shows RSV1) and [`WebSocket::send_frame`] compresses a whole text or
+    /// binary frame. See `docs/compression.md`.
     ///
     /// Default: `None` (off), because compression is not free and not always safe:
     /// mixing secrets and attacker-chosen data in one compressed stream leaks the secrets
