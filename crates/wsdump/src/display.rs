@@ -21,6 +21,7 @@ pub(crate) fn message_text(message: &Message, verbose: bool) -> Option<String> {
         Message::Binary(data) => binary_text(data),
         Message::Ping(data) | Message::Pong(data) if verbose => control_text(data),
         Message::Close(close) if verbose => match close {
+            Some((code, reason)) if reason.is_empty() => u16::from(*code).to_string(),
             Some((code, reason)) => format!("{} {reason}", u16::from(*code)),
             None => String::new(),
         },
