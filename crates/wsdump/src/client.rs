@@ -183,9 +183,9 @@ fn main_loop(
                 };
                 if let Err(e) = sent {
                     // The receiving thread usually knows why; prefer its account.
-                    return match inbox.recv_timeout(Duration::from_secs(1)) {
-                        Ok(Event::Closed(closed)) => finished(closed, console),
-                        _ => Err(error_line(&e)),
+                    return match wait_closed(inbox, Duration::from_secs(1)) {
+                        Some(closed) => finished(closed, console),
+                        None => Err(error_line(&e)),
                     };
                 }
                 console.prompt();
@@ -220,21 +220,34 @@ fn close_after_eof(
         }
     }
     if let Err(e) = sender.send_close(CloseCode::NORMAL, "") {
-        return Err(error_line(&e));
+        // The server may have closed first: the receiving thread then knows the outcome.
+        return match wait_closed(inbox, Duration::from_secs(1)) {
+            Some(closed) => finished(closed, console),
+            None => Err(error_line(&e)),
+        };
     }
-    let until = Instant::now() + DEFAULT_CLOSE_TIMEOUT;
+    match wait_closed(inbox, DEFAULT_CLOSE_TIMEOUT) {
+        Some(Ok(_)) => Ok(()),
+        Some(Err(e)) => Err(error_line(&e)),
+        None => Err(format!(
+            "the server did not answer the close within {} s",
+            DEFAULT_CLOSE_TIMEOUT.as_secs()
+        )),
+    }
+}
+
+/// The end of the receiving thread, if it comes within `timeout`.
+fn wait_closed(
+    inbox: &Receiver<Event>,
+    timeout: Duration,
+) -> Option<Result<Option<(CloseCode, String)>, Error>> {
+    let until = Instant::now() + timeout;
     loop {
         let left = until.saturating_duration_since(Instant::now());
         match inbox.recv_timeout(left) {
-            Ok(Event::Closed(Ok(_))) => return Ok(()),
-            Ok(Event::Closed(Err(e))) => return Err(error_line(&e)),
+            Ok(Event::Closed(closed)) => return Some(closed),
             Ok(_) => {}
-            Err(_) => {
-                return Err(format!(
-                    "the server did not answer the close within {} s",
-                    DEFAULT_CLOSE_TIMEOUT.as_secs()
-                ));
-            }
+            Err(_) => return None,
         }
     }
 }
