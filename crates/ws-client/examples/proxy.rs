@@ -22,9 +22,7 @@ fn main() -> Result<(), ws_client::Error> {
         .next()
         .unwrap_or_else(|| "http://127.0.0.1:8080".into());
 
-    let proxy = Proxy::parse(&proxy)
-        .map_err(ws_client::Error::Proxy)?
-        .timeout(Some(Duration::from_secs(5)));
+    let proxy = Proxy::parse(&proxy)?.timeout(Some(Duration::from_secs(5)));
     let mut ws = ClientBuilder::new()
         .proxy(ProxyConfig::Explicit(proxy))
         .timeout(Some(Duration::from_secs(10)))
