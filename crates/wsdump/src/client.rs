@@ -99,11 +99,21 @@ impl Console {
         let _ = out.flush();
     }
 
-    /// Shows the prompt (only on a terminal).
+    /// Shows the prompt (only on a terminal). It redraws the current line, so it does no
+    /// harm when the receiving thread has just drawn the prompt itself.
     fn prompt(&self) {
+        self.draw("\r\x1b[2K> ");
+    }
+
+    /// Clears the prompt line before exiting.
+    fn finish(&self) {
+        self.draw("\r\x1b[2K");
+    }
+
+    fn draw(&self, text: &str) {
         if self.terminal {
             let mut out = io::stdout().lock();
-            let _ = write!(out, "> ");
+            let _ = write!(out, "{text}");
             let _ = out.flush();
         }
     }
@@ -160,6 +170,7 @@ pub(crate) fn run(args: &Args, url: &str) -> Result<(), String> {
     console.prompt();
     let result = main_loop(args, &sender, &inbox, &console);
     let _ = sender.abort();
+    console.finish();
     result
 }
 
