@@ -43,6 +43,10 @@ const CI_STEPS: &[Step] = &[
         run: autobahn::run_autobahn,
     },
     Step {
+        name: "examples",
+        run: examples,
+    },
+    Step {
         name: "doc",
         run: doc,
     },
@@ -325,7 +329,7 @@ fn fuzz_check(root: &Path) -> StepResult {
 /// installing cargo-fuzz first if needed. Without sanitizers (`-s none`) cargo-fuzz needs
 /// no nightly flags; if that ever changes, the run is retried with `RUSTC_BOOTSTRAP=1`.
 fn fuzz(root: &Path, seconds: Option<&str>) -> StepResult {
-    const TARGETS: &[&str] = &["decoder", "inflate"];
+    const TARGETS: &[&str] = &["decoder", "handshake_response", "inflate"];
     let seconds: u64 = seconds
         .unwrap_or("60")
         .parse()
@@ -347,6 +351,96 @@ fn fuzz(root: &Path, seconds: Option<&str>) -> StepResult {
             cmd.env("RUSTC_BOOTSTRAP", "1");
             run(cmd).map_err(|e| format!("fuzz target `{target}` failed: {e}"))?;
         }
+    }
+    Ok(())
+}
+
+/// Builds every example and runs those needing no outside network: ws-frame's as they
+/// are, ws-client's against `wsdump --echo-server` (plain and TLS) and a `pproxy`.
+fn examples(root: &Path) -> StepResult {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Child, Stdio};
+    struct Killed(Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    run(cargo_with(
+        root,
+        &["build", "--locked", "--workspace", "--bins", "--examples"],
+    ))?;
+    let bin = env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root.join("target"), PathBuf::from)
+        .join("debug");
+    let spawn = |program: &Path, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map(Killed)
+            .map_err(|e| format!("could not start {}: {e}", program.display()))
+    };
+    // The echo server prints its URL, and with --tls its certificate file, first.
+    let mut servers = Vec::new();
+    let mut lines = Vec::new();
+    for tls in [&[][..], &["--tls"][..]] {
+        let mut server = spawn(
+            &bin.join("wsdump"),
+            &[&["--echo-server", "127.0.0.1:0"], tls].concat(),
+        )?;
+        let stdout = server.0.stdout.take().ok_or("no stdout")?;
+        let mut read = BufReader::new(stdout).lines().map_while(Result::ok);
+        for _ in 0..=tls.len() {
+            let line = read.next().ok_or("the echo server did not start")?;
+            lines.push(line);
+        }
+        servers.push(server);
+    }
+    // "echo server listening on URL" twice, then "certificate: PATH (...)".
+    let word = |line: &String, n: usize| {
+        let word = line.split_whitespace().nth(n);
+        word.unwrap_or_default().to_owned()
+    };
+    let (ws, wss, cert) = (word(&lines[0], 4), word(&lines[1], 4), word(&lines[2], 1));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| format!("no free port: {e}"))?
+        .port();
+    let proxy_url = format!("http://127.0.0.1:{port}");
+    let _proxy = spawn(Path::new("pproxy"), &["-l", &proxy_url])
+        .map_err(|e| format!("{e} (python3 -m pip install -r tests/requirements.txt)"))?;
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if started.elapsed().as_secs() > 10 {
+            return Err("pproxy did not start listening within 10 s".into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mut runs: Vec<(String, Vec<String>)> = vec![
+        ("echo".into(), vec![ws.clone()]),
+        ("threads".into(), vec![ws.clone()]),
+        ("tls".into(), vec![wss, cert]),
+        ("proxy".into(), vec![ws, proxy_url]),
+    ];
+    if let Ok(dir) = std::fs::read_dir(root.join("crates/ws-frame/examples")) {
+        for entry in dir.flatten() {
+            let path = entry.path();
+            if let Some(stem) = path
+                .file_stem()
+                .filter(|_| path.extension() == Some("rs".as_ref()))
+            {
+                runs.push((stem.to_string_lossy().into_owned(), Vec::new()));
+            }
+        }
+    }
+    for (name, args) in runs {
+        let mut cmd = Command::new(bin.join("examples").join(&name));
+        cmd.args(&args).stdout(Stdio::null());
+        run(cmd)?;
     }
     Ok(())
 }

@@ -277,9 +277,26 @@ impl From<ws_net::Error> for Error {
     }
 }
 
+/// For `Proxy::parse(..)?` in functions returning this crate's `Result`.
+impl From<ws_net::ProxyError> for Error {
+    fn from(e: ws_net::ProxyError) -> Self {
+        Self::Proxy(e)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_proxy_url_converts_to_the_proxy_variant() {
+        fn parse() -> Result<ws_net::Proxy> {
+            Ok(ws_net::Proxy::parse("gopher://proxy:70")?)
+        }
+        let e = parse().unwrap_err();
+        assert!(matches!(e, Error::Proxy(_)), "{e:?}");
+        assert!(e.to_string().contains("gopher"), "{e}");
+    }
 
     #[test]
     fn io_timeouts_become_timeout_with_the_operation() {

@@ -93,6 +93,11 @@ pub fn connect(url: &str) -> Result<WebSocket> {
     ClientBuilder::new().connect(url)
 }
 
+/// The README's Rust snippets, compiled (and those not marked `no_run` run) as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
+
 /// Keeps the thread-safety promises of the public types.
 #[cfg(test)]
 mod tests {

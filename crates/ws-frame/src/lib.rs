@@ -33,7 +33,8 @@
 //! # Ok::<(), ws_frame::Error>(())
 //! ```
 #![no_std]
-#![forbid(unsafe_code)]
+// One module, `mask::wide`, opts in to pick an AVX2 loop at run time; see its SAFETY notes.
+#![deny(unsafe_code)]
 #![warn(clippy::indexing_slicing)]
 
 #[cfg(feature = "alloc")]
