@@ -83,21 +83,22 @@ fn frame(payload: &[u8], compressed: bool) -> Vec<u8> {
     out
 }
 
-fn connect(deflate: bool, serve: impl FnOnce(TcpStream) + Send + 'static) -> WebSocket {
+fn connect(
+    deflate: Option<DeflateOptions>,
+    serve: impl FnOnce(TcpStream) + Send + 'static,
+) -> WebSocket {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     thread::spawn(move || {
         let (mut tcp, _) = listener.accept().unwrap();
-        accept(&mut tcp, deflate);
+        accept(&mut tcp, deflate.is_some());
         serve(tcp);
     });
-    let builder = ClientBuilder::new().proxy(ProxyConfig::None);
-    let builder = if deflate {
-        builder.deflate(Some(DeflateOptions::new()))
-    } else {
-        builder
-    };
-    builder.connect(&format!("ws://{addr}/")).unwrap()
+    ClientBuilder::new()
+        .proxy(ProxyConfig::None)
+        .deflate(deflate)
+        .connect(&format!("ws://{addr}/"))
+        .unwrap()
 }
 
 fn bench(c: &mut Criterion) {
@@ -113,22 +114,32 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("deflate_1MiB_text");
     group.throughput(Throughput::Bytes(SIZE as u64));
     group.sample_size(20);
-    for deflate in [false, true] {
-        let name = if deflate { "compressed" } else { "uncompressed" };
-        let ws = connect(deflate, |mut tcp| {
+    for (name, options) in [
+        ("uncompressed", None),
+        ("compressed", Some(DeflateOptions::new())),
+        ("compressed_level1", Some(DeflateOptions::new().level(1))),
+    ] {
+        let deflate = options.is_some();
+        let ws = connect(options, |mut tcp| {
             let _ = std::io::copy(&mut tcp, &mut std::io::sink());
         });
         assert_eq!(ws.is_compressed(), deflate);
         group.bench_function(format!("send_{name}"), |b| {
             b.iter(|| ws.send_text(black_box(&text)).unwrap());
         });
+        if name == "compressed_level1" {
+            continue;
+        }
 
         let wire = if deflate {
             frame(&compressed, true)
         } else {
             frame(text.as_bytes(), false)
         };
-        let mut ws = connect(deflate, move |mut tcp| while tcp.write_all(&wire).is_ok() {});
+        let mut ws = connect(
+            options,
+            move |mut tcp| while tcp.write_all(&wire).is_ok() {},
+        );
         group.bench_function(format!("recv_{name}"), |b| {
             b.iter(|| match ws.recv().unwrap() {
                 Message::Text(t) => assert_eq!(t.len(), SIZE),
