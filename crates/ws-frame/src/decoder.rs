@@ -160,6 +160,12 @@ impl Decoder {
         self.role
     }
 
+    /// The reserved bits allowed, as `0bRSV1_RSV2_RSV3`.
+    #[must_use]
+    pub fn reserved_bits(&self) -> u8 {
+        self.reserved_bits
+    }
+
     /// The configured limits.
     #[must_use]
     pub fn limits(&self) -> Limits {

@@ -42,6 +42,18 @@ impl Message {
     }
 }
 
+/// permessage-deflate state of a [`MessageDecoder`].
+#[cfg(feature = "deflate")]
+#[derive(Debug)]
+struct Inflate {
+    inflater: crate::deflate::Inflater,
+    /// The message being assembled is compressed.
+    active: bool,
+    /// The inflated size limit (the decoder's message limit).
+    limit: Option<u64>,
+    scratch: Vec<u8>,
+}
+
 /// A data message being reassembled.
 #[derive(Debug, Default)]
 struct Assembly {
@@ -52,20 +64,59 @@ struct Assembly {
     text: String,
     binary: Vec<u8>,
     utf8: Utf8Validator,
+    #[cfg(feature = "deflate")]
+    inflate: Option<Inflate>,
 }
 
 impl Assembly {
-    fn start(&mut self, opcode: OpCode, fin: bool) {
-        if opcode != OpCode::Continuation {
-            self.kind = Some(opcode);
+    fn start(&mut self, header: &FrameHeader) {
+        if header.opcode != OpCode::Continuation {
+            self.kind = Some(header.opcode);
             self.text.clear();
             self.binary.clear();
             self.utf8.reset();
+            #[cfg(feature = "deflate")]
+            if let Some(inflate) = &mut self.inflate {
+                inflate.active = header.rsv1;
+            }
         }
-        self.fin = fin;
+        self.fin = header.fin;
     }
 
+    /// Appends payload bytes, inflating them first when the message is compressed.
     fn push(&mut self, data: &[u8]) -> Result<(), Error> {
+        #[cfg(feature = "deflate")]
+        if let Some(inflate) = self.inflate.as_mut().filter(|i| i.active) {
+            let mut out = core::mem::take(&mut inflate.scratch);
+            out.clear();
+            let result = inflate.inflater.inflate(data, &mut out, inflate.limit);
+            let result = result.and_then(|()| self.push_plain(&out));
+            if let Some(inflate) = &mut self.inflate {
+                inflate.scratch = out;
+            }
+            return result;
+        }
+        self.push_plain(data)
+    }
+
+    /// Ends a compressed message's inflation (the stripped tail).
+    #[cfg(feature = "deflate")]
+    fn end_inflate(&mut self) -> Result<(), Error> {
+        if let Some(inflate) = self.inflate.as_mut().filter(|i| i.active) {
+            inflate.active = false;
+            let mut out = core::mem::take(&mut inflate.scratch);
+            out.clear();
+            let result = inflate.inflater.finish(&mut out, inflate.limit);
+            let result = result.and_then(|()| self.push_plain(&out));
+            if let Some(inflate) = &mut self.inflate {
+                inflate.scratch = out;
+            }
+            return result;
+        }
+        Ok(())
+    }
+
+    fn push_plain(&mut self, data: &[u8]) -> Result<(), Error> {
         if self.kind == Some(OpCode::Text) {
             self.utf8.feed_into(data, &mut self.text)?;
         } else {
@@ -75,6 +126,8 @@ impl Assembly {
     }
 
     fn finish(&mut self) -> Result<Message, Error> {
+        #[cfg(feature = "deflate")]
+        self.end_inflate()?;
         Ok(if self.kind.take() == Some(OpCode::Text) {
             self.utf8.finish()?;
             Message::Text(core::mem::take(&mut self.text))
@@ -125,6 +178,40 @@ impl MessageDecoder {
             start: 0,
             assembly: Assembly::default(),
         }
+    }
+
+    /// Inflates permessage-deflate messages (RSV1 set on their first frame) with
+    /// `inflater`, once the handshake negotiated the extension; the decoder then allows
+    /// RSV1. The inflated size is held to the decoder's message limit while inflating.
+    ///
+    /// ```
+    /// use ws_frame::deflate::Inflater;
+    /// use ws_frame::{Decoder, Message, MessageDecoder, Role};
+    ///
+    /// // RFC 7692 section 7.2.3.1 and 7.2.3.2: "Hello" in one frame, in two fragments,
+    /// // then again using the previous messages as context.
+    /// let mut decoder =
+    ///     MessageDecoder::new(Decoder::new(Role::Client)).with_inflater(Inflater::new(false));
+    /// decoder.feed(&[0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]);
+    /// decoder.feed(&[0x41, 0x03, 0xf2, 0x48, 0xcd, 0x80, 0x04, 0xc9, 0xc9, 0x07, 0x00]);
+    /// decoder.feed(&[0xc1, 0x05, 0xf2, 0x00, 0x11, 0x00, 0x00]);
+    /// for _ in 0..3 {
+    ///     assert_eq!(decoder.next_message()?, Some(Message::Text("Hello".into())));
+    /// }
+    /// # Ok::<(), ws_frame::Error>(())
+    /// ```
+    #[cfg(feature = "deflate")]
+    #[must_use]
+    pub fn with_inflater(mut self, inflater: crate::deflate::Inflater) -> Self {
+        let bits = self.decoder.reserved_bits() | 0b100;
+        self.decoder = self.decoder.with_reserved_bits(bits);
+        self.assembly.inflate = Some(Inflate {
+            inflater,
+            active: false,
+            limit: self.decoder.limits().message_size(),
+            scratch: Vec::new(),
+        });
+        self
     }
 
     /// The inner decoder.
@@ -178,21 +265,21 @@ impl MessageDecoder {
                             CloseFrame::parse(payload)?.map(|c| (c.code, c.reason.to_owned()));
                         return Ok(Some(Message::Close(close)));
                     }
-                    OpCode::Text if header.fin => {
+                    OpCode::Text if header.fin && !header.rsv1 => {
                         return Ok(Some(Message::Text(validate_whole(payload)?.to_owned())));
                     }
-                    OpCode::Binary if header.fin => {
+                    OpCode::Binary if header.fin && !header.rsv1 => {
                         return Ok(Some(Message::Binary(payload.to_vec())));
                     }
                     OpCode::Text | OpCode::Binary | OpCode::Continuation => {
-                        self.assembly.start(header.opcode, header.fin);
+                        self.assembly.start(&header);
                         self.assembly.push(payload)?;
                         if header.fin {
                             return self.assembly.finish().map(Some);
                         }
                     }
                 },
-                Event::Header(header) => self.assembly.start(header.opcode, header.fin),
+                Event::Header(header) => self.assembly.start(&header),
                 Event::Payload { data, last } => {
                     self.assembly.push(data)?;
                     if last && self.assembly.fin {
