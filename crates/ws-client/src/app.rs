@@ -596,3 +596,29 @@ impl<H: Handler> App<H> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_are_shareable_and_apps_can_move_to_a_thread() {
+        fn assert_send<T: Send>() {}
+        fn assert_send_sync_clone<T: Send + Sync + Clone>() {}
+        assert_send_sync_clone::<AppHandle>();
+        assert_send::<App>();
+        assert_send::<Ended>();
+    }
+
+    #[test]
+    fn only_failures_count_as_errors() {
+        let closed = Ended::Closed {
+            by: ClosedBy::Peer,
+            code: Some(CloseCode::NORMAL),
+            reason: String::new(),
+        };
+        assert!(!closed.is_error());
+        assert!(!Ended::Stopped.is_error());
+        assert!(Ended::Failed(Error::InvalidOption(String::new())).is_error());
+    }
+}
