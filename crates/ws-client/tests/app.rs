@@ -636,3 +636,110 @@ fn messages_reach_a_handler_implementation() {
     );
     server.join();
 }
+
+#[test]
+fn a_server_close_other_than_1000_reconnects_by_default() {
+    let server = serve(2, |i, mut ws| {
+        if i == 0 {
+            close(&mut ws, 1012, "restarting");
+        } else {
+            close(&mut ws, 1000, "done");
+        }
+    });
+    let (mut app, _tx, events) = recording_app(&server.url());
+    let policy = Reconnect::new().initial_delay(MS);
+    let ended = app
+        .run_forever(&RunOptions::new().reconnect(Some(policy)))
+        .unwrap();
+    assert_closed(&ended, ClosedBy::Peer, Some(1000), "done");
+    assert_eq!(
+        names(&events),
+        [
+            "open",
+            r#"close Some(1012) "restarting""#,
+            "reconnect",
+            r#"close Some(1000) "done""#,
+        ]
+    );
+    server.join();
+}
+
+#[test]
+fn endings_can_be_excluded_from_reconnecting() {
+    let server = serve(1, |_, ws| drop(ws));
+    let (mut app, _tx, _events) = recording_app(&server.url());
+    let policy = Reconnect::new().initial_delay(MS).on_error(false);
+    let ended = app
+        .run_forever(&RunOptions::new().reconnect(Some(policy)))
+        .unwrap();
+    assert!(
+        matches!(
+            ended,
+            Ended::Failed(Error::ConnectionClosed {
+                code: Some(CloseCode::ABNORMAL),
+                ..
+            })
+        ),
+        "{ended:?}"
+    );
+    server.join();
+
+    let server = serve(1, |_, mut ws| close(&mut ws, 1001, "away"));
+    let mut app = App::new(server.url());
+    let policy = Reconnect::new().initial_delay(MS).on_abnormal_close(false);
+    let ended = app
+        .run_forever(&RunOptions::new().reconnect(Some(policy)))
+        .unwrap();
+    assert_closed(&ended, ClosedBy::Peer, Some(1001), "away");
+    server.join();
+}
+
+#[test]
+fn delays_start_again_after_a_connection_that_stayed_up() {
+    // With reset_after zero every connection counts as stable: the delay never grows.
+    let server = serve(4, |i, mut ws| {
+        if i < 3 {
+            drop(ws);
+        } else {
+            close(&mut ws, 1000, "");
+        }
+    });
+    let (mut app, _tx, events) = recording_app(&server.url());
+    let initial = 100 * MS;
+    let policy = Reconnect::new()
+        .initial_delay(initial)
+        .jitter(0.0)
+        .reset_after(Duration::ZERO);
+    let ended = app
+        .run_forever(&RunOptions::new().reconnect(Some(policy)))
+        .unwrap();
+    assert_closed(&ended, ClosedBy::Peer, Some(1000), "");
+    let all: Vec<(Instant, String)> = events.try_iter().collect();
+    let mut last_close = None;
+    let mut gaps = Vec::new();
+    for (at, event) in all {
+        if event.starts_with("close") {
+            last_close = Some(at);
+        } else if event == "reconnect" {
+            gaps.push(at - last_close.unwrap());
+        }
+    }
+    assert_eq!(gaps.len(), 3);
+    for gap in gaps {
+        // Growing delays would be 100, 200 and 400 ms.
+        assert!(gap >= initial && gap + 10 * MS < initial * 2, "gap {gap:?}");
+    }
+    server.join();
+}
+
+#[test]
+fn an_invalid_url_is_not_retried() {
+    let (mut app, _tx, events) = recording_app("ftp://127.0.0.1:1/");
+    // Were it retried, the attempt limit would end the run after 3 reports.
+    let policy = Reconnect::new().initial_delay(MS).max_attempts(Some(2));
+    let ended = app
+        .run_forever(&RunOptions::new().reconnect(Some(policy)))
+        .unwrap();
+    assert!(matches!(ended, Ended::Failed(Error::Url(_))), "{ended:?}");
+    assert_eq!(names(&events).len(), 1);
+}

@@ -239,9 +239,14 @@ impl AppHandle {
     /// The close frame goes out at once; the app then waits for the server's close at
     /// most [`RunOptions::close_timeout`](crate::RunOptions::close_timeout) after this
     /// call, also when called from another thread while the run loop is blocked reading
-    /// from a dead peer. During a reconnect wait it ends the wait at once; before
-    /// `run_forever` starts it makes the next run return `Ended::Stopped` at once. Calls
-    /// after the first are ignored. It never blocks on the peer.
+    /// from a dead peer. During a reconnect wait it ends the wait at once; during a
+    /// connect attempt, as soon as the attempt ends (bounded by the connect timeout);
+    /// before `run_forever` starts it makes the next run return `Ended::Stopped` at once.
+    /// Calls after the first are ignored. It never blocks on the peer (only, like every
+    /// send, on a full socket buffer for at most the write timeout).
+    ///
+    /// This is the stop signal of the app (Python's `keep_running = False` or Ctrl+C):
+    /// call it from a signal handler thread, a UI, or a callback.
     ///
     /// # Errors
     ///

@@ -23,6 +23,8 @@ use crate::error::{Error, Result};
 ///
 /// - [`on_error`](Self::on_error) \[yes\]: a failed connect, a connection lost without a
 ///   close frame (TCP reset or end, code 1006), a ping timeout, an I/O or protocol error.
+///   An invalid URL or option ([`Error::Url`], [`Error::InvalidOption`]) never
+///   reconnects: it would fail the same way again.
 /// - [`on_abnormal_close`](Self::on_abnormal_close) \[yes\]: the server's close frame
 ///   carries a code other than 1000 (1001 going away, 1011, 1012 service restart, 1013
 ///   try again later, application codes, ...).

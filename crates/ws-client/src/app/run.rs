@@ -154,10 +154,13 @@ fn connections<H: Handler>(
                 if let Err(panic) = calls.error(&e) {
                     return Ended::Failed(panic);
                 }
-                if !options
-                    .reconnect
-                    .as_ref()
-                    .is_some_and(Reconnect::after_error)
+                // A bad URL or option fails the same way every time: no retry.
+                let fixable = !matches!(e, Error::Url(_) | Error::InvalidOption(_));
+                if !(fixable
+                    && options
+                        .reconnect
+                        .as_ref()
+                        .is_some_and(Reconnect::after_error))
                 {
                     return Ended::Failed(e);
                 }
@@ -285,6 +288,8 @@ fn connection<H: Handler>(
     let mut keepalive = Keepalive::new(options, Instant::now());
     // The fragmented message being received: its opcode and the bytes so far.
     let mut message: Option<(OpCode, Vec<u8>)> = None;
+    // Whether a read timeout is set on the socket (the connection starts without one).
+    let mut timeout_set = true;
     loop {
         if let Some(req) = shared.close_request() {
             return close_with(ws, &req, options.close_timeout);
@@ -320,7 +325,14 @@ fn connection<H: Handler>(
         let wait = keepalive
             .next_wake()
             .map(|at| at.saturating_duration_since(Instant::now()).max(MIN_WAIT));
-        let received = ws.set_read_timeout(wait).and_then(|()| ws.recv_frame());
+        // Without keepalive the timeout stays "none": no system call per frame.
+        let configured = if wait.is_none() && !timeout_set {
+            Ok(())
+        } else {
+            timeout_set = wait.is_some();
+            ws.set_read_timeout(wait)
+        };
+        let received = configured.and_then(|()| ws.recv_frame());
         let frame = match received {
             Ok(frame) => frame,
             Err(e) if e.is_timeout() => continue,
