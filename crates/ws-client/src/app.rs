@@ -7,6 +7,8 @@ mod reconnect;
 mod run;
 
 use std::fmt;
+use std::io;
+use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -127,6 +129,7 @@ type ContFn = Box<dyn FnMut(&AppHandle, &[u8], bool) + Send>;
 type BytesFn = Box<dyn FnMut(&AppHandle, &[u8]) + Send>;
 type ErrorFn = Box<dyn FnMut(&AppHandle, &Error) + Send>;
 type CloseFn = Box<dyn FnMut(&AppHandle, Option<CloseCode>, &str) + Send>;
+type SocketFn = Box<dyn FnMut() -> io::Result<TcpStream> + Send>;
 
 /// The [`Handler`] of an [`App`] built from closures ([`App::new`] and its `on_*`
 /// methods). Callbacks not set do nothing; without `on_reconnect`, `on_open` is called
@@ -432,6 +435,7 @@ impl Ended {
 pub struct App<H = Callbacks> {
     url: String,
     client: ClientBuilder,
+    socket_fn: Option<SocketFn>,
     handler: H,
     handle: AppHandle,
 }
@@ -441,6 +445,7 @@ impl<H: fmt::Debug> fmt::Debug for App<H> {
         f.debug_struct("App")
             .field("url", &crate::logging::safe_url(&self.url))
             .field("client", &self.client)
+            .field("socket_fn", &self.socket_fn.is_some())
             .field("handler", &self.handler)
             .finish_non_exhaustive()
     }
@@ -531,6 +536,7 @@ impl<H: Handler> App<H> {
         Self {
             url: url.into(),
             client: ClientBuilder::new(),
+            socket_fn: None,
             handler,
             handle: AppHandle {
                 shared: Arc::default(),
@@ -546,6 +552,17 @@ impl<H: Handler> App<H> {
     #[must_use]
     pub fn client(mut self, builder: ClientBuilder) -> Self {
         self.client = builder;
+        self
+    }
+
+    /// Opens the TCP connection of every (re)connection attempt with `f` instead of
+    /// resolving and connecting to the URL's host (Python's `socket=`, but called anew for
+    /// each attempt, since a socket cannot be reused); the handshake then runs over it,
+    /// wrapped in TLS for `wss://`, as [`ClientBuilder::connect_on`] does. An error from
+    /// `f` counts as a failed connect ([`Error::Io`] with [`Op::Connect`](crate::Op)).
+    #[must_use]
+    pub fn socket_fn(mut self, f: impl FnMut() -> io::Result<TcpStream> + Send + 'static) -> Self {
+        self.socket_fn = Some(Box::new(f));
         self
     }
 
@@ -587,9 +604,13 @@ impl<H: Handler> App<H> {
     /// [`Handler::on_error`] and in [`Ended::Failed`].
     pub fn run_forever(&mut self, options: &RunOptions) -> Result<Ended> {
         options.validate()?;
+        let connector = run::Connector {
+            url: &self.url,
+            client: &self.client,
+            socket_fn: self.socket_fn.as_mut(),
+        };
         Ok(run::run(
-            &self.url,
-            &self.client,
+            connector,
             &mut self.handler,
             &self.handle,
             options,

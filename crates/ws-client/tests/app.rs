@@ -743,3 +743,32 @@ fn an_invalid_url_is_not_retried() {
     assert!(matches!(ended, Ended::Failed(Error::Url(_))), "{ended:?}");
     assert_eq!(names(&events).len(), 1);
 }
+
+#[test]
+fn socket_fn_opens_the_tcp_connection_of_every_attempt() {
+    let server = serve(2, |i, mut ws| {
+        if i == 0 {
+            drop(ws);
+        } else {
+            close(&mut ws, 1000, "");
+        }
+    });
+    let addr = server.addr;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    // The URL's host does not resolve: only the socket function can connect.
+    let mut app = App::with_handler("ws://unresolvable.invalid/app", Counter::default()).socket_fn(
+        move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            std::net::TcpStream::connect(addr)
+        },
+    );
+    let policy = Reconnect::new().initial_delay(MS);
+    let ended = app
+        .run_forever(&RunOptions::new().reconnect(Some(policy)))
+        .unwrap();
+    assert_closed(&ended, ClosedBy::Peer, Some(1000), "");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    assert_eq!(app.handler().opens, 2);
+    server.join();
+}

@@ -98,10 +98,31 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
+/// How each connection is opened.
+pub(super) struct Connector<'a> {
+    pub(super) url: &'a str,
+    pub(super) client: &'a ClientBuilder,
+    pub(super) socket_fn: Option<&'a mut super::SocketFn>,
+}
+
+impl Connector<'_> {
+    fn connect(&mut self) -> Result<WebSocket, Error> {
+        match &mut self.socket_fn {
+            None => self.client.connect(self.url),
+            Some(f) => {
+                let tcp = f().map_err(|e| Error::Io {
+                    op: Op::Connect,
+                    source: e,
+                })?;
+                self.client.connect_on(self.url, tcp)
+            }
+        }
+    }
+}
+
 /// The whole run: connections and reconnect waits until something ends it.
 pub(super) fn run<H: Handler>(
-    url: &str,
-    client: &ClientBuilder,
+    mut connector: Connector<'_>,
     handler: &mut H,
     app: &AppHandle,
     options: &RunOptions,
@@ -120,7 +141,7 @@ pub(super) fn run<H: Handler>(
         // Ends the watchdog however the run ends, so the scope can join it.
         let _finish = Finish(shared);
         let mut calls = Calls { handler, app };
-        connections(url, client, &mut calls, options)
+        connections(&mut connector, &mut calls, options)
     });
     log::debug!(target: "ws_client", "run_forever ended: {ended:?}");
     ended
@@ -136,8 +157,7 @@ impl Drop for Finish<'_> {
 }
 
 fn connections<H: Handler>(
-    url: &str,
-    client: &ClientBuilder,
+    connector: &mut Connector<'_>,
     calls: &mut Calls<'_, H>,
     options: &RunOptions,
 ) -> Ended {
@@ -148,7 +168,7 @@ fn connections<H: Handler>(
         if shared.close_request().is_some() {
             return Ended::Stopped;
         }
-        let ended = match client.connect(url) {
+        let ended = match connector.connect() {
             Err(e) => {
                 log::debug!(target: "ws_client", "connect failed: {e}");
                 if let Err(panic) = calls.error(&e) {
@@ -175,7 +195,13 @@ fn connections<H: Handler>(
                     return Ended::Stopped;
                 }
                 let opened = Instant::now();
-                let end = connection(&mut ws, calls, options, client.auto_pong, opened_before);
+                let end = connection(
+                    &mut ws,
+                    calls,
+                    options,
+                    connector.client.auto_pong,
+                    opened_before,
+                );
                 shared.detach();
                 opened_before = true;
                 log::debug!(
