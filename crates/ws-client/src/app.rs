@@ -618,6 +618,11 @@ impl<H: Handler> App<H> {
     }
 }
 
+/// Compiles the Rust example of the migration guide.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/FROM-PYTHON-APP.md")]
+struct GuideDoctests;
+
 #[cfg(test)]
 mod tests {
     use super::*;
