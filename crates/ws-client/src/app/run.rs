@@ -204,16 +204,16 @@ fn connections<H: Handler>(
                 );
                 shared.detach();
                 opened_before = true;
+                let stayed_up = opened.elapsed();
                 log::debug!(
                     target: "ws_client",
                     "connection ended after {:?}: {:?} {:?} {:?}",
-                    opened.elapsed(),
+                    stayed_up,
                     end.kind,
                     end.code,
                     end.reason
                 );
                 let closed = calls.call("on_close", |h, a| h.on_close(a, end.code, &end.reason));
-                let stayed_up = opened.elapsed();
                 let (ended, again) = match (end.kind, closed) {
                     (Kind::Panicked(e), _) | (_, Err(e)) => (Ended::Failed(e), false),
                     (Kind::Local, Ok(())) => {
