@@ -184,3 +184,39 @@ fn a_panicking_callback_is_reported_once_and_closes_with_1011() {
     // The app is usable again: nothing was left running.
     assert!(!app.handle().is_connected());
 }
+
+#[test]
+fn the_app_works_over_tls_with_keepalive() {
+    let server = ws_server(1, Tls::On, &[], |ws| {
+        let mut pings = 0;
+        loop {
+            match ws.read().unwrap() {
+                tungstenite::Message::Text(t) => ws.send(tungstenite::Message::Text(t)).unwrap(),
+                tungstenite::Message::Ping(_) => {
+                    pings += 1;
+                    if pings == 2 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        close(ws, 1000, "tls done");
+    });
+    let (app, _tx, events) = recording_app(&server.wss_url("/app"));
+    let mut app = app
+        .client(client().tls(TlsOptions::default().ca_file(ws_tests::ca_file())))
+        .on_open(|app| app.send_text("over tls").unwrap());
+    let options = RunOptions::new()
+        .ping_interval(Some(50 * MS))
+        .ping_timeout(Some(40 * MS));
+    let ended = app.run_forever(&options).unwrap();
+    assert_closed(&ended, ClosedBy::Peer, Some(1000), "tls done");
+    let got = names(&events);
+    assert!(
+        got.contains(&r#"message text "over tls""#.to_owned()),
+        "{got:?}"
+    );
+    assert_eq!(got.last().unwrap(), r#"close Some(1000) "tls done""#);
+    server.join();
+}
