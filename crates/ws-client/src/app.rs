@@ -237,6 +237,9 @@ impl Handler for Callbacks {
 /// peer known to be dead. The run loop sleeps in the socket read until the next ping or
 /// pong deadline, so an idle connection uses no CPU.
 ///
+/// The stop signal of a run is [`AppHandle::close`] (get the handle with [`App::handle`]
+/// before running): it ends the run from any thread, also during a reconnect wait.
+///
 /// ```
 /// use std::time::Duration;
 /// use ws_client::{Reconnect, RunOptions};
