@@ -159,3 +159,44 @@ fn invalid_ping_options_are_refused_with_pythons_messages() {
         Ok(Ended::Failed(Error::Net(_)))
     ));
 }
+
+#[test]
+fn the_ping_schedule_starts_fresh_on_every_connection() {
+    let (first_ping, first_pings) = mpsc::channel();
+    let server = serve(2, move |i, ws| {
+        let opened = Instant::now();
+        // Both connections wait for a ping; the first then vanishes before its pong is
+        // written, leaving a ping unanswered.
+        loop {
+            if let tungstenite::Message::Ping(_) = ws.read().unwrap() {
+                break;
+            }
+        }
+        if i == 0 {
+            drop_tcp(ws);
+        } else {
+            first_ping.send(opened.elapsed()).unwrap();
+            close(ws, 1000, "");
+        }
+    });
+    let (mut app, _tx, events) = recording_app(&server.url("/app"));
+    let interval = 200 * MS;
+    let options = RunOptions::new()
+        .ping_interval(Some(interval))
+        .ping_timeout(Some(100 * MS))
+        .reconnect(Some(Reconnect::new().initial_delay(MS)));
+    let ended = app.run_forever(&options).unwrap();
+    assert_closed(&ended, ClosedBy::Peer, Some(1000), "");
+    // The second connection's first ping comes a whole interval after it opened, and the
+    // unanswered ping of the first connection does not time out the second.
+    let waited = first_pings.recv_timeout(TIMEOUT).unwrap();
+    assert!(waited + 20 * MS >= interval, "first ping after {waited:?}");
+    let got = names(&events);
+    assert!(!got.iter().any(|e| e.contains("ping/pong")), "{got:?}");
+    assert_eq!(
+        got.iter().filter(|e| *e == "reconnect").count(),
+        1,
+        "{got:?}"
+    );
+    server.join();
+}
