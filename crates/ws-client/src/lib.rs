@@ -48,6 +48,7 @@
 //! Through the `log` crate; see [`enable_trace`] for what each level shows. Credentials
 //! never reach the log.
 
+mod app;
 mod config;
 mod connect;
 mod error;
@@ -67,6 +68,7 @@ pub use ws_net::{
 /// The lower layers, for their error types and advanced options.
 pub use {ws_frame, ws_handshake, ws_net};
 
+pub use crate::app::{App, AppHandle, Callbacks, ClosedBy, Ended, Handler, Reconnect, RunOptions};
 pub use crate::config::{
     ClientBuilder, DEFAULT_CLOSE_TIMEOUT, DEFAULT_REDIRECT_LIMIT, DEFAULT_WRITE_BUFFER_SIZE,
     HeaderFn,
