@@ -20,6 +20,9 @@
 //! - [`WebSocket`] sends and receives messages or raw frames, pings, and runs the closing
 //!   handshake of RFC 6455 section 7. [`WebSocket::sender`] and [`WebSocket::split`] send
 //!   from other threads while one receives, for `ws://` and `wss://`.
+//! - [`App`] is the callback client (Python's `WebSocketApp`): [`App::run_forever`] with
+//!   keepalive pings, a ping timeout, reconnection with backoff ([`Reconnect`]) and a
+//!   thread-safe [`AppHandle`]; `docs/FROM-PYTHON-APP.md` maps every Python parameter.
 //! - The peer is held to RFC 6455: a broken rule makes the client send the right close
 //!   code (1002, 1007 or 1009) before returning [`Error::Protocol`] or
 //!   [`Error::Payload`].
