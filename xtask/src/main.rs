@@ -422,6 +422,7 @@ fn examples(root: &Path) -> StepResult {
     }
     let mut runs: Vec<(String, Vec<String>)> = vec![
         ("echo".into(), vec![ws.clone()]),
+        ("app".into(), vec![ws.clone()]),
         ("threads".into(), vec![ws.clone()]),
         ("tls".into(), vec![wss, cert]),
         ("proxy".into(), vec![ws, proxy_url]),

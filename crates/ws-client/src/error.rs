@@ -26,6 +26,8 @@ pub enum Op {
     Shutdown,
     /// Changing a socket option such as a timeout.
     Configure,
+    /// Waiting for the pong answering a keepalive ping of [`App`](crate::App).
+    Keepalive,
 }
 
 impl Op {
@@ -40,6 +42,7 @@ impl Op {
             Self::Close => "close",
             Self::Shutdown => "shutdown",
             Self::Configure => "configure",
+            Self::Keepalive => "ping/pong",
         }
     }
 }
@@ -161,6 +164,15 @@ pub enum Error {
     /// An option is invalid (for example a header name or value with CR or LF).
     #[error("invalid option: {0}")]
     InvalidOption(String),
+
+    /// A callback of [`App`](crate::App) panicked; the panic was caught and ended the run.
+    #[error("callback {callback} panicked: {message}")]
+    Callback {
+        /// The callback's name, such as `"on_message"`.
+        callback: &'static str,
+        /// The panic message (`"<non-string panic payload>"` when it was not a string).
+        message: String,
+    },
 }
 
 /// The result type of this crate.

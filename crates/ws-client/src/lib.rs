@@ -20,6 +20,9 @@
 //! - [`WebSocket`] sends and receives messages or raw frames, pings, and runs the closing
 //!   handshake of RFC 6455 section 7. [`WebSocket::sender`] and [`WebSocket::split`] send
 //!   from other threads while one receives, for `ws://` and `wss://`.
+//! - [`App`] is the callback client (Python's `WebSocketApp`): [`App::run_forever`] with
+//!   keepalive pings, a ping timeout, reconnection with backoff ([`Reconnect`]) and a
+//!   thread-safe [`AppHandle`]; `docs/FROM-PYTHON-APP.md` maps every Python parameter.
 //! - permessage-deflate compression (RFC 7692) on request, with
 //!   [`ClientBuilder::deflate`] and [`DeflateOptions`]; off by default (see there why).
 //! - The peer is held to RFC 6455: a broken rule makes the client send the right close
@@ -50,6 +53,7 @@
 //! Through the `log` crate; see [`enable_trace`] for what each level shows. Credentials
 //! never reach the log.
 
+mod app;
 mod config;
 mod connect;
 mod deflate;
@@ -70,6 +74,7 @@ pub use ws_net::{
 /// The lower layers, for their error types and advanced options.
 pub use {ws_frame, ws_handshake, ws_net};
 
+pub use crate::app::{App, AppHandle, Callbacks, ClosedBy, Ended, Handler, Reconnect, RunOptions};
 pub use crate::config::{
     ClientBuilder, DEFAULT_CLOSE_TIMEOUT, DEFAULT_REDIRECT_LIMIT, DEFAULT_WRITE_BUFFER_SIZE,
     HeaderFn,

@@ -236,6 +236,9 @@ pub struct Reader {
     /// The message being reassembled and its opcode.
     msg: Vec<u8>,
     msg_opcode: Option<OpCode>,
+    /// The payload of the frame [`recv_frame`](Self::recv_frame) is receiving, kept across
+    /// read timeouts.
+    frame: Vec<u8>,
     auto_pong: bool,
     state: State,
     shared: Arc<Shared>,
@@ -263,6 +266,7 @@ impl Reader {
             },
             msg: Vec::new(),
             msg_opcode: None,
+            frame: Vec::new(),
             auto_pong,
             state: State::Open,
             shared,
@@ -348,13 +352,10 @@ impl Reader {
     /// As [`recv`](Self::recv).
     pub fn recv_frame(&mut self) -> Result<Frame> {
         self.check_open()?;
-        let mut payload = Vec::new();
-        let header = match self.input.next_frame(&mut payload) {
-            Ok(Got::Data(header)) => header,
-            Ok(Got::Control(header, data)) => {
-                payload = data;
-                header
-            }
+        // Payload bytes of a frame cut by a read timeout stay in `self.frame`.
+        let (header, payload) = match self.input.next_frame(&mut self.frame) {
+            Ok(Got::Data(header)) => (header, std::mem::take(&mut self.frame)),
+            Ok(Got::Control(header, data)) => (header, data),
             Err(e) => return Err(self.fail(e)),
         };
         if header.opcode == OpCode::Close {

@@ -205,3 +205,50 @@ fn url_credentials_stay_out_of_logs_and_errors() {
     assert!(lines.iter().any(|l| l.contains("127.0.0.1")), "{lines:?}");
     assert!(lines.iter().all(|l| !l.contains("url-s3cret")), "{lines:?}");
 }
+
+/// A loopback address whose connects time out instead of being refused: a listener that
+/// never accepts, with its accept queue filled, makes Linux drop further SYNs. Returns the
+/// listener and the sockets that fill its queue, to keep alive while the address is used.
+fn blackhole() -> (socket2::Socket, Vec<TcpStream>, SocketAddr) {
+    use socket2::{Domain, Socket, Type};
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    listener.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    let mut filling = Vec::new();
+    for _ in 0..16 {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(stream) => filling.push(stream),
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => return (listener, filling, addr),
+            Err(e) => panic!("unexpected error while filling the accept queue: {e}"),
+        }
+    }
+    panic!("the accept queue of {addr} never filled up");
+}
+
+/// Python's client stops at the first address that times out; we try the next one.
+#[test]
+fn falls_back_to_the_next_address_when_the_first_times_out() {
+    let (_listener, _filling, silent) = blackhole();
+    let live = tcp_echo_server();
+    let options = direct()
+        .connect_timeout(Some(Duration::from_millis(300)))
+        .resolver(Arc::new(move |_: &str, _| Ok(vec![silent, live])));
+    let endpoint = Endpoint::parse("ws://slow.test:1/").unwrap();
+    let mut stream = ws_net::connect(&endpoint, &options).unwrap();
+    assert_eq!(stream.peer_addr().unwrap(), live);
+    roundtrip(&mut stream);
+
+    let only_silent = direct()
+        .connect_timeout(Some(Duration::from_millis(300)))
+        .resolver(Arc::new(move |_: &str, _| Ok(vec![silent])));
+    let err = ws_net::connect(&endpoint, &only_silent).unwrap_err();
+    let Error::Connect { attempts, .. } = &err else {
+        panic!("expected a connect error, got {err:?}");
+    };
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].0, silent);
+    assert_eq!(attempts[0].1.kind(), io::ErrorKind::TimedOut, "{err}");
+}
