@@ -91,6 +91,10 @@ pub(crate) struct Args {
     #[arg(short = 'b', long)]
     pub(crate) binary: bool,
 
+    /// Offer permessage-deflate compression (RFC 7692); used when the server accepts it.
+    #[arg(long)]
+    pub(crate) deflate: bool,
+
     /// Run the built-in echo server on ADDR instead of connecting (default
     /// 127.0.0.1:8765); it prints its URL and serves until interrupted.
     #[arg(

@@ -47,6 +47,9 @@ pub(crate) fn builder(args: &Args) -> Result<ClientBuilder, String> {
     if let Some(headers) = &args.headers {
         builder = builder.headers(parse_headers(headers)?);
     }
+    if args.deflate {
+        builder = builder.deflate(Some(ws_client::DeflateOptions::new()));
+    }
     let mut tls = TlsOptions::default();
     if let Some(path) = &args.ca_file {
         tls = tls.ca_file(path);

@@ -10,7 +10,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -450,6 +450,7 @@ fn help_lists_every_flag() {
         "--ca-file",
         "--timeout",
         "--ping-interval",
+        "--deflate",
         "--echo-server",
         "--tls",
         "demo",
@@ -530,4 +531,44 @@ fn subprotocols_and_origin_reach_the_server() {
     assert_eq!(accepted.header("Origin"), Some("https://me.example"));
     assert_eq!(accepted.header("X-One"), Some("1"));
     assert_eq!(accepted.header("X-Two"), Some("2"));
+}
+
+/// `--deflate` offers permessage-deflate: the Python `websockets` peer (compression on by
+/// default there) answers with the extension it accepted, and echoes through it.
+#[test]
+fn deflate_flag_negotiates_compression_with_a_real_server() {
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/peers/ws_deflate_server.py");
+    let mut child = Command::new("python3")
+        .arg(&script)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 starts the websockets peer (pip install -r tests/requirements.txt)");
+    let stdout = child.stdout.take().unwrap();
+    let _peer = Background(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let port = line
+        .trim()
+        .strip_prefix("PORT ")
+        .expect("the peer prints its port");
+    let url = format!("ws://127.0.0.1:{port}/extensions");
+
+    let run = wsdump(
+        &["-r", "--deflate", "--eof-wait", "1", &url],
+        "compressed both ways\n",
+    );
+    assert!(run.status.success(), "{run:?}");
+    let mut lines = run.stdout.lines();
+    let offer = lines.next().unwrap_or_default();
+    assert!(offer.starts_with("permessage-deflate"), "{run:?}");
+    assert_eq!(lines.next(), Some("compressed both ways"), "{run:?}");
+
+    let plain = wsdump(&["-r", "--eof-wait", "1", &url], "plain\n");
+    assert!(plain.status.success(), "{plain:?}");
+    assert_eq!(
+        plain.stdout, "\nplain\n",
+        "without --deflate nothing is negotiated"
+    );
 }
