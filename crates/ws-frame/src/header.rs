@@ -99,55 +99,38 @@ impl FrameHeader {
     #[inline]
     pub fn parse(input: &[u8]) -> Result<Parsed<Self>, ProtocolError> {
         let Some(&[b0, b1]) = input.first_chunk::<2>() else {
-            return Ok(Parsed::Incomplete {
-                needed: 2 - input.len(),
-            });
+            return Ok(incomplete(input));
         };
         let opcode = OpCode::try_from(b0 & 0x0F)?;
         let fin = b0 & 0x80 != 0;
-        let masked = b1 & 0x80 != 0;
         let len7 = b1 & 0x7F;
-        let ext = match len7 {
-            126 => 2,
-            127 => 8,
-            _ => 0,
-        };
-        let mask_len = if masked { 4 } else { 0 };
-        let header_len = 2 + ext + mask_len;
-        let Some(rest) = input.get(2..header_len) else {
-            return Ok(Parsed::Incomplete {
-                needed: header_len - input.len(),
-            });
-        };
-        let (payload_len, rest) = match len7 {
-            126 => match rest.split_first_chunk::<2>() {
-                Some((b, rest)) => (u64::from(u16::from_be_bytes(*b)), rest),
-                None => return Ok(Parsed::Incomplete { needed: 2 }),
+        let (payload_len, mut header_len) = match len7 {
+            0..=125 => (u64::from(len7), 2),
+            126 => match input.get(2..).and_then(<[u8]>::first_chunk::<2>) {
+                Some(b) => (u64::from(u16::from_be_bytes(*b)), 4),
+                None => return Ok(incomplete(input)),
             },
-            127 => match rest.split_first_chunk::<8>() {
-                Some((b, rest)) => (u64::from_be_bytes(*b), rest),
-                None => return Ok(Parsed::Incomplete { needed: 8 }),
+            _ => match input.get(2..).and_then(<[u8]>::first_chunk::<8>) {
+                Some(b) => (u64::from_be_bytes(*b), 10),
+                None => return Ok(incomplete(input)),
             },
-            short => (u64::from(short), rest),
         };
         if payload_len >> 63 != 0 {
             return Err(ProtocolError::LengthOverflow);
         }
-        if opcode.is_control() {
-            if !fin {
-                return Err(ProtocolError::FragmentedControlFrame { opcode });
-            }
-            if payload_len > 125 {
-                return Err(ProtocolError::ControlFrameTooLong {
-                    opcode,
-                    len: payload_len,
-                });
-            }
+        if opcode.is_control() && (!fin || payload_len > 125) {
+            return Err(control_error(opcode, fin, payload_len));
         }
-        let mask = if masked {
-            rest.first_chunk::<4>().copied()
-        } else {
+        let mask = if b1 & 0x80 == 0 {
             None
+        } else {
+            match input.get(header_len..).and_then(<[u8]>::first_chunk::<4>) {
+                Some(key) => {
+                    header_len += 4;
+                    Some(*key)
+                }
+                None => return Ok(incomplete(input)),
+            }
         };
         Ok(Parsed::Complete {
             value: Self {
@@ -198,6 +181,34 @@ impl FrameHeader {
             }
             None => 2 + ext,
         }
+    }
+}
+
+/// How many bytes a header that `input` starts needs beyond `input`.
+#[cold]
+fn incomplete<T>(input: &[u8]) -> Parsed<T> {
+    let full: usize = match input.get(1) {
+        None => 2,
+        Some(&b1) => {
+            let ext = match b1 & 0x7F {
+                126 => 2,
+                127 => 8,
+                _ => 0,
+            };
+            2 + ext + if b1 & 0x80 == 0 { 0 } else { 4 }
+        }
+    };
+    Parsed::Incomplete {
+        needed: full.saturating_sub(input.len()).max(1),
+    }
+}
+
+#[cold]
+fn control_error(opcode: OpCode, fin: bool, len: u64) -> ProtocolError {
+    if fin {
+        ProtocolError::ControlFrameTooLong { opcode, len }
+    } else {
+        ProtocolError::FragmentedControlFrame { opcode }
     }
 }
 

@@ -7,9 +7,10 @@
 /// The key rotated so that `key[0]` applies to the byte at `offset`.
 #[inline]
 fn rotate(key: [u8; 4], offset: usize) -> [u8; 4] {
-    let mut k = key;
-    k.rotate_left(offset % 4);
-    k
+    // Moving byte i to position i - offset is a right rotation of the little-endian word.
+    #[allow(clippy::cast_possible_truncation, reason = "offset % 4 * 8 < 32")]
+    let bits = (offset % 4 * 8) as u32;
+    u32::from_le_bytes(key).rotate_right(bits).to_le_bytes()
 }
 
 #[inline]

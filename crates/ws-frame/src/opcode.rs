@@ -79,6 +79,7 @@ impl TryFrom<u8> for OpCode {
     /// # Errors
     ///
     /// [`ProtocolError::ReservedOpCode`] for any value other than 0x0-0x2 and 0x8-0xA.
+    #[inline]
     fn try_from(value: u8) -> Result<Self, ProtocolError> {
         Ok(match value {
             0x0 => Self::Continuation,
