@@ -1,0 +1,238 @@
+//! The two clients under test, driven by the same loop: ours (`ws-client`) and
+//! tungstenite's blocking client, both over a plain `TcpStream` with `TCP_NODELAY`.
+
+use std::io;
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use tungstenite::Bytes;
+
+/// Which client to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Impl {
+    Ours,
+    Tungstenite,
+}
+
+/// Send one message and wait for its echo, or send a batch, flush, then read the batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    RoundTrip,
+    Pipelined,
+}
+
+/// Binary or text (UTF-8 validated on receipt) messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Binary,
+    Text,
+}
+
+/// One benchmark cell: what to send and for how long.
+#[derive(Debug, Clone)]
+pub(crate) struct Cell {
+    pub(crate) client: Impl,
+    pub(crate) mode: Mode,
+    pub(crate) kind: Kind,
+    pub(crate) size: usize,
+    pub(crate) warmup: Duration,
+    pub(crate) time: Duration,
+}
+
+/// What a timed run measured.
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    pub(crate) messages: u64,
+    pub(crate) elapsed: Duration,
+}
+
+/// A connected client, ours or tungstenite's, behind one interface.
+trait Echo {
+    /// Sends one message and flushes.
+    fn send(&mut self) -> io::Result<()>;
+    /// Queues one message without flushing.
+    fn write(&mut self) -> io::Result<()>;
+    fn flush(&mut self) -> io::Result<()>;
+    /// Receives one message and returns its length.
+    fn recv(&mut self) -> io::Result<usize>;
+}
+
+struct Ours {
+    ws: ws_client::WebSocket,
+    message: ws_client::Message,
+}
+
+impl Echo for Ours {
+    fn send(&mut self) -> io::Result<()> {
+        match &self.message {
+            ws_client::Message::Text(text) => self.ws.send_text(text),
+            ws_client::Message::Binary(data) => self.ws.send_binary(data),
+            other => self.ws.send(other),
+        }
+        .map_err(io::Error::other)
+    }
+
+    fn write(&mut self) -> io::Result<()> {
+        self.ws.write(&self.message).map_err(io::Error::other)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.ws.flush().map_err(io::Error::other)
+    }
+
+    fn recv(&mut self) -> io::Result<usize> {
+        match self.ws.recv().map_err(io::Error::other)? {
+            ws_client::Message::Binary(data) => Ok(data.len()),
+            ws_client::Message::Text(text) => Ok(text.len()),
+            other => Err(io::Error::other(format!("unexpected {other:?}"))),
+        }
+    }
+}
+
+struct Tungstenite {
+    ws: tungstenite::WebSocket<TcpStream>,
+    message: tungstenite::Message,
+}
+
+impl Echo for Tungstenite {
+    fn send(&mut self) -> io::Result<()> {
+        self.ws.send(self.message.clone()).map_err(io::Error::other)
+    }
+
+    fn write(&mut self) -> io::Result<()> {
+        self.ws
+            .write(self.message.clone())
+            .map_err(io::Error::other)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.ws.flush().map_err(io::Error::other)
+    }
+
+    fn recv(&mut self) -> io::Result<usize> {
+        match self.ws.read().map_err(io::Error::other)? {
+            tungstenite::Message::Binary(data) => Ok(data.len()),
+            tungstenite::Message::Text(text) => Ok(text.len()),
+            other => Err(io::Error::other(format!("unexpected {other:?}"))),
+        }
+    }
+}
+
+/// How many messages a pipelined batch holds: up to 32 MiB in flight, 4 to 1000 messages.
+pub(crate) fn batch_len(size: usize) -> usize {
+    ((32 << 20) / size.max(1)).clamp(4, 1000)
+}
+
+/// Connects to `url` with the cell's client, warms up, then runs the cell for its time.
+///
+/// # Errors
+///
+/// Any connection, send or receive error, or an echo of the wrong length.
+pub(crate) fn run(url: &str, addr: &str, cell: &Cell) -> io::Result<Outcome> {
+    let payload = payload(cell.kind, cell.size);
+    let tcp = TcpStream::connect(addr)?;
+    tcp.set_nodelay(true)?;
+    let mut client: Box<dyn Echo> = match cell.client {
+        Impl::Ours => {
+            let mut builder = ws_client::ClientBuilder::new();
+            if let Some(size) = std::env::var("WSB_WBUF").ok().and_then(|s| s.parse().ok()) {
+                builder = builder.write_buffer_size(size);
+            }
+            let ws = builder.connect_on(url, tcp).map_err(io::Error::other)?;
+            let message = match cell.kind {
+                Kind::Binary => ws_client::Message::Binary(payload),
+                Kind::Text => ws_client::Message::Text(to_string(payload)?),
+            };
+            Box::new(Ours { ws, message })
+        }
+        Impl::Tungstenite => {
+            let (ws, _) = tungstenite::client::client(url, tcp).map_err(io::Error::other)?;
+            let message = match cell.kind {
+                Kind::Binary => tungstenite::Message::Binary(Bytes::from(payload)),
+                Kind::Text => tungstenite::Message::Text(to_string(payload)?.into()),
+            };
+            Box::new(Tungstenite { ws, message })
+        }
+    };
+    let batch = match cell.mode {
+        Mode::RoundTrip => 1,
+        Mode::Pipelined => batch_len(cell.size),
+    };
+    timed(client.as_mut(), cell, batch, cell.warmup)?;
+    timed(client.as_mut(), cell, batch, cell.time)
+}
+
+/// Runs batches until `time` has passed (at least one batch).
+fn timed(client: &mut dyn Echo, cell: &Cell, batch: usize, time: Duration) -> io::Result<Outcome> {
+    let start = Instant::now();
+    let mut messages = 0u64;
+    loop {
+        if cell.mode == Mode::RoundTrip {
+            client.send()?;
+            check(client.recv()?, cell.size)?;
+        } else {
+            for _ in 0..batch {
+                client.write()?;
+            }
+            client.flush()?;
+            for _ in 0..batch {
+                check(client.recv()?, cell.size)?;
+            }
+        }
+        messages += batch as u64;
+        let elapsed = start.elapsed();
+        if elapsed >= time {
+            return Ok(Outcome { messages, elapsed });
+        }
+    }
+}
+
+fn check(got: usize, want: usize) -> io::Result<()> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "echo has {got} bytes, sent {want}"
+        )))
+    }
+}
+
+fn to_string(bytes: Vec<u8>) -> io::Result<String> {
+    String::from_utf8(bytes).map_err(io::Error::other)
+}
+
+/// `size` bytes: pseudo-random for binary, mostly ASCII text with 2-, 3- and 4-byte code
+/// points for text (as chat or JSON with names in it would be).
+fn payload(kind: Kind, size: usize) -> Vec<u8> {
+    match kind {
+        Kind::Binary => {
+            let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+            (0..size)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state.to_le_bytes()[0]
+                })
+                .collect()
+        }
+        Kind::Text => {
+            let unit = "{\"user\":\"Zoë\",\"city\":\"東京\",\"msg\":\"ok 👍\",\"n\":12345} ";
+            let mut text = String::with_capacity(size);
+            while text.len() + unit.len() <= size {
+                text.push_str(unit);
+            }
+            while text.len() < size {
+                text.push('x');
+            }
+            text.into_bytes()
+        }
+    }
+}
+
+/// The peak resident set size of this process in KiB (`VmHWM`), if the system says.
+pub(crate) fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}

@@ -1,0 +1,112 @@
+//! The programs behind `cargo xtask bench`: a loopback echo server and one timed client
+//! run per process, ours or tungstenite's, so each run's peak memory is its own.
+//!
+//! ```text
+//! ws-bench server                      # prints `port=N`, then echoes forever
+//! ws-bench client ours|tungstenite PORT rt|pipe binary|text SIZE WARMUP_S TIME_S
+//!                                      # prints `messages=.. seconds=.. peak_rss_kib=..`
+//! ```
+//!
+//! `cargo xtask bench` builds this in release mode, starts the servers, runs the clients
+//! interleaved over several rounds and writes the report; run it rather than this.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a command-line program"
+)]
+
+mod client;
+mod server;
+
+use std::net::TcpListener;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::client::{Cell, Impl, Kind, Mode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["server"] => server(),
+        ["client", rest @ ..] => client(rest),
+        _ => Err(
+            "usage: ws-bench server | ws-bench client ours|tungstenite PORT rt|pipe \
+             binary|text SIZE WARMUP_S TIME_S"
+                .to_owned(),
+        ),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ws-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn server() -> Result<(), String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind: {e}"))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| format!("local address: {e}"))?
+        .port();
+    println!("port={port}");
+    server::serve(&listener).map_err(|e| format!("accept: {e}"))
+}
+
+fn client(args: &[&str]) -> Result<(), String> {
+    let [client, port, mode, kind, size, warmup, time] = args else {
+        return Err(format!("client takes 7 arguments, got {}", args.len()));
+    };
+    let client = match *client {
+        "ours" => Impl::Ours,
+        "tungstenite" => Impl::Tungstenite,
+        other => return Err(format!("unknown client `{other}`")),
+    };
+    let mode = match *mode {
+        "rt" => Mode::RoundTrip,
+        "pipe" => Mode::Pipelined,
+        other => return Err(format!("unknown mode `{other}`")),
+    };
+    let kind = match *kind {
+        "binary" => Kind::Binary,
+        "text" => Kind::Text,
+        other => return Err(format!("unknown kind `{other}`")),
+    };
+    let cell = Cell {
+        client,
+        mode,
+        kind,
+        size: size.parse().map_err(|e| format!("size `{size}`: {e}"))?,
+        warmup: seconds(warmup)?,
+        time: seconds(time)?,
+    };
+    let path = if mode == Mode::Pipelined {
+        "pipe"
+    } else {
+        "rt"
+    };
+    let url = format!("ws://127.0.0.1:{port}/{path}");
+    let addr = format!("127.0.0.1:{port}");
+    let outcome = client::run(&url, &addr, &cell).map_err(|e| format!("{url}: {e}"))?;
+    println!(
+        "messages={} seconds={:.6} batch={} peak_rss_kib={}",
+        outcome.messages,
+        outcome.elapsed.as_secs_f64(),
+        if mode == Mode::Pipelined {
+            client::batch_len(cell.size)
+        } else {
+            1
+        },
+        client::peak_rss_kib().unwrap_or(0)
+    );
+    Ok(())
+}
+
+fn seconds(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("`{text}` is not a number of seconds"))
+}
