@@ -44,6 +44,8 @@ pub(crate) struct Cell {
 pub(crate) struct Outcome {
     pub(crate) messages: u64,
     pub(crate) elapsed: Duration,
+    /// CPU time this (single-threaded) client spent during the run, user and system.
+    pub(crate) cpu: Option<Duration>,
 }
 
 /// A connected client, ours or tungstenite's, behind one interface.
@@ -164,6 +166,7 @@ pub(crate) fn run(url: &str, addr: &str, cell: &Cell) -> io::Result<Outcome> {
 
 /// Runs batches until `time` has passed (at least one batch).
 fn timed(client: &mut dyn Echo, cell: &Cell, batch: usize, time: Duration) -> io::Result<Outcome> {
+    let cpu_start = cpu_time();
     let start = Instant::now();
     let mut messages = 0u64;
     loop {
@@ -182,7 +185,14 @@ fn timed(client: &mut dyn Echo, cell: &Cell, batch: usize, time: Duration) -> io
         messages += batch as u64;
         let elapsed = start.elapsed();
         if elapsed >= time {
-            return Ok(Outcome { messages, elapsed });
+            let cpu = cpu_time()
+                .zip(cpu_start)
+                .and_then(|(end, start)| end.checked_sub(start));
+            return Ok(Outcome {
+                messages,
+                elapsed,
+                cpu,
+            });
         }
     }
 }
@@ -235,4 +245,12 @@ pub(crate) fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// CPU time of the calling thread so far (`/proc/thread-self/schedstat`, nanoseconds on
+/// the CPU), if the system says.
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
 }

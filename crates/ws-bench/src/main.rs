@@ -91,9 +91,10 @@ fn client(args: &[&str]) -> Result<(), String> {
     let addr = format!("127.0.0.1:{port}");
     let outcome = client::run(&url, &addr, &cell).map_err(|e| format!("{url}: {e}"))?;
     println!(
-        "messages={} seconds={:.6} batch={} peak_rss_kib={}",
+        "messages={} seconds={:.6} cpu_seconds={:.6} batch={} peak_rss_kib={}",
         outcome.messages,
         outcome.elapsed.as_secs_f64(),
+        outcome.cpu.map_or(0.0, |c| c.as_secs_f64()),
         if mode == Mode::Pipelined {
             client::batch_len(cell.size)
         } else {
@@ -101,6 +102,12 @@ fn client(args: &[&str]) -> Result<(), String> {
         },
         client::peak_rss_kib().unwrap_or(0)
     );
+    if std::env::var_os("WSB_STATUS").is_some() {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        eprintln!("{status}");
+        let maps = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap_or_default();
+        eprintln!("{maps}");
+    }
     Ok(())
 }
 
