@@ -79,7 +79,10 @@ const CELLS: &[Cell] = &[
     cell(false, true, MIB, Some(1.2), false),
 ];
 
-const CLIENTS: [&str; 2] = ["ours", "tungstenite"];
+/// The clients: ours, tungstenite, and the raw ceiling (pre-masked frame bytes written
+/// as they are, echoes read into one reused buffer: no masking, allocation, parsing or
+/// UTF-8 check per message).
+const CLIENTS: [&str; 3] = ["ours", "tungstenite", "raw"];
 
 impl Cell {
     fn name(&self) -> String {
@@ -107,8 +110,8 @@ struct Sample {
 /// Both clients' samples for one cell.
 #[derive(Debug, Default)]
 struct Results {
-    /// `[ours, tungstenite]`, one sample per round.
-    samples: [Vec<Sample>; 2],
+    /// `[ours, tungstenite, raw]`, one sample per round.
+    samples: [Vec<Sample>; 3],
 }
 
 /// Runs `cargo xtask bench [--rounds N] [--time S] [--warmup S] [--quick] [--no-codec]`.
@@ -264,10 +267,10 @@ fn loopback(
     let mut results: Vec<Results> = CELLS.iter().map(|_| Results::default()).collect();
     for round in 0..settings.rounds {
         eprintln!("loopback round {}/{}", round + 1, settings.rounds);
-        for (cell, result) in CELLS.iter().zip(&mut results) {
-            for turn in 0..2 {
-                // Alternate who goes first, so drift within a round favours neither.
-                let which = (turn + round + usize::from(cell.pipelined)) % 2;
+        for (index, (cell, result)) in CELLS.iter().zip(&mut results).enumerate() {
+            for turn in 0..CLIENTS.len() {
+                // Rotate who goes first, so drift within a round favours no one.
+                let which = (turn + round + index) % CLIENTS.len();
                 let port = if cell.pipelined {
                     free_port
                 } else {
@@ -518,6 +521,7 @@ struct Summary {
     high: f64,
     rss: [f64; 2],
     batch: u64,
+    raw: f64,
 }
 
 fn summarize(results: &Results) -> Summary {
@@ -548,6 +552,7 @@ fn summarize(results: &Results) -> Summary {
         low,
         high,
         rss: [rss(0), rss(1)],
+        raw: median(rates(2)),
         batch: results.samples[0].first().map_or(1, |s| s.batch),
     }
 }
@@ -604,7 +609,10 @@ fn markdown(
          TCP_NODELAY on both ends; {} rounds, both clients each round in alternating order, \
          {:.1} s warm-up then {:.1} s timed per run; medians. Round trips: client and \
          server {}. Pipelined: batches of N messages written, flushed, then read \
-         (N = 32 MiB / size, 4 to 1000). Ratio > 1 means ours is faster.\n",
+         (N = 32 MiB / size, 4 to 1000). Ours/tungstenite > 1 means ours is faster. Raw is \
+         the ceiling any client can reach against this server: pre-masked frame bytes \
+         written as they are, echoes read into one reused buffer, no masking, allocation, \
+         parsing or UTF-8 check per message.\n",
         machine.cpu,
         machine.cpus,
         machine.kernel,
@@ -620,9 +628,9 @@ fn markdown(
     );
     let _ = writeln!(
         md,
-        "| Cell | Ours msg/s | Tungstenite msg/s | Ours MiB/s | Tungstenite MiB/s | Ratio | Rounds range | Target |"
+        "| Cell | Ours msg/s | Tungstenite msg/s | Raw msg/s | Ours MiB/s | Ours/tungstenite | Per-round range | Ours/raw | Target |"
     );
-    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---|");
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---|");
     for (cell, result) in CELLS.iter().zip(results) {
         let s = summarize(result);
         let target = match cell.target {
@@ -637,14 +645,15 @@ fn markdown(
         };
         let _ = writeln!(
             md,
-            "| {name} | {} | {} | {:.1} | {:.1} | **{:.2}×** | {:.2}–{:.2} | {target} |",
+            "| {name} | {} | {} | {} | {:.1} | **{:.2}×** | {:.2}–{:.2} | {:.2} | {target} |",
             grouped(s.ours),
             grouped(s.theirs),
+            grouped(s.raw),
             mib_per_s(s.ours, cell.size),
-            mib_per_s(s.theirs, cell.size),
             s.ratio,
             s.low,
             s.high,
+            if s.raw > 0.0 { s.ours / s.raw } else { 0.0 },
         );
     }
     let _ = writeln!(
@@ -667,9 +676,15 @@ fn markdown(
             }
         );
     }
+    codec_table(&mut md, codec);
+    md
+}
+
+/// The criterion results as a Markdown table (nothing when they were skipped).
+fn codec_table(md: &mut String, codec: &[Codec]) {
     if !codec.is_empty() {
         let _ = writeln!(
-            md,
+            *md,
             "\nws-frame codec (criterion, short run: 0.3 s warm-up, 0.7 s measurement; \
              median time per iteration):\n\n| Benchmark | Median | Throughput |\n|---|---:|---:|"
         );
@@ -686,10 +701,9 @@ fn markdown(
             } else {
                 format!("{:.2} ns", c.median_ns)
             };
-            let _ = writeln!(md, "| {} | {time} | {throughput} |", c.id);
+            let _ = writeln!(*md, "| {} | {time} | {throughput} |", c.id);
         }
     }
-    md
 }
 
 fn json(
@@ -733,8 +747,8 @@ fn json(
         let _ = write!(
             js,
             "{}\n    {{\"name\": {}, \"mode\": \"{}\", \"kind\": \"{}\", \"size\": {}, \
-             \"batch\": {}, \"median_messages_per_s\": {{\"ours\": {:.1}, \"tungstenite\": {:.1}}}, \
-             \"ratio\": {:.4}, \"target\": {}, \"met\": {}, \"ours\": {}, \"tungstenite\": {}}}",
+             \"batch\": {}, \"median_messages_per_s\": {{\"ours\": {:.1}, \"tungstenite\": {:.1}, \"raw\": {:.1}}}, \
+             \"ratio\": {:.4}, \"target\": {}, \"met\": {}, \"ours\": {}, \"tungstenite\": {}, \"raw\": {}}}",
             if i == 0 { "" } else { "," },
             quote(&cell.name()),
             if cell.pipelined {
@@ -747,6 +761,7 @@ fn json(
             s.batch,
             s.ours,
             s.theirs,
+            s.raw,
             s.ratio,
             cell.target
                 .map_or_else(|| "null".to_owned(), |t| t.to_string()),
@@ -754,6 +769,7 @@ fn json(
                 .map_or_else(|| "null".to_owned(), |t| (s.ratio >= t).to_string()),
             runs(0),
             runs(1),
+            runs(2),
         );
     }
     js.push_str("\n  ],\n  \"codec\": [");

@@ -1,7 +1,7 @@
 //! The two clients under test, driven by the same loop: ours (`ws-client`) and
 //! tungstenite's blocking client, both over a plain `TcpStream` with `TCP_NODELAY`.
 
-use std::io;
+use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
@@ -12,6 +12,9 @@ use tungstenite::Bytes;
 pub(crate) enum Impl {
     Ours,
     Tungstenite,
+    /// The ceiling: pre-masked frame bytes written as they are, echoes read into one
+    /// reused buffer; no masking, allocation, parsing or UTF-8 check per message.
+    Raw,
 }
 
 /// Send one message and wait for its echo, or send a batch, flush, then read the batch.
@@ -120,6 +123,80 @@ impl Echo for Tungstenite {
     }
 }
 
+struct Raw {
+    tcp: TcpStream,
+    /// One masked frame as it goes on the wire.
+    frame: Vec<u8>,
+    /// `queued` frames back to back, built once.
+    batch: Vec<u8>,
+    queued: usize,
+    /// Received bytes not yet consumed, `input[start..have]`; reads ask for as much as fits.
+    input: Vec<u8>,
+    start: usize,
+    have: usize,
+    /// The length of one echoed (unmasked) frame.
+    echo_len: usize,
+    size: usize,
+}
+
+impl Echo for Raw {
+    fn send(&mut self) -> io::Result<()> {
+        self.tcp.write_all(&self.frame)
+    }
+
+    fn write(&mut self) -> io::Result<()> {
+        self.queued += 1;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let n = std::mem::take(&mut self.queued);
+        if self.batch.len() != n * self.frame.len() {
+            self.batch = self.frame.repeat(n);
+        }
+        self.tcp.write_all(&self.batch)
+    }
+
+    fn recv(&mut self) -> io::Result<usize> {
+        if self.start + self.echo_len > self.input.len() {
+            self.input.copy_within(self.start..self.have, 0);
+            self.have -= self.start;
+            self.start = 0;
+        }
+        while self.have - self.start < self.echo_len {
+            let n = self.tcp.read(&mut self.input[self.have..])?;
+            if n == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            self.have += n;
+        }
+        // Same first byte (fin and opcode) as sent: at least the framing lines up.
+        if self.input.get(self.start) != self.frame.first() {
+            return Err(io::Error::other("raw echo lost the frame boundary"));
+        }
+        self.start += self.echo_len;
+        if self.start == self.have {
+            self.start = 0;
+            self.have = 0;
+        }
+        Ok(self.size)
+    }
+}
+
+/// A frame as the client sends it (masked with a fixed key) and the length of its echo.
+fn raw_frame(kind: Kind, payload: &[u8]) -> (Vec<u8>, usize) {
+    let opcode = match kind {
+        Kind::Binary => ws_frame::OpCode::Binary,
+        Kind::Text => ws_frame::OpCode::Text,
+    };
+    let mut frame = Vec::with_capacity(payload.len() + 14);
+    ws_frame::encode_frame(&mut frame, true, opcode, Some([1, 2, 3, 4]), payload);
+    let header = ws_frame::FrameHeader::new(opcode, payload.len() as u64);
+    let mut head = [0; ws_frame::FrameHeader::MAX_LEN];
+    let echo_len = header.encode(&mut head) + payload.len();
+    (frame, echo_len)
+}
+
 /// How many messages a pipelined batch holds: up to 32 MiB in flight, 4 to 1000 messages.
 pub(crate) fn batch_len(size: usize) -> usize {
     ((32 << 20) / size.max(1)).clamp(4, 1000)
@@ -154,6 +231,21 @@ pub(crate) fn run(url: &str, addr: &str, cell: &Cell) -> io::Result<Outcome> {
                 Kind::Text => tungstenite::Message::Text(to_string(payload)?.into()),
             };
             Box::new(Tungstenite { ws, message })
+        }
+        Impl::Raw => {
+            let (ws, _) = tungstenite::client::client(url, tcp).map_err(io::Error::other)?;
+            let (frame, echo_len) = raw_frame(cell.kind, &payload);
+            Box::new(Raw {
+                tcp: ws.into_inner(),
+                frame,
+                batch: Vec::new(),
+                queued: 0,
+                input: vec![0; echo_len.max(256 << 10)],
+                start: 0,
+                have: 0,
+                echo_len,
+                size: cell.size,
+            })
         }
     };
     let batch = match cell.mode {

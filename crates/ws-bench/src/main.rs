@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! ws-bench server                      # prints `port=N`, then echoes forever
-//! ws-bench client ours|tungstenite PORT rt|pipe binary|text SIZE WARMUP_S TIME_S
+//! ws-bench client ours|tungstenite|raw PORT rt|pipe binary|text SIZE WARMUP_S TIME_S
 //!                                      # prints `messages=.. seconds=.. peak_rss_kib=..`
 //! ```
 //!
@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         ["server"] => server(),
         ["client", rest @ ..] => client(rest),
         _ => Err(
-            "usage: ws-bench server | ws-bench client ours|tungstenite PORT rt|pipe \
+            "usage: ws-bench server | ws-bench client ours|tungstenite|raw PORT rt|pipe \
              binary|text SIZE WARMUP_S TIME_S"
                 .to_owned(),
         ),
@@ -62,6 +62,7 @@ fn client(args: &[&str]) -> Result<(), String> {
     let client = match *client {
         "ours" => Impl::Ours,
         "tungstenite" => Impl::Tungstenite,
+        "raw" => Impl::Raw,
         other => return Err(format!("unknown client `{other}`")),
     };
     let mode = match *mode {

@@ -1,5 +1,9 @@
 //! The benchmark's echo server, driven by our client: every payload size around the write
 //! chunk boundaries comes back byte for byte, binary and text, one at a time and batched.
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] fns fail loudly on purpose"
+)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
