@@ -103,8 +103,12 @@ impl Cell {
 #[derive(Debug, Clone, Copy)]
 struct Sample {
     per_second: f64,
+    /// Client CPU time (user and system) per message, in microseconds.
+    cpu_us: f64,
     batch: u64,
     peak_rss_kib: u64,
+    /// Heap and stack resident at the end of the run.
+    anon_kib: u64,
 }
 
 /// Both clients' samples for one cell.
@@ -330,10 +334,12 @@ fn client_run(
     match (
         field("messages"),
         field("seconds"),
+        field("cpu_seconds"),
         field("batch"),
-        field("peak_rss_kib"),
+        (field("peak_rss_kib"), field("rss_anon_kib")),
     ) {
-        (Some(messages), Some(seconds), Some(batch), Some(rss)) if seconds > 0.0 =>
+        (Some(messages), Some(seconds), Some(cpu), Some(batch), (Some(rss), Some(anon)))
+            if seconds > 0.0 && messages > 0.0 =>
         {
             #[allow(
                 clippy::cast_possible_truncation,
@@ -342,8 +348,10 @@ fn client_run(
             )]
             Ok(Sample {
                 per_second: messages / seconds,
+                cpu_us: cpu * 1e6 / messages,
                 batch: batch as u64,
                 peak_rss_kib: rss as u64,
+                anon_kib: anon as u64,
             })
         }
         _ => Err(format!("{what} printed `{}`", stdout.trim())),
@@ -520,6 +528,8 @@ struct Summary {
     low: f64,
     high: f64,
     rss: [f64; 2],
+    anon: [f64; 2],
+    cpu_us: [f64; 2],
     batch: u64,
     raw: f64,
 }
@@ -536,6 +546,16 @@ fn summarize(results: &Results) -> Summary {
                 .collect(),
         )
     };
+    #[allow(clippy::cast_precision_loss, reason = "KiB counts are far below 2^52")]
+    let anon = |i: usize| {
+        median(
+            results.samples[i]
+                .iter()
+                .map(|s| s.anon_kib as f64)
+                .collect(),
+        )
+    };
+    let cpu = |i: usize| median(results.samples[i].iter().map(|s| s.cpu_us).collect());
     let ours = median(rates(0));
     let theirs = median(rates(1));
     let per_round: Vec<f64> = rates(0)
@@ -552,6 +572,8 @@ fn summarize(results: &Results) -> Summary {
         low,
         high,
         rss: [rss(0), rss(1)],
+        anon: [anon(0), anon(1)],
+        cpu_us: [cpu(0), cpu(1)],
         raw: median(rates(2)),
         batch: results.samples[0].first().map_or(1, |s| s.batch),
     }
@@ -606,7 +628,7 @@ fn markdown(
         md,
         "Machine: {} ({} CPUs), Linux {}, {}.  \nMethod: one echo server process \
          (ws-frame decoder, echoes each frame unmasked), one client process per run, \
-         TCP_NODELAY on both ends; {} rounds, both clients each round in alternating order, \
+         TCP_NODELAY on both ends; {} rounds, all three clients each round, in rotating order, \
          {:.1} s warm-up then {:.1} s timed per run; medians. Round trips: client and \
          server {}. Pipelined: batches of N messages written, flushed, then read \
          (N = 32 MiB / size, 4 to 1000). Ours/tungstenite > 1 means ours is faster. Raw is \
@@ -628,9 +650,9 @@ fn markdown(
     );
     let _ = writeln!(
         md,
-        "| Cell | Ours msg/s | Tungstenite msg/s | Raw msg/s | Ours MiB/s | Ours/tungstenite | Per-round range | Ours/raw | Target |"
+        "| Cell | Ours msg/s | Tungstenite msg/s | Raw msg/s | Ours MiB/s | Ours/tungstenite | Per-round range | Ours/raw | Target | CPU µs/msg ours / tungstenite |"
     );
-    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---|");
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|");
     for (cell, result) in CELLS.iter().zip(results) {
         let s = summarize(result);
         let target = match cell.target {
@@ -645,7 +667,7 @@ fn markdown(
         };
         let _ = writeln!(
             md,
-            "| {name} | {} | {} | {} | {:.1} | **{:.2}×** | {:.2}–{:.2} | {:.2} | {target} |",
+            "| {name} | {} | {} | {} | {:.1} | **{:.2}×** | {:.2}–{:.2} | {:.2} | {target} | {} / {} |",
             grouped(s.ours),
             grouped(s.theirs),
             grouped(s.raw),
@@ -654,18 +676,25 @@ fn markdown(
             s.low,
             s.high,
             if s.raw > 0.0 { s.ours / s.raw } else { 0.0 },
+            cpu_figure(s.cpu_us[0]),
+            cpu_figure(s.cpu_us[1]),
         );
     }
     let _ = writeln!(
         md,
-        "\nPeak RSS (VmHWM of the client process, median over rounds; target: ours not \
-         above tungstenite):\n\n| Cell | Ours | Tungstenite | Target |\n|---|---:|---:|---|"
+        "\nCPU µs/msg is the client's own CPU time (user and system, from \
+         `/proc/thread-self/schedstat`) per message: less sensitive than msg/s to other \
+         load on the machine.\n\nPeak RSS (VmHWM of the client process, median over rounds; \
+         target: ours not above tungstenite; anon = heap and stack resident at the end, the \
+         rest is file-backed code and read-only data):\n\n\
+         | Cell | Ours | Tungstenite | Target | Ours anon | Tungstenite anon |\n\
+         |---|---:|---:|---|---:|---:|"
     );
     for (cell, result) in CELLS.iter().zip(results).filter(|(c, _)| c.rss) {
         let s = summarize(result);
         let _ = writeln!(
             md,
-            "| {} | {} KiB | {} KiB | {} |",
+            "| {} | {} KiB | {} KiB | {} | {} KiB | {} KiB |",
             cell.name(),
             grouped(s.rss[0]),
             grouped(s.rss[1]),
@@ -673,11 +702,24 @@ fn markdown(
                 "met"
             } else {
                 "**missed**"
-            }
+            },
+            grouped(s.anon[0]),
+            grouped(s.anon[1]),
         );
     }
     codec_table(&mut md, codec);
     md
+}
+
+/// A CPU time per message in microseconds, with sensible precision.
+fn cpu_figure(us: f64) -> String {
+    if us >= 100.0 {
+        format!("{us:.0}")
+    } else if us >= 1.0 {
+        format!("{us:.2}")
+    } else {
+        format!("{us:.3}")
+    }
 }
 
 /// The criterion results as a Markdown table (nothing when they were skipped).
@@ -738,10 +780,21 @@ fn json(
                 .iter()
                 .map(|x| x.peak_rss_kib.to_string())
                 .collect();
+            let cpu: Vec<String> = result.samples[which]
+                .iter()
+                .map(|x| format!("{:.3}", x.cpu_us))
+                .collect();
+            let anon: Vec<String> = result.samples[which]
+                .iter()
+                .map(|x| x.anon_kib.to_string())
+                .collect();
             format!(
-                "{{\"messages_per_s\": [{}], \"peak_rss_kib\": [{}]}}",
+                "{{\"messages_per_s\": [{}], \"cpu_us_per_message\": [{}], \
+                 \"peak_rss_kib\": [{}], \"rss_anon_kib\": [{}]}}",
                 rates.join(", "),
-                rss.join(", ")
+                cpu.join(", "),
+                rss.join(", "),
+                anon.join(", ")
             )
         };
         let _ = write!(

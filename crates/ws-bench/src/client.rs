@@ -332,10 +332,13 @@ fn payload(kind: Kind, size: usize) -> Vec<u8> {
     }
 }
 
-/// The peak resident set size of this process in KiB (`VmHWM`), if the system says.
-pub(crate) fn peak_rss_kib() -> Option<u64> {
+/// A `/proc/self/status` value in KiB: `VmHWM` is the peak resident set size, `RssAnon`
+/// the resident heap and stack now (the rest is file-backed: code and read-only data).
+pub(crate) fn status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status
+        .lines()
+        .find(|l| l.strip_prefix(field).is_some_and(|r| r.starts_with(':')))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 

@@ -4,7 +4,8 @@
 //! ```text
 //! ws-bench server                      # prints `port=N`, then echoes forever
 //! ws-bench client ours|tungstenite|raw PORT rt|pipe binary|text SIZE WARMUP_S TIME_S
-//!                                      # prints `messages=.. seconds=.. peak_rss_kib=..`
+//!                                      # prints `messages=.. seconds=.. cpu_seconds=..`
+//!                                      # `batch=.. peak_rss_kib=.. rss_anon_kib=..`
 //! ```
 //!
 //! `cargo xtask bench` builds this in release mode, starts the servers, runs the clients
@@ -92,7 +93,7 @@ fn client(args: &[&str]) -> Result<(), String> {
     let addr = format!("127.0.0.1:{port}");
     let outcome = client::run(&url, &addr, &cell).map_err(|e| format!("{url}: {e}"))?;
     println!(
-        "messages={} seconds={:.6} cpu_seconds={:.6} batch={} peak_rss_kib={}",
+        "messages={} seconds={:.6} cpu_seconds={:.6} batch={} peak_rss_kib={} rss_anon_kib={}",
         outcome.messages,
         outcome.elapsed.as_secs_f64(),
         outcome.cpu.map_or(0.0, |c| c.as_secs_f64()),
@@ -101,14 +102,9 @@ fn client(args: &[&str]) -> Result<(), String> {
         } else {
             1
         },
-        client::peak_rss_kib().unwrap_or(0)
+        client::status_kib("VmHWM").unwrap_or(0),
+        client::status_kib("RssAnon").unwrap_or(0),
     );
-    if std::env::var_os("WSB_STATUS").is_some() {
-        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        eprintln!("{status}");
-        let maps = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap_or_default();
-        eprintln!("{maps}");
-    }
     Ok(())
 }
 
