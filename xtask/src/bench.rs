@@ -116,6 +116,8 @@ struct Sample {
 struct Results {
     /// `[ours, tungstenite, raw]`, one sample per round.
     samples: [Vec<Sample>; 3],
+    /// `[ours, tungstenite]` run alone, for their memory; only for cells with `rss`.
+    memory: [Vec<Sample>; 2],
 }
 
 /// Runs `cargo xtask bench [--rounds N] [--time S] [--warmup S] [--quick] [--no-codec]`.
@@ -272,30 +274,66 @@ fn loopback(
     for round in 0..settings.rounds {
         eprintln!("loopback round {}/{}", round + 1, settings.rounds);
         for (index, (cell, result)) in CELLS.iter().zip(&mut results).enumerate() {
-            for turn in 0..CLIENTS.len() {
-                // Rotate who goes first, so drift within a round favours no one.
-                let which = (turn + round + index) % CLIENTS.len();
-                let port = if cell.pipelined {
-                    free_port
-                } else {
-                    pinned_port
-                };
-                let sample = client_run(exe, settings, cell, CLIENTS[which], port, pin)?;
+            let port = if cell.pipelined {
+                free_port
+            } else {
+                pinned_port
+            };
+            // Speed: all clients in one process, each on its own connection, taking
+            // turns slice by slice; the starting client rotates from cell to cell.
+            let order: Vec<usize> = (0..CLIENTS.len())
+                .map(|k| (k + round + index) % CLIENTS.len())
+                .collect();
+            let names: Vec<&str> = order.iter().map(|&i| CLIENTS[i]).collect();
+            let run = Run {
+                clients: &names,
+                warmup: settings.warmup,
+                time: settings.time,
+                slices: SLICES,
+            };
+            let samples = client_run(exe, cell, &run, port, pin)?;
+            for (&which, sample) in order.iter().zip(samples) {
                 result.samples[which].push(sample);
+            }
+            // Memory: one process per client, as VmHWM is per process.
+            if cell.rss {
+                for turn in 0..2 {
+                    let which = (turn + round) % 2;
+                    let run = Run {
+                        clients: &[CLIENTS[which]],
+                        warmup: 0.1,
+                        time: 0.3,
+                        slices: 1,
+                    };
+                    let mut samples = client_run(exe, cell, &run, port, pin)?;
+                    if let Some(sample) = samples.pop() {
+                        result.memory[which].push(sample);
+                    }
+                }
             }
         }
     }
     Ok(results)
 }
 
+/// How many turns each client's timed work is cut into.
+const SLICES: u32 = 10;
+
+/// One `ws-bench client` invocation.
+struct Run<'a> {
+    clients: &'a [&'a str],
+    warmup: f64,
+    time: f64,
+    slices: u32,
+}
+
 fn client_run(
     exe: &Path,
-    settings: &Settings,
     cell: &Cell,
-    client: &str,
+    run: &Run<'_>,
     port: u16,
     pin: bool,
-) -> Result<Sample, String> {
+) -> Result<Vec<Sample>, String> {
     let mut cmd = if pin && !cell.pipelined {
         let mut cmd = Command::new("taskset");
         cmd.args(["-c", "0"]).arg(exe);
@@ -304,18 +342,20 @@ fn client_run(
         Command::new(exe)
     };
     cmd.arg("client")
-        .arg(client)
+        .arg(run.clients.join(","))
         .arg(port.to_string())
         .arg(if cell.pipelined { "pipe" } else { "rt" })
         .arg(if cell.text { "text" } else { "binary" })
         .arg(cell.size.to_string())
-        .arg(settings.warmup.to_string())
-        .arg(settings.time.to_string())
+        .arg(run.warmup.to_string())
+        .arg(run.time.to_string())
+        .arg(run.slices.to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let what = format!("{client} on {}", cell.name());
+    let what = format!("{} on {}", run.clients.join(","), cell.name());
     let child = cmd.spawn().map_err(|e| format!("start {what}: {e}"))?;
-    let limit = Duration::from_secs_f64(settings.warmup + settings.time + 60.0);
+    #[allow(clippy::cast_precision_loss, reason = "at most 3 clients")]
+    let limit = Duration::from_secs_f64((run.warmup + run.time) * run.clients.len() as f64 + 60.0);
     let output = wait_with_timeout(child, limit).map_err(|e| format!("{what}: {e}"))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
@@ -325,37 +365,42 @@ fn client_run(
             String::from_utf8_lossy(&output.stderr).trim()
         ));
     }
+    let mut samples = Vec::new();
+    for name in run.clients {
+        let prefix = format!("client={name} ");
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .ok_or_else(|| format!("{what} printed no line for {name}: `{}`", stdout.trim()))?;
+        samples.push(parse_sample(line).ok_or_else(|| format!("{what} printed `{line}`"))?);
+    }
+    Ok(samples)
+}
+
+/// Reads `key=value` pairs of one client's line.
+fn parse_sample(line: &str) -> Option<Sample> {
     let field = |name: &str| -> Option<f64> {
-        stdout
-            .split_whitespace()
+        line.split_whitespace()
             .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
             .and_then(|v| v.parse().ok())
     };
-    match (
-        field("messages"),
-        field("seconds"),
-        field("cpu_seconds"),
-        field("batch"),
-        (field("peak_rss_kib"), field("rss_anon_kib")),
-    ) {
-        (Some(messages), Some(seconds), Some(cpu), Some(batch), (Some(rss), Some(anon)))
-            if seconds > 0.0 && messages > 0.0 =>
-        {
-            #[allow(
-                clippy::cast_possible_truncation,
-                clippy::cast_sign_loss,
-                reason = "small non-negative integers printed by ws-bench"
-            )]
-            Ok(Sample {
-                per_second: messages / seconds,
-                cpu_us: cpu * 1e6 / messages,
-                batch: batch as u64,
-                peak_rss_kib: rss as u64,
-                anon_kib: anon as u64,
-            })
-        }
-        _ => Err(format!("{what} printed `{}`", stdout.trim())),
+    let messages = field("messages")?;
+    let seconds = field("seconds")?;
+    if messages <= 0.0 || seconds <= 0.0 {
+        return None;
     }
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "small non-negative integers printed by ws-bench"
+    )]
+    Some(Sample {
+        per_second: messages / seconds,
+        cpu_us: field("cpu_seconds")? * 1e6 / messages,
+        batch: field("batch")? as u64,
+        peak_rss_kib: field("peak_rss_kib")? as u64,
+        anon_kib: field("rss_anon_kib")? as u64,
+    })
 }
 
 /// Waits for `child`, killing it after `limit` so a stuck run cannot hang the task.
@@ -540,7 +585,7 @@ fn summarize(results: &Results) -> Summary {
     #[allow(clippy::cast_precision_loss, reason = "KiB counts are far below 2^52")]
     let rss = |i: usize| {
         median(
-            results.samples[i]
+            results.memory[i]
                 .iter()
                 .map(|s| s.peak_rss_kib as f64)
                 .collect(),
@@ -549,7 +594,7 @@ fn summarize(results: &Results) -> Summary {
     #[allow(clippy::cast_precision_loss, reason = "KiB counts are far below 2^52")]
     let anon = |i: usize| {
         median(
-            results.samples[i]
+            results.memory[i]
                 .iter()
                 .map(|s| s.anon_kib as f64)
                 .collect(),
@@ -627,10 +672,11 @@ fn markdown(
     let _ = writeln!(
         md,
         "Machine: {} ({} CPUs), Linux {}, {}.  \nMethod: one echo server process \
-         (ws-frame decoder, echoes each frame unmasked), one client process per run, \
-         TCP_NODELAY on both ends; {} rounds, all three clients each round, in rotating order, \
-         {:.1} s warm-up then {:.1} s timed per run; medians. Round trips: client and \
-         server {}. Pipelined: batches of N messages written, flushed, then read \
+         (ws-frame decoder, echoes each frame unmasked), TCP_NODELAY on both ends. Per \
+         cell and round one client process runs all three clients, each on its own \
+         connection: {:.1} s warm-up each, then {:.1} s timed each, cut into {SLICES} \
+         slices taken in turns (rotating order), so load from elsewhere hits all alike; \
+         medians over {} rounds. Round trips: client and server {}. Pipelined: batches of N messages written, flushed, then read \
          (N = 32 MiB / size, 4 to 1000). Ours/tungstenite > 1 means ours is faster. Raw is \
          the ceiling any client can reach against this server: pre-masked frame bytes \
          written as they are, echoes read into one reused buffer, no masking, allocation, \
@@ -639,9 +685,9 @@ fn markdown(
         machine.cpus,
         machine.kernel,
         machine.rustc,
-        settings.rounds,
         settings.warmup,
         settings.time,
+        settings.rounds,
         if pin {
             "pinned to CPU 0 with `taskset -c 0`"
         } else {
@@ -684,7 +730,8 @@ fn markdown(
         md,
         "\nCPU µs/msg is the client's own CPU time (user and system, from \
          `/proc/thread-self/schedstat`) per message: less sensitive than msg/s to other \
-         load on the machine.\n\nPeak RSS (VmHWM of the client process, median over rounds; \
+         load on the machine.\n\nPeak RSS (VmHWM of a client process running only that \
+         client, 0.1 s warm-up and 0.3 s of the cell, median over rounds; \
          target: ours not above tungstenite; anon = heap and stack resident at the end, the \
          rest is file-backed code and read-only data):\n\n\
          | Cell | Ours | Tungstenite | Target | Ours anon | Tungstenite anon |\n\
@@ -776,18 +823,13 @@ fn json(
                 .iter()
                 .map(|x| format!("{:.1}", x.per_second))
                 .collect();
-            let rss: Vec<String> = result.samples[which]
-                .iter()
-                .map(|x| x.peak_rss_kib.to_string())
-                .collect();
             let cpu: Vec<String> = result.samples[which]
                 .iter()
                 .map(|x| format!("{:.3}", x.cpu_us))
                 .collect();
-            let anon: Vec<String> = result.samples[which]
-                .iter()
-                .map(|x| x.anon_kib.to_string())
-                .collect();
+            let memory = result.memory.get(which).map_or(&[][..], Vec::as_slice);
+            let rss: Vec<String> = memory.iter().map(|x| x.peak_rss_kib.to_string()).collect();
+            let anon: Vec<String> = memory.iter().map(|x| x.anon_kib.to_string()).collect();
             format!(
                 "{{\"messages_per_s\": [{}], \"cpu_us_per_message\": [{}], \
                  \"peak_rss_kib\": [{}], \"rss_anon_kib\": [{}]}}",

@@ -34,7 +34,10 @@ pub(crate) enum Kind {
 /// One benchmark cell: what to send and for how long.
 #[derive(Debug, Clone)]
 pub(crate) struct Cell {
-    pub(crate) client: Impl,
+    /// The clients to run, each on its own connection, interleaved.
+    pub(crate) clients: Vec<Impl>,
+    /// Each client's timed work is cut into this many slices, run in rotating order.
+    pub(crate) slices: u32,
     pub(crate) mode: Mode,
     pub(crate) kind: Kind,
     pub(crate) size: usize,
@@ -202,22 +205,60 @@ pub(crate) fn batch_len(size: usize) -> usize {
     ((32 << 20) / size.max(1)).clamp(4, 1000)
 }
 
-/// Connects to `url` with the cell's client, warms up, then runs the cell for its time.
+/// Connects every client of the cell, warms each up, then runs them for the cell's time
+/// each, interleaved: the time is cut into slices and the clients take turns slice by
+/// slice (rotating who goes first), so a burst of other load on the machine hits all of
+/// them alike. Returns one outcome per client, in the cell's order.
 ///
 /// # Errors
 ///
 /// Any connection, send or receive error, or an echo of the wrong length.
-pub(crate) fn run(url: &str, addr: &str, cell: &Cell) -> io::Result<Outcome> {
+pub(crate) fn run(url: &str, addr: &str, cell: &Cell) -> io::Result<Vec<Outcome>> {
+    let mut clients = Vec::new();
+    for &which in &cell.clients {
+        clients.push(connect(url, addr, which, cell)?);
+    }
+    let batch = match cell.mode {
+        Mode::RoundTrip => 1,
+        Mode::Pipelined => batch_len(cell.size),
+    };
+    for client in &mut clients {
+        timed(client.as_mut(), cell, batch, cell.warmup)?;
+    }
+    let mut outcomes: Vec<Outcome> = clients
+        .iter()
+        .map(|_| Outcome {
+            messages: 0,
+            elapsed: Duration::ZERO,
+            cpu: Some(Duration::ZERO),
+        })
+        .collect();
+    let slices = cell.slices.max(1);
+    let slice = cell.time / slices;
+    let n = clients.len();
+    for round in 0..slices as usize {
+        for turn in 0..n {
+            let index = (round + turn) % n;
+            let got = timed(clients[index].as_mut(), cell, batch, slice)?;
+            let total = &mut outcomes[index];
+            total.messages += got.messages;
+            total.elapsed += got.elapsed;
+            total.cpu = total.cpu.zip(got.cpu).map(|(a, b)| a + b);
+        }
+    }
+    Ok(outcomes)
+}
+
+/// Opens one client's connection and prepares its message.
+fn connect(url: &str, addr: &str, which: Impl, cell: &Cell) -> io::Result<Box<dyn Echo>> {
     let payload = payload(cell.kind, cell.size);
     let tcp = TcpStream::connect(addr)?;
     tcp.set_nodelay(true)?;
-    let mut client: Box<dyn Echo> = match cell.client {
+    Ok(match which {
         Impl::Ours => {
-            let mut builder = ws_client::ClientBuilder::new();
-            if let Some(size) = std::env::var("WSB_WBUF").ok().and_then(|s| s.parse().ok()) {
-                builder = builder.write_buffer_size(size);
-            }
-            let ws = builder.connect_on(url, tcp).map_err(io::Error::other)?;
+            let ws = ws_client::ClientBuilder::new()
+                .connect_on(url, tcp)
+                .map_err(io::Error::other)?;
             let message = match cell.kind {
                 Kind::Binary => ws_client::Message::Binary(payload),
                 Kind::Text => ws_client::Message::Text(to_string(payload)?),
@@ -247,13 +288,7 @@ pub(crate) fn run(url: &str, addr: &str, cell: &Cell) -> io::Result<Outcome> {
                 size: cell.size,
             })
         }
-    };
-    let batch = match cell.mode {
-        Mode::RoundTrip => 1,
-        Mode::Pipelined => batch_len(cell.size),
-    };
-    timed(client.as_mut(), cell, batch, cell.warmup)?;
-    timed(client.as_mut(), cell, batch, cell.time)
+    })
 }
 
 /// Runs batches until `time` has passed (at least one batch).

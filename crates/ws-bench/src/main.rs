@@ -3,9 +3,10 @@
 //!
 //! ```text
 //! ws-bench server                      # prints `port=N`, then echoes forever
-//! ws-bench client ours|tungstenite|raw PORT rt|pipe binary|text SIZE WARMUP_S TIME_S
-//!                                      # prints `messages=.. seconds=.. cpu_seconds=..`
-//!                                      # `batch=.. peak_rss_kib=.. rss_anon_kib=..`
+//! ws-bench client CLIENTS PORT rt|pipe binary|text SIZE WARMUP_S TIME_S SLICES
+//!     # CLIENTS: comma-separated ours, tungstenite, raw; each on its own connection,
+//!     # TIME_S each, interleaved in SLICES turns. Prints one line per client:
+//!     # `client=.. messages=.. seconds=.. cpu_seconds=.. batch=.. peak_rss_kib=.. rss_anon_kib=..`
 //! ```
 //!
 //! `cargo xtask bench` builds this in release mode, starts the servers, runs the clients
@@ -32,8 +33,8 @@ fn main() -> ExitCode {
         ["server"] => server(),
         ["client", rest @ ..] => client(rest),
         _ => Err(
-            "usage: ws-bench server | ws-bench client ours|tungstenite|raw PORT rt|pipe \
-             binary|text SIZE WARMUP_S TIME_S"
+            "usage: ws-bench server | ws-bench client ours,tungstenite,raw PORT rt|pipe \
+             binary|text SIZE WARMUP_S TIME_S SLICES"
                 .to_owned(),
         ),
     };
@@ -57,15 +58,19 @@ fn server() -> Result<(), String> {
 }
 
 fn client(args: &[&str]) -> Result<(), String> {
-    let [client, port, mode, kind, size, warmup, time] = args else {
-        return Err(format!("client takes 7 arguments, got {}", args.len()));
+    let [clients, port, mode, kind, size, warmup, time, slices] = args else {
+        return Err(format!("client takes 8 arguments, got {}", args.len()));
     };
-    let client = match *client {
-        "ours" => Impl::Ours,
-        "tungstenite" => Impl::Tungstenite,
-        "raw" => Impl::Raw,
-        other => return Err(format!("unknown client `{other}`")),
-    };
+    let names: Vec<&str> = clients.split(',').collect();
+    let mut impls = Vec::new();
+    for name in &names {
+        impls.push(match *name {
+            "ours" => Impl::Ours,
+            "tungstenite" => Impl::Tungstenite,
+            "raw" => Impl::Raw,
+            other => return Err(format!("unknown client `{other}`")),
+        });
+    }
     let mode = match *mode {
         "rt" => Mode::RoundTrip,
         "pipe" => Mode::Pipelined,
@@ -77,7 +82,10 @@ fn client(args: &[&str]) -> Result<(), String> {
         other => return Err(format!("unknown kind `{other}`")),
     };
     let cell = Cell {
-        client,
+        clients: impls,
+        slices: slices
+            .parse()
+            .map_err(|e| format!("slices `{slices}`: {e}"))?,
         mode,
         kind,
         size: size.parse().map_err(|e| format!("size `{size}`: {e}"))?,
@@ -91,20 +99,24 @@ fn client(args: &[&str]) -> Result<(), String> {
     };
     let url = format!("ws://127.0.0.1:{port}/{path}");
     let addr = format!("127.0.0.1:{port}");
-    let outcome = client::run(&url, &addr, &cell).map_err(|e| format!("{url}: {e}"))?;
-    println!(
-        "messages={} seconds={:.6} cpu_seconds={:.6} batch={} peak_rss_kib={} rss_anon_kib={}",
-        outcome.messages,
-        outcome.elapsed.as_secs_f64(),
-        outcome.cpu.map_or(0.0, |c| c.as_secs_f64()),
-        if mode == Mode::Pipelined {
-            client::batch_len(cell.size)
-        } else {
-            1
-        },
-        client::status_kib("VmHWM").unwrap_or(0),
-        client::status_kib("RssAnon").unwrap_or(0),
-    );
+    let outcomes = client::run(&url, &addr, &cell).map_err(|e| format!("{url}: {e}"))?;
+    let batch = if mode == Mode::Pipelined {
+        client::batch_len(cell.size)
+    } else {
+        1
+    };
+    // Memory is per process: meaningful per client only when one client ran.
+    let peak = client::status_kib("VmHWM").unwrap_or(0);
+    let anon = client::status_kib("RssAnon").unwrap_or(0);
+    for (name, outcome) in names.iter().zip(outcomes) {
+        println!(
+            "client={name} messages={} seconds={:.6} cpu_seconds={:.6} batch={batch} \
+             peak_rss_kib={peak} rss_anon_kib={anon}",
+            outcome.messages,
+            outcome.elapsed.as_secs_f64(),
+            outcome.cpu.map_or(0.0, |c| c.as_secs_f64()),
+        );
+    }
     Ok(())
 }
 
