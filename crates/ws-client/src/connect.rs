@@ -27,6 +27,8 @@ pub(crate) fn connect(
     loop {
         let endpoint = Endpoint::parse(&url).map_err(Error::Url)?;
         log::debug!(target: "ws_client", "connecting to {}", safe_url(&url));
+        // Options are checked before anything is sent anywhere.
+        let mut handshake = request(builder, &endpoint)?.build()?;
         let mut net = builder.net.clone();
         net.deadline = remaining(builder.net.deadline, started)?;
         let mut stream = match pre.take() {
@@ -42,7 +44,6 @@ pub(crate) fn connect(
             }
             None => ws_net::connect(&endpoint, &net)?,
         };
-        let mut handshake = request(builder, &endpoint)?.build()?;
         let outcome = exchange(&mut stream, &mut handshake, builder, started)?;
         match outcome {
             Outcome::Accepted(accepted) => {

@@ -1,0 +1,132 @@
+//! Full duplex: sending from other threads while one thread blocks in `recv`, over `ws://`
+//! and `wss://`, with frames that never interleave.
+
+use std::io::Read;
+use std::sync::mpsc;
+use std::thread;
+
+use ws_client::{CloseCode, Error, Message, WebSocket};
+use ws_tests::{Peer, TIMEOUT, Tls, accept_raw, echo, tcp_server, ws_server};
+
+use crate::{client, tls_client};
+
+fn connect(tls: Tls, peer: &Peer) -> WebSocket {
+    match tls {
+        Tls::Off => client().connect(&peer.url("/")).unwrap(),
+        Tls::On => tls_client().connect(&peer.wss_url("/")).unwrap(),
+    }
+}
+
+/// A message that carries its sender and sequence number and can be checked whole.
+fn payload(thread: usize, seq: usize) -> Vec<u8> {
+    let len = [10, 3_000, 70_000, 200_000][seq % 4];
+    let mut data = format!("{thread}:{seq}:").into_bytes();
+    data.resize(len, u8::try_from(thread * 31 + seq % 200).unwrap());
+    data
+}
+
+fn concurrent_senders_and_a_blocked_reader(tls: Tls) {
+    const THREADS: usize = 4;
+    const EACH: usize = 40;
+    let peer = ws_server(1, tls, &[], echo);
+    let ws = connect(tls, &peer);
+    let (mut reader, sender) = ws.split();
+    let (tx, rx) = mpsc::channel();
+    // The reader starts first and blocks until the echoes arrive.
+    let reading = thread::spawn(move || {
+        let mut got = Vec::new();
+        for _ in 0..THREADS * EACH {
+            match reader.recv().unwrap() {
+                Message::Binary(data) => got.push(data),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        tx.send(got).unwrap();
+    });
+    let writers: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let sender = sender.clone();
+            thread::spawn(move || {
+                for seq in 0..EACH {
+                    sender.send_binary(&payload(t, seq)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let got = rx.recv_timeout(TIMEOUT).unwrap();
+    reading.join().unwrap();
+    let mut next = [0; THREADS];
+    for data in got {
+        let text = String::from_utf8_lossy(&data[..data.len().min(12)]).into_owned();
+        let mut parts = text.split(':');
+        let t: usize = parts.next().unwrap().parse().unwrap();
+        let seq: usize = parts.next().unwrap().parse().unwrap();
+        assert_eq!(seq, next[t], "messages of one sender stay in order");
+        assert_eq!(data, payload(t, seq), "message {t}:{seq} arrived whole");
+        next[t] += 1;
+    }
+    assert_eq!(next, [EACH; THREADS]);
+    sender.send_close(CloseCode::NORMAL, "").unwrap();
+    peer.join();
+}
+
+#[test]
+fn split_halves_work_from_several_threads_over_ws() {
+    concurrent_senders_and_a_blocked_reader(Tls::Off);
+}
+
+#[test]
+fn split_halves_work_from_several_threads_over_wss() {
+    concurrent_senders_and_a_blocked_reader(Tls::On);
+}
+
+fn sender_while_websocket_receives(tls: Tls) {
+    let peer = ws_server(1, tls, &[], echo);
+    let mut ws = connect(tls, &peer);
+    let sender = ws.sender();
+    let sending = thread::spawn(move || {
+        for i in 0..50 {
+            sender.send_text(&format!("ping {i}")).unwrap();
+        }
+    });
+    for i in 0..50 {
+        assert_eq!(ws.recv().unwrap(), Message::Text(format!("ping {i}")));
+    }
+    sending.join().unwrap();
+    ws.close(CloseCode::NORMAL, "", Some(TIMEOUT)).unwrap();
+    peer.join();
+}
+
+#[test]
+fn sender_handle_sends_while_the_websocket_receives_over_ws() {
+    sender_while_websocket_receives(Tls::Off);
+}
+
+#[test]
+fn sender_handle_sends_while_the_websocket_receives_over_wss() {
+    sender_while_websocket_receives(Tls::On);
+}
+
+#[test]
+fn abort_wakes_a_thread_blocked_in_recv() {
+    let peer = tcp_server(1, |mut tcp| {
+        accept_raw(&mut tcp, b"");
+        let mut rest = Vec::new();
+        let _ = tcp.read_to_end(&mut rest);
+    });
+    // No read timeout: only abort() can end the recv.
+    let ws = client().read_timeout(None).connect(&peer.url("/")).unwrap();
+    let (mut reader, sender) = ws.split();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || tx.send(reader.recv()).unwrap());
+    sender.abort().unwrap();
+    let result = rx.recv_timeout(TIMEOUT).expect("recv returned after abort");
+    assert!(
+        matches!(result, Err(Error::ConnectionClosed { .. })),
+        "{result:?}"
+    );
+    peer.join();
+}
