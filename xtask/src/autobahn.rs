@@ -84,6 +84,9 @@ pub(crate) fn run_autobahn(root: &Path) -> StepResult {
     server_cmd
         .args(["-m", "fuzzingserver", "-s"])
         .arg(&spec)
+        // No embedded report web server: it would take port 8080, which another run or
+        // service may hold.
+        .args(["--webport", "0"])
         .current_dir(&dir)
         .stdin(Stdio::null())
         .stdout(log)
