@@ -118,6 +118,8 @@ struct Results {
     samples: [Vec<Sample>; 3],
     /// `[ours, tungstenite]` run alone, for their memory; only for cells with `rss`.
     memory: [Vec<Sample>; 2],
+    /// Runs that failed (after a retry) and were left out.
+    failures: Vec<String>,
 }
 
 /// Runs `cargo xtask bench [--rounds N] [--time S] [--warmup S] [--quick] [--no-codec]`.
@@ -151,7 +153,6 @@ pub(crate) fn run_bench(root: &Path, args: &[String]) -> StepResult {
     let results = loopback(&exe, &settings, pin, free.port, pinned.port);
     free.stop();
     pinned.stop();
-    let results = results?;
 
     let machine = Machine::detect();
     let report = markdown(&settings, &machine, pin, &results, &codec);
@@ -269,7 +270,7 @@ fn loopback(
     pin: bool,
     free_port: u16,
     pinned_port: u16,
-) -> Result<Vec<Results>, String> {
+) -> Vec<Results> {
     let mut results: Vec<Results> = CELLS.iter().map(|_| Results::default()).collect();
     for round in 0..settings.rounds {
         eprintln!("loopback round {}/{}", round + 1, settings.rounds);
@@ -291,9 +292,22 @@ fn loopback(
                 time: settings.time,
                 slices: SLICES,
             };
-            let samples = client_run(exe, cell, &run, port, pin)?;
-            for (&which, sample) in order.iter().zip(samples) {
-                result.samples[which].push(sample);
+            // A run that fails or hangs is retried once, then left out of this round (and
+            // reported), so one bad run does not lose the whole benchmark.
+            let samples = client_run(exe, cell, &run, port, pin).or_else(|first| {
+                eprintln!("{first}; retrying once");
+                client_run(exe, cell, &run, port, pin)
+            });
+            match samples {
+                Ok(samples) => {
+                    for (&which, sample) in order.iter().zip(samples) {
+                        result.samples[which].push(sample);
+                    }
+                }
+                Err(e) => {
+                    eprintln!("{e}; round {} of this cell left out", round + 1);
+                    result.failures.push(e);
+                }
             }
             // Memory: one process per client, as VmHWM is per process.
             if cell.rss {
@@ -305,15 +319,22 @@ fn loopback(
                         time: 0.3,
                         slices: 1,
                     };
-                    let mut samples = client_run(exe, cell, &run, port, pin)?;
-                    if let Some(sample) = samples.pop() {
-                        result.memory[which].push(sample);
+                    match client_run(exe, cell, &run, port, pin) {
+                        Ok(mut samples) => {
+                            if let Some(sample) = samples.pop() {
+                                result.memory[which].push(sample);
+                            }
+                        }
+                        Err(e) => {
+                            eprintln!("{e}; memory sample left out");
+                            result.failures.push(e);
+                        }
                     }
                 }
             }
         }
     }
-    Ok(results)
+    results
 }
 
 /// How many turns each client's timed work is cut into.
@@ -355,7 +376,7 @@ fn client_run(
     let what = format!("{} on {}", run.clients.join(","), cell.name());
     let child = cmd.spawn().map_err(|e| format!("start {what}: {e}"))?;
     #[allow(clippy::cast_precision_loss, reason = "at most 3 clients")]
-    let limit = Duration::from_secs_f64((run.warmup + run.time) * run.clients.len() as f64 + 60.0);
+    let limit = Duration::from_secs_f64((run.warmup + run.time) * run.clients.len() as f64 + 30.0);
     let output = wait_with_timeout(child, limit).map_err(|e| format!("{what}: {e}"))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
@@ -725,6 +746,11 @@ fn markdown(
             cpu_figure(s.cpu_us[0]),
             cpu_figure(s.cpu_us[1]),
         );
+    }
+    for (cell, result) in CELLS.iter().zip(results) {
+        for failure in &result.failures {
+            let _ = writeln!(md, "\nLeft out of {}: {failure}", cell.name());
+        }
     }
     let _ = writeln!(
         md,
