@@ -698,7 +698,7 @@ fn markdown(
          connection: {:.1} s warm-up each, then {:.1} s timed each, cut into {SLICES} \
          slices taken in turns (rotating order), so load from elsewhere hits all alike; \
          medians over {} rounds. Round trips: client and server {}. Pipelined: batches of N messages written, flushed, then read \
-         (N = 32 MiB / size, 4 to 1000). Ours/tungstenite > 1 means ours is faster. Raw is \
+         (N = 8 MiB / size, 2 to 1000). Ours/tungstenite > 1 means ours is faster. Raw is \
          the ceiling any client can reach against this server: pre-masked frame bytes \
          written as they are, echoes read into one reused buffer, no masking, allocation, \
          parsing or UTF-8 check per message.\n",
