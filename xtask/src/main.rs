@@ -6,6 +6,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod autobahn;
+mod bench;
 mod tidy;
 
 use std::env;
@@ -71,6 +72,7 @@ fn main() -> ExitCode {
         Some("ci") => run_steps(&root, CI_STEPS),
         Some("tidy") => tidy::run(&root),
         Some("autobahn") => autobahn::run_autobahn(&root),
+        Some("bench") => bench::run_bench(&root, &args[1..]),
         Some("fuzz") => fuzz(&root, args.get(1).map(String::as_str)),
         Some("help" | "--help" | "-h") | None => {
             print_help();
@@ -94,6 +96,9 @@ fn print_help() {
          ci        every check CI runs: fmt, clippy, tests, autobahn, docs, no_std build,\n            \
          fuzz build, tidy\n  \
          autobahn  the Autobahn fuzzing server referees the client; fails on any case not OK\n  \
+         bench     our client vs tungstenite on loopback plus the codec benchmarks; writes\n            \
+         target/bench/report.md and report.json (options: --rounds N, --time S,\n            \
+         --warmup S, --quick, --no-codec)\n  \
          tidy      repository checks: file headers, no #[ignore], licenses\n  \
          fuzz      run every fuzz target: `cargo xtask fuzz [SECONDS]` (default 60; installs cargo-fuzz)"
     );

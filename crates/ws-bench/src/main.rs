@@ -1,0 +1,128 @@
+//! The programs behind `cargo xtask bench`: a loopback echo server and one timed client
+//! run per process, ours or tungstenite's, so each run's peak memory is its own.
+//!
+//! ```text
+//! ws-bench server                      # prints `port=N`, then echoes forever
+//! ws-bench client CLIENTS PORT rt|pipe binary|text SIZE WARMUP_S TIME_S SLICES
+//!     # CLIENTS: comma-separated ours, tungstenite, raw; each on its own connection,
+//!     # TIME_S each, interleaved in SLICES turns. Prints one line per client:
+//!     # `client=.. messages=.. seconds=.. cpu_seconds=.. batch=.. peak_rss_kib=.. rss_anon_kib=..`
+//! ```
+//!
+//! `cargo xtask bench` builds this in release mode, starts the servers, runs the clients
+//! interleaved over several rounds and writes the report; run it rather than this.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a command-line program"
+)]
+
+mod client;
+mod server;
+
+use std::net::TcpListener;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use crate::client::{Cell, Impl, Kind, Mode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["server"] => server(),
+        ["client", rest @ ..] => client(rest),
+        _ => Err(
+            "usage: ws-bench server | ws-bench client ours,tungstenite,raw PORT rt|pipe \
+             binary|text SIZE WARMUP_S TIME_S SLICES"
+                .to_owned(),
+        ),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ws-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn server() -> Result<(), String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind: {e}"))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| format!("local address: {e}"))?
+        .port();
+    println!("port={port}");
+    server::serve(&listener).map_err(|e| format!("accept: {e}"))
+}
+
+fn client(args: &[&str]) -> Result<(), String> {
+    let [clients, port, mode, kind, size, warmup, time, slices] = args else {
+        return Err(format!("client takes 8 arguments, got {}", args.len()));
+    };
+    let names: Vec<&str> = clients.split(',').collect();
+    let mut impls = Vec::new();
+    for name in &names {
+        impls.push(match *name {
+            "ours" => Impl::Ours,
+            "tungstenite" => Impl::Tungstenite,
+            "raw" => Impl::Raw,
+            other => return Err(format!("unknown client `{other}`")),
+        });
+    }
+    let mode = match *mode {
+        "rt" => Mode::RoundTrip,
+        "pipe" => Mode::Pipelined,
+        other => return Err(format!("unknown mode `{other}`")),
+    };
+    let kind = match *kind {
+        "binary" => Kind::Binary,
+        "text" => Kind::Text,
+        other => return Err(format!("unknown kind `{other}`")),
+    };
+    let cell = Cell {
+        clients: impls,
+        slices: slices
+            .parse()
+            .map_err(|e| format!("slices `{slices}`: {e}"))?,
+        mode,
+        kind,
+        size: size.parse().map_err(|e| format!("size `{size}`: {e}"))?,
+        warmup: seconds(warmup)?,
+        time: seconds(time)?,
+    };
+    let path = if mode == Mode::Pipelined {
+        "pipe"
+    } else {
+        "rt"
+    };
+    let url = format!("ws://127.0.0.1:{port}/{path}");
+    let addr = format!("127.0.0.1:{port}");
+    let outcomes = client::run(&url, &addr, &cell).map_err(|e| format!("{url}: {e}"))?;
+    let batch = if mode == Mode::Pipelined {
+        client::batch_len(cell.size)
+    } else {
+        1
+    };
+    // Memory is per process: meaningful per client only when one client ran.
+    let peak = client::status_kib("VmHWM").unwrap_or(0);
+    let anon = client::status_kib("RssAnon").unwrap_or(0);
+    for (name, outcome) in names.iter().zip(outcomes) {
+        println!(
+            "client={name} messages={} seconds={:.6} cpu_seconds={:.6} batch={batch} \
+             peak_rss_kib={peak} rss_anon_kib={anon}",
+            outcome.messages,
+            outcome.elapsed.as_secs_f64(),
+            outcome.cpu.map_or(0.0, |c| c.as_secs_f64()),
+        );
+    }
+    Ok(())
+}
+
+fn seconds(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("`{text}` is not a number of seconds"))
+}

@@ -1,0 +1,958 @@
+//! `cargo xtask bench`: our client against tungstenite's on loopback, plus the ws-frame
+//! codec micro-benchmarks, in one run, written to `target/bench/report.md` and
+//! `report.json`.
+//!
+//! The clients and the echo server are the `ws-bench` package, built in release mode and
+//! run as processes: one client process per cell and round, so each reports its own peak
+//! memory. Both clients run every cell in every round, alternating which goes first;
+//! the report gives per-cell medians and the ratio ours/tungstenite. Round trips run with
+//! the client and its server pinned to CPU 0 (`taskset`), because on a 2-vCPU machine a
+//! cross-CPU wake-up per message otherwise dominates small round trips. Speed never fails
+//! the task; only a broken run does.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+use std::{fs, thread};
+
+use crate::{StepResult, cargo_with, run};
+
+/// Settings from the command line.
+#[derive(Debug, Clone)]
+struct Settings {
+    rounds: usize,
+    warmup: f64,
+    time: f64,
+    codec: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            rounds: 5,
+            warmup: 0.2,
+            time: 1.0,
+            codec: true,
+        }
+    }
+}
+
+/// One loopback cell.
+#[derive(Debug, Clone, Copy)]
+struct Cell {
+    pipelined: bool,
+    text: bool,
+    size: usize,
+    /// The speed target: ours/tungstenite at least this.
+    target: Option<f64>,
+    /// Whether the peak memory of both clients is reported for this cell.
+    rss: bool,
+}
+
+const KIB: usize = 1 << 10;
+const MIB: usize = 1 << 20;
+
+const fn cell(pipelined: bool, text: bool, size: usize, target: Option<f64>, rss: bool) -> Cell {
+    Cell {
+        pipelined,
+        text,
+        size,
+        target,
+        rss,
+    }
+}
+
+const CELLS: &[Cell] = &[
+    cell(false, false, 16, Some(1.05), true),
+    cell(false, false, KIB, Some(1.05), false),
+    cell(false, false, 64 * KIB, None, false),
+    cell(false, false, MIB, Some(1.4), false),
+    cell(false, false, 16 * MIB, Some(1.4), true),
+    cell(true, false, 16, Some(1.2), false),
+    cell(true, false, KIB, None, false),
+    cell(true, false, 64 * KIB, None, false),
+    cell(true, false, MIB, None, false),
+    cell(true, false, 16 * MIB, None, false),
+    cell(false, true, KIB, None, false),
+    cell(false, true, MIB, Some(1.2), false),
+];
+
+/// The clients: ours, tungstenite, and the raw ceiling (pre-masked frame bytes written
+/// as they are, echoes read into one reused buffer: no masking, allocation, parsing or
+/// UTF-8 check per message).
+const CLIENTS: [&str; 3] = ["ours", "tungstenite", "raw"];
+
+impl Cell {
+    fn name(&self) -> String {
+        format!(
+            "{} {} {}",
+            if self.pipelined {
+                "pipelined"
+            } else {
+                "round trip"
+            },
+            if self.text { "text" } else { "binary" },
+            size_name(self.size)
+        )
+    }
+}
+
+/// What one client process reported.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    per_second: f64,
+    /// Client CPU time (user and system) per message, in microseconds.
+    cpu_us: f64,
+    batch: u64,
+    peak_rss_kib: u64,
+    /// Heap and stack resident at the end of the run.
+    anon_kib: u64,
+}
+
+/// Both clients' samples for one cell.
+#[derive(Debug, Default)]
+struct Results {
+    /// `[ours, tungstenite, raw]`, one sample per round.
+    samples: [Vec<Sample>; 3],
+    /// `[ours, tungstenite]` run alone, for their memory; only for cells with `rss`.
+    memory: [Vec<Sample>; 2],
+    /// Runs that failed (after a retry) and were left out.
+    failures: Vec<String>,
+}
+
+/// Runs `cargo xtask bench [--rounds N] [--time S] [--warmup S] [--quick] [--no-codec]`.
+pub(crate) fn run_bench(root: &Path, args: &[String]) -> StepResult {
+    let settings = parse_args(args)?;
+    let started = Instant::now();
+    let out_dir = root.join("target").join("bench");
+    fs::create_dir_all(&out_dir).map_err(|e| format!("create {}: {e}", out_dir.display()))?;
+
+    run(cargo_with(
+        root,
+        &["build", "--release", "--locked", "-p", "ws-bench"],
+    ))?;
+    let codec = if settings.codec {
+        codec_benchmarks(root)?
+    } else {
+        Vec::new()
+    };
+
+    let exe = root.join("target").join("release").join("ws-bench");
+    let pin = taskset_works();
+    if !pin {
+        eprintln!("taskset is not available: round trips run unpinned");
+    }
+    let mut free = Server::start(&exe, false)?;
+    let mut pinned = if pin {
+        Server::start(&exe, true)?
+    } else {
+        Server::start(&exe, false)?
+    };
+    let results = loopback(&exe, &settings, pin, free.port, pinned.port);
+    free.stop();
+    pinned.stop();
+
+    let machine = Machine::detect();
+    let report = markdown(&settings, &machine, pin, &results, &codec);
+    let json = json(&settings, &machine, pin, &results, &codec);
+    print!("\n{report}");
+    let md_path = out_dir.join("report.md");
+    let json_path = out_dir.join("report.json");
+    fs::write(&md_path, report).map_err(|e| format!("write {}: {e}", md_path.display()))?;
+    fs::write(&json_path, json).map_err(|e| format!("write {}: {e}", json_path.display()))?;
+    eprintln!(
+        "xtask bench: wrote {} and {} in {:.0} s",
+        md_path.display(),
+        json_path.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn parse_args(args: &[String]) -> Result<Settings, String> {
+    let mut settings = Settings::default();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| -> Result<f64, String> {
+            it.next()
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|v| v.is_finite() && *v > 0.0)
+                .ok_or_else(|| format!("{name} needs a positive number"))
+        };
+        match arg.as_str() {
+            "--rounds" => {
+                let rounds = value("--rounds")?;
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    reason = "a small positive count"
+                )]
+                let rounds = rounds.round() as usize;
+                settings.rounds = rounds.max(1);
+            }
+            "--time" => settings.time = value("--time")?,
+            "--warmup" => settings.warmup = value("--warmup")?,
+            "--quick" => {
+                settings.time = 0.3;
+                settings.warmup = 0.1;
+            }
+            "--no-codec" => settings.codec = false,
+            other => {
+                return Err(format!(
+                    "unknown bench option `{other}`; options: --rounds N (default 5), \
+                     --time SECONDS per cell (1), --warmup SECONDS (0.2), --quick (0.3 s \
+                     per cell), --no-codec (skip the criterion benchmarks)"
+                ));
+            }
+        }
+    }
+    Ok(settings)
+}
+
+/// An echo server process.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(exe: &Path, pinned: bool) -> Result<Self, String> {
+        let mut cmd = if pinned {
+            let mut cmd = Command::new("taskset");
+            cmd.args(["-c", "0"]).arg(exe);
+            cmd
+        } else {
+            Command::new(exe)
+        };
+        cmd.arg("server").stdout(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("start {}: {e}", exe.display()))?;
+        let mut line = String::new();
+        if let Some(stdout) = child.stdout.take() {
+            BufReader::new(stdout)
+                .read_line(&mut line)
+                .map_err(|e| format!("read the server's port: {e}"))?;
+        }
+        let port = line
+            .trim()
+            .strip_prefix("port=")
+            .and_then(|p| p.parse().ok());
+        if let Some(port) = port {
+            Ok(Self { child, port })
+        } else {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(format!("the echo server printed `{}`", line.trim()))
+        }
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn taskset_works() -> bool {
+    Command::new("taskset")
+        .args(["-c", "0", "true"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn loopback(
+    exe: &Path,
+    settings: &Settings,
+    pin: bool,
+    free_port: u16,
+    pinned_port: u16,
+) -> Vec<Results> {
+    let mut results: Vec<Results> = CELLS.iter().map(|_| Results::default()).collect();
+    for round in 0..settings.rounds {
+        eprintln!("loopback round {}/{}", round + 1, settings.rounds);
+        for (index, (cell, result)) in CELLS.iter().zip(&mut results).enumerate() {
+            let port = if cell.pipelined {
+                free_port
+            } else {
+                pinned_port
+            };
+            // Speed: all clients in one process, each on its own connection, taking
+            // turns slice by slice; the starting client rotates from cell to cell.
+            let order: Vec<usize> = (0..CLIENTS.len())
+                .map(|k| (k + round + index) % CLIENTS.len())
+                .collect();
+            let names: Vec<&str> = order.iter().map(|&i| CLIENTS[i]).collect();
+            let run = Run {
+                clients: &names,
+                warmup: settings.warmup,
+                time: settings.time,
+                slices: SLICES,
+            };
+            // A run that fails or hangs is retried once, then left out of this round (and
+            // reported), so one bad run does not lose the whole benchmark.
+            let samples = client_run(exe, cell, &run, port, pin).or_else(|first| {
+                eprintln!("{first}; retrying once");
+                client_run(exe, cell, &run, port, pin)
+            });
+            match samples {
+                Ok(samples) => {
+                    for (&which, sample) in order.iter().zip(samples) {
+                        result.samples[which].push(sample);
+                    }
+                }
+                Err(e) => {
+                    eprintln!("{e}; round {} of this cell left out", round + 1);
+                    result.failures.push(e);
+                }
+            }
+            // Memory: one process per client, as VmHWM is per process.
+            if cell.rss {
+                for turn in 0..2 {
+                    let which = (turn + round) % 2;
+                    let run = Run {
+                        clients: &[CLIENTS[which]],
+                        warmup: 0.1,
+                        time: 0.3,
+                        slices: 1,
+                    };
+                    match client_run(exe, cell, &run, port, pin) {
+                        Ok(mut samples) => {
+                            if let Some(sample) = samples.pop() {
+                                result.memory[which].push(sample);
+                            }
+                        }
+                        Err(e) => {
+                            eprintln!("{e}; memory sample left out");
+                            result.failures.push(e);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    results
+}
+
+/// How many turns each client's timed work is cut into.
+const SLICES: u32 = 10;
+
+/// One `ws-bench client` invocation.
+struct Run<'a> {
+    clients: &'a [&'a str],
+    warmup: f64,
+    time: f64,
+    slices: u32,
+}
+
+fn client_run(
+    exe: &Path,
+    cell: &Cell,
+    run: &Run<'_>,
+    port: u16,
+    pin: bool,
+) -> Result<Vec<Sample>, String> {
+    let mut cmd = if pin && !cell.pipelined {
+        let mut cmd = Command::new("taskset");
+        cmd.args(["-c", "0"]).arg(exe);
+        cmd
+    } else {
+        Command::new(exe)
+    };
+    cmd.arg("client")
+        .arg(run.clients.join(","))
+        .arg(port.to_string())
+        .arg(if cell.pipelined { "pipe" } else { "rt" })
+        .arg(if cell.text { "text" } else { "binary" })
+        .arg(cell.size.to_string())
+        .arg(run.warmup.to_string())
+        .arg(run.time.to_string())
+        .arg(run.slices.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let what = format!("{} on {}", run.clients.join(","), cell.name());
+    let child = cmd.spawn().map_err(|e| format!("start {what}: {e}"))?;
+    #[allow(clippy::cast_precision_loss, reason = "at most 3 clients")]
+    let limit = Duration::from_secs_f64((run.warmup + run.time) * run.clients.len() as f64 + 30.0);
+    let output = wait_with_timeout(child, limit).map_err(|e| format!("{what}: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        return Err(format!(
+            "{what} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    let mut samples = Vec::new();
+    for name in run.clients {
+        let prefix = format!("client={name} ");
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(&prefix))
+            .ok_or_else(|| format!("{what} printed no line for {name}: `{}`", stdout.trim()))?;
+        samples.push(parse_sample(line).ok_or_else(|| format!("{what} printed `{line}`"))?);
+    }
+    Ok(samples)
+}
+
+/// Reads `key=value` pairs of one client's line.
+fn parse_sample(line: &str) -> Option<Sample> {
+    let field = |name: &str| -> Option<f64> {
+        line.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+            .and_then(|v| v.parse().ok())
+    };
+    let messages = field("messages")?;
+    let seconds = field("seconds")?;
+    if messages <= 0.0 || seconds <= 0.0 {
+        return None;
+    }
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "small non-negative integers printed by ws-bench"
+    )]
+    Some(Sample {
+        per_second: messages / seconds,
+        cpu_us: field("cpu_seconds")? * 1e6 / messages,
+        batch: field("batch")? as u64,
+        peak_rss_kib: field("peak_rss_kib")? as u64,
+        anon_kib: field("rss_anon_kib")? as u64,
+    })
+}
+
+/// Waits for `child`, killing it after `limit` so a stuck run cannot hang the task.
+fn wait_with_timeout(mut child: Child, limit: Duration) -> Result<std::process::Output, String> {
+    let deadline = Instant::now() + limit;
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => return child.wait_with_output().map_err(|e| e.to_string()),
+            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(5)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("no result after {} s: killed", limit.as_secs()));
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+/// One criterion benchmark's result.
+#[derive(Debug)]
+struct Codec {
+    id: String,
+    median_ns: f64,
+    /// `("bytes" | "elements", n)` per iteration.
+    throughput: Option<(&'static str, f64)>,
+}
+
+/// Runs the ws-frame criterion benchmarks briefly and reads their results.
+fn codec_benchmarks(root: &Path) -> Result<Vec<Codec>, String> {
+    let since = SystemTime::now();
+    run(cargo_with(
+        root,
+        &[
+            "bench",
+            "--locked",
+            "-p",
+            "ws-frame",
+            "--bench",
+            "codec",
+            "--",
+            "--warm-up-time",
+            "0.3",
+            "--measurement-time",
+            "0.7",
+            "--noplot",
+        ],
+    ))?;
+    let mut found = Vec::new();
+    collect_estimates(&root.join("target").join("criterion"), since, &mut found);
+    found.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(found)
+}
+
+/// Finds `*/new/estimates.json` written since `since` under `dir`.
+fn collect_estimates(dir: &Path, since: SystemTime, out: &mut Vec<Codec>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !path.is_dir() {
+            continue;
+        }
+        if path.file_name().is_some_and(|n| n == "new") {
+            if let Some(codec) = read_estimate(&path, since) {
+                out.push(codec);
+            }
+        } else if path
+            .file_name()
+            .is_none_or(|n| n != "base" && n != "report")
+        {
+            collect_estimates(&path, since, out);
+        }
+    }
+}
+
+fn read_estimate(dir: &Path, since: SystemTime) -> Option<Codec> {
+    let estimates = dir.join("estimates.json");
+    let fresh = fs::metadata(&estimates)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t >= since);
+    if !fresh {
+        return None;
+    }
+    let estimates = fs::read_to_string(estimates).ok()?;
+    let benchmark = fs::read_to_string(dir.join("benchmark.json")).ok()?;
+    let median = &estimates[estimates.find("\"median\"")?..];
+    let median_ns = json_number_after(median, "\"point_estimate\":")?;
+    let id = json_string_after(&benchmark, "\"full_id\":")?;
+    let throughput = json_number_after(&benchmark, "\"Bytes\":")
+        .map(|n| ("bytes", n))
+        .or_else(|| json_number_after(&benchmark, "\"Elements\":").map(|n| ("elements", n)));
+    Some(Codec {
+        id,
+        median_ns,
+        throughput,
+    })
+}
+
+fn json_number_after(text: &str, key: &str) -> Option<f64> {
+    let rest = text[text.find(key)? + key.len()..].trim_start();
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E')))
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+fn json_string_after(text: &str, key: &str) -> Option<String> {
+    let rest = text[text.find(key)? + key.len()..].trim_start();
+    let rest = rest.strip_prefix('"')?;
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+/// What the report says about the machine.
+#[derive(Debug)]
+struct Machine {
+    cpu: String,
+    cpus: usize,
+    kernel: String,
+    rustc: String,
+}
+
+impl Machine {
+    fn detect() -> Self {
+        let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpu = cpuinfo
+            .lines()
+            .find(|l| l.starts_with("model name"))
+            .and_then(|l| l.split_once(':'))
+            .map_or_else(|| "unknown".to_owned(), |(_, v)| v.trim().to_owned());
+        let cpus = thread::available_parallelism().map_or(0, std::num::NonZero::get);
+        let kernel = fs::read_to_string("/proc/sys/kernel/osrelease")
+            .map_or_else(|_| "unknown".to_owned(), |k| k.trim().to_owned());
+        let rustc = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+            .arg("--version")
+            .output()
+            .ok()
+            .map_or_else(
+                || "unknown".to_owned(),
+                |o| String::from_utf8_lossy(&o.stdout).trim().to_owned(),
+            );
+        Self {
+            cpu,
+            cpus,
+            kernel,
+            rustc,
+        }
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        f64::midpoint(values[mid - 1], values[mid])
+    }
+}
+
+/// Per-cell summary: medians of both clients, the ratio and the range of per-round ratios.
+struct Summary {
+    ours: f64,
+    theirs: f64,
+    ratio: f64,
+    low: f64,
+    high: f64,
+    rss: [f64; 2],
+    anon: [f64; 2],
+    cpu_us: [f64; 2],
+    batch: u64,
+    raw: f64,
+}
+
+fn summarize(results: &Results) -> Summary {
+    let rates =
+        |i: usize| -> Vec<f64> { results.samples[i].iter().map(|s| s.per_second).collect() };
+    #[allow(clippy::cast_precision_loss, reason = "KiB counts are far below 2^52")]
+    let rss = |i: usize| {
+        median(
+            results.memory[i]
+                .iter()
+                .map(|s| s.peak_rss_kib as f64)
+                .collect(),
+        )
+    };
+    #[allow(clippy::cast_precision_loss, reason = "KiB counts are far below 2^52")]
+    let anon = |i: usize| {
+        median(
+            results.memory[i]
+                .iter()
+                .map(|s| s.anon_kib as f64)
+                .collect(),
+        )
+    };
+    let cpu = |i: usize| median(results.samples[i].iter().map(|s| s.cpu_us).collect());
+    let ours = median(rates(0));
+    let theirs = median(rates(1));
+    let per_round: Vec<f64> = rates(0)
+        .iter()
+        .zip(rates(1))
+        .map(|(a, b)| if b > 0.0 { a / b } else { 0.0 })
+        .collect();
+    let low = per_round.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = per_round.iter().copied().fold(0.0, f64::max);
+    Summary {
+        ours,
+        theirs,
+        ratio: if theirs > 0.0 { ours / theirs } else { 0.0 },
+        low,
+        high,
+        rss: [rss(0), rss(1)],
+        anon: [anon(0), anon(1)],
+        cpu_us: [cpu(0), cpu(1)],
+        raw: median(rates(2)),
+        batch: results.samples[0].first().map_or(1, |s| s.batch),
+    }
+}
+
+fn size_name(size: usize) -> String {
+    if size >= MIB && size % MIB == 0 {
+        format!("{} MiB", size / MIB)
+    } else if size >= KIB && size % KIB == 0 {
+        format!("{} KiB", size / KIB)
+    } else {
+        format!("{size} B")
+    }
+}
+
+/// `1234567.8` as `1 234 568`.
+fn grouped(value: f64) -> String {
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "rates are small and non-negative"
+    )]
+    let digits = (value.round().max(0.0) as u64).to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('\u{202f}');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[allow(clippy::cast_precision_loss, reason = "sizes are far below 2^52")]
+fn mib_per_s(rate: f64, size: usize) -> f64 {
+    rate * size as f64 / MIB as f64
+}
+
+fn markdown(
+    settings: &Settings,
+    machine: &Machine,
+    pin: bool,
+    results: &[Results],
+    codec: &[Codec],
+) -> String {
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "# Benchmark: ws-client vs tungstenite 0.30 (loopback)\n"
+    );
+    let _ = writeln!(
+        md,
+        "Machine: {} ({} CPUs), Linux {}, {}.  \nMethod: one echo server process \
+         (ws-frame decoder, echoes each frame unmasked), TCP_NODELAY on both ends. Per \
+         cell and round one client process runs all three clients, each on its own \
+         connection: {:.1} s warm-up each, then {:.1} s timed each, cut into {SLICES} \
+         slices taken in turns (rotating order), so load from elsewhere hits all alike; \
+         medians over {} rounds. Round trips: client and server {}. Pipelined: batches of N messages written, flushed, then read \
+         (N = 8 MiB / size, 2 to 1000). Ours/tungstenite > 1 means ours is faster. Raw is \
+         the ceiling any client can reach against this server: pre-masked frame bytes \
+         written as they are, echoes read into one reused buffer, no masking, allocation, \
+         parsing or UTF-8 check per message.\n",
+        machine.cpu,
+        machine.cpus,
+        machine.kernel,
+        machine.rustc,
+        settings.warmup,
+        settings.time,
+        settings.rounds,
+        if pin {
+            "pinned to CPU 0 with `taskset -c 0`"
+        } else {
+            "NOT pinned (taskset unavailable)"
+        },
+    );
+    let _ = writeln!(
+        md,
+        "| Cell | Ours msg/s | Tungstenite msg/s | Raw msg/s | Ours MiB/s | Ours/tungstenite | Per-round range | Ours/raw | Target | CPU µs/msg ours / tungstenite |"
+    );
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|");
+    for (cell, result) in CELLS.iter().zip(results) {
+        let s = summarize(result);
+        let target = match cell.target {
+            Some(t) if s.ratio >= t => format!("≥ {t:.2}× met"),
+            Some(t) => format!("≥ {t:.2}× **missed**"),
+            None => "-".to_owned(),
+        };
+        let name = if cell.pipelined {
+            format!("{} (N = {})", cell.name(), s.batch)
+        } else {
+            cell.name()
+        };
+        let _ = writeln!(
+            md,
+            "| {name} | {} | {} | {} | {:.1} | **{:.2}×** | {:.2}–{:.2} | {:.2} | {target} | {} / {} |",
+            grouped(s.ours),
+            grouped(s.theirs),
+            grouped(s.raw),
+            mib_per_s(s.ours, cell.size),
+            s.ratio,
+            s.low,
+            s.high,
+            if s.raw > 0.0 { s.ours / s.raw } else { 0.0 },
+            cpu_figure(s.cpu_us[0]),
+            cpu_figure(s.cpu_us[1]),
+        );
+    }
+    for (cell, result) in CELLS.iter().zip(results) {
+        for failure in &result.failures {
+            let _ = writeln!(md, "\nLeft out of {}: {failure}", cell.name());
+        }
+    }
+    let _ = writeln!(
+        md,
+        "\nCPU µs/msg is the client's own CPU time (user and system, from \
+         `/proc/thread-self/schedstat`) per message: less sensitive than msg/s to other \
+         load on the machine.\n\nPeak RSS (VmHWM of a client process running only that \
+         client, 0.1 s warm-up and 0.3 s of the cell, median over rounds; \
+         target: ours not above tungstenite; anon = heap and stack resident at the end, the \
+         rest is file-backed code and read-only data):\n\n\
+         | Cell | Ours | Tungstenite | Target | Ours anon | Tungstenite anon |\n\
+         |---|---:|---:|---|---:|---:|"
+    );
+    for (cell, result) in CELLS.iter().zip(results).filter(|(c, _)| c.rss) {
+        let s = summarize(result);
+        let _ = writeln!(
+            md,
+            "| {} | {} KiB | {} KiB | {} | {} KiB | {} KiB |",
+            cell.name(),
+            grouped(s.rss[0]),
+            grouped(s.rss[1]),
+            if s.rss[0] <= s.rss[1] {
+                "met"
+            } else {
+                "**missed**"
+            },
+            grouped(s.anon[0]),
+            grouped(s.anon[1]),
+        );
+    }
+    codec_table(&mut md, codec);
+    md
+}
+
+/// A CPU time per message in microseconds, with sensible precision.
+fn cpu_figure(us: f64) -> String {
+    if us >= 100.0 {
+        format!("{us:.0}")
+    } else if us >= 1.0 {
+        format!("{us:.2}")
+    } else {
+        format!("{us:.3}")
+    }
+}
+
+/// The criterion results as a Markdown table (nothing when they were skipped).
+fn codec_table(md: &mut String, codec: &[Codec]) {
+    if !codec.is_empty() {
+        let _ = writeln!(
+            *md,
+            "\nws-frame codec (criterion, short run: 0.3 s warm-up, 0.7 s measurement; \
+             median time per iteration):\n\n| Benchmark | Median | Throughput |\n|---|---:|---:|"
+        );
+        for c in codec {
+            let throughput = match c.throughput {
+                Some(("bytes", n)) => format!("{:.2} GiB/s", n / c.median_ns),
+                Some((_, n)) => format!("{:.1} M elements/s", n * 1e3 / c.median_ns),
+                None => "-".to_owned(),
+            };
+            let time = if c.median_ns >= 1e6 {
+                format!("{:.3} ms", c.median_ns / 1e6)
+            } else if c.median_ns >= 1e3 {
+                format!("{:.3} µs", c.median_ns / 1e3)
+            } else {
+                format!("{:.2} ns", c.median_ns)
+            };
+            let _ = writeln!(*md, "| {} | {time} | {throughput} |", c.id);
+        }
+    }
+}
+
+fn json(
+    settings: &Settings,
+    machine: &Machine,
+    pin: bool,
+    results: &[Results],
+    codec: &[Codec],
+) -> String {
+    let mut js = String::new();
+    let _ = write!(
+        js,
+        "{{\n  \"machine\": {{\"cpu\": {}, \"cpus\": {}, \"kernel\": {}, \"rustc\": {}}},\n  \
+         \"settings\": {{\"rounds\": {}, \"warmup_s\": {}, \"time_s\": {}, \"round_trips_pinned\": {pin}}},\n  \
+         \"cells\": [",
+        quote(&machine.cpu),
+        machine.cpus,
+        quote(&machine.kernel),
+        quote(&machine.rustc),
+        settings.rounds,
+        settings.warmup,
+        settings.time,
+    );
+    for (i, (cell, result)) in CELLS.iter().zip(results).enumerate() {
+        let s = summarize(result);
+        let runs = |which: usize| -> String {
+            let rates: Vec<String> = result.samples[which]
+                .iter()
+                .map(|x| format!("{:.1}", x.per_second))
+                .collect();
+            let cpu: Vec<String> = result.samples[which]
+                .iter()
+                .map(|x| format!("{:.3}", x.cpu_us))
+                .collect();
+            let memory = result.memory.get(which).map_or(&[][..], Vec::as_slice);
+            let rss: Vec<String> = memory.iter().map(|x| x.peak_rss_kib.to_string()).collect();
+            let anon: Vec<String> = memory.iter().map(|x| x.anon_kib.to_string()).collect();
+            format!(
+                "{{\"messages_per_s\": [{}], \"cpu_us_per_message\": [{}], \
+                 \"peak_rss_kib\": [{}], \"rss_anon_kib\": [{}]}}",
+                rates.join(", "),
+                cpu.join(", "),
+                rss.join(", "),
+                anon.join(", ")
+            )
+        };
+        let _ = write!(
+            js,
+            "{}\n    {{\"name\": {}, \"mode\": \"{}\", \"kind\": \"{}\", \"size\": {}, \
+             \"batch\": {}, \"median_messages_per_s\": {{\"ours\": {:.1}, \"tungstenite\": {:.1}, \"raw\": {:.1}}}, \
+             \"ratio\": {:.4}, \"target\": {}, \"met\": {}, \"ours\": {}, \"tungstenite\": {}, \"raw\": {}}}",
+            if i == 0 { "" } else { "," },
+            quote(&cell.name()),
+            if cell.pipelined {
+                "pipelined"
+            } else {
+                "round_trip"
+            },
+            if cell.text { "text" } else { "binary" },
+            cell.size,
+            s.batch,
+            s.ours,
+            s.theirs,
+            s.raw,
+            s.ratio,
+            cell.target
+                .map_or_else(|| "null".to_owned(), |t| t.to_string()),
+            cell.target
+                .map_or_else(|| "null".to_owned(), |t| (s.ratio >= t).to_string()),
+            runs(0),
+            runs(1),
+            runs(2),
+        );
+    }
+    js.push_str("\n  ],\n  \"codec\": [");
+    for (i, c) in codec.iter().enumerate() {
+        let (unit, n) = c.throughput.unwrap_or(("none", 0.0));
+        let _ = write!(
+            js,
+            "{}\n    {{\"id\": {}, \"median_ns\": {:.3}, \"throughput_{unit}\": {n}}}",
+            if i == 0 { "" } else { "," },
+            quote(&c.id),
+            c.median_ns,
+        );
+    }
+    js.push_str("\n  ]\n}\n");
+    js
+}
+
+/// A JSON string literal.
+fn quote(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn criterion_json_is_read_without_a_parser() {
+        let estimates = r#"{"mean":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":2.0},"point_estimate":1.5,"standard_error":0.1},"median":{"confidence_interval":{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":2.0},"point_estimate":123.25,"standard_error":0.1}}"#;
+        let median = &estimates[estimates.find("\"median\"").unwrap()..];
+        assert_eq!(
+            json_number_after(median, "\"point_estimate\":"),
+            Some(123.25)
+        );
+        let benchmark = r#"{"group_id":"mask","function_id":"memcpy","value_str":"4KiB","throughput":{"Bytes":4096},"full_id":"mask/memcpy/4KiB","directory_name":"mask/memcpy/4KiB"}"#;
+        assert_eq!(
+            json_string_after(benchmark, "\"full_id\":").as_deref(),
+            Some("mask/memcpy/4KiB")
+        );
+        assert_eq!(json_number_after(benchmark, "\"Bytes\":"), Some(4096.0));
+    }
+
+    #[test]
+    fn medians_and_names() {
+        assert!((median(vec![3.0, 1.0, 2.0]) - 2.0).abs() < f64::EPSILON);
+        assert!((median(vec![4.0, 1.0, 2.0, 3.0]) - 2.5).abs() < f64::EPSILON);
+        assert_eq!(size_name(16), "16 B");
+        assert_eq!(size_name(64 << 10), "64 KiB");
+        assert_eq!(size_name(16 << 20), "16 MiB");
+        assert_eq!(grouped(1_234_567.4), "1\u{202f}234\u{202f}567");
+        assert_eq!(quote("a\"b\\c\n"), "\"a\\\"b\\\\c\\u000a\"");
+    }
+}
