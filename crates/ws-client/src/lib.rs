@@ -52,6 +52,8 @@
 //!
 //! Through the `log` crate; see [`enable_trace`] for what each level shows. Credentials
 //! never reach the log.
+// One `unsafe` block, in `reader.rs`, opts in with its SAFETY proof.
+#![deny(unsafe_code)]
 
 mod app;
 mod config;

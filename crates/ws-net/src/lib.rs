@@ -56,6 +56,7 @@
 //! # let _ = first_bytes;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![forbid(unsafe_code)]
 
 mod endpoint;
 mod error;

@@ -4,6 +4,7 @@
 //!
 //! Every failure prints one line starting with `error:` to stderr and exits with status 1;
 //! usage errors exit with status 2.
+#![forbid(unsafe_code)]
 
 mod cli;
 mod client;
