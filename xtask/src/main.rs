@@ -313,7 +313,7 @@ fn fuzz_check(root: &Path) -> StepResult {
 /// installing cargo-fuzz first if needed. Without sanitizers (`-s none`) cargo-fuzz needs
 /// no nightly flags; if that ever changes, the run is retried with `RUSTC_BOOTSTRAP=1`.
 fn fuzz(root: &Path, seconds: Option<&str>) -> StepResult {
-    const TARGETS: &[&str] = &["decoder", "handshake_response", "inflate"];
+    const TARGETS: &[&str] = &["decoder", "handshake_response", "inflate", "connection"];
     let seconds: u64 = seconds
         .unwrap_or("60")
         .parse()

@@ -237,6 +237,23 @@ impl Deflater {
     /// Compresses one whole message, appending the payload to send (tail stripped) to `out`.
     pub fn compress(&mut self, payload: &[u8], out: &mut Vec<u8>) {
         let begin = out.len();
+        self.compress_sync(payload, out);
+        if out.ends_with(&TAIL) && out.len() - begin >= TAIL.len() {
+            out.truncate(out.len() - TAIL.len());
+        }
+        if out.len() == begin {
+            // An empty message still needs a block header byte (RFC 7692 section 7.2.3.6).
+            out.push(0x00);
+        }
+        if self.no_context_takeover {
+            self.compressor.reset();
+        }
+    }
+
+    /// Compresses `payload` as raw DEFLATE ended by a sync flush (the output ends in
+    /// [`TAIL`]), appending to `out`; the window is kept. The
+    /// [`Compress`](crate::Compress) seam of the engine uses this.
+    pub fn compress_sync(&mut self, payload: &[u8], out: &mut Vec<u8>) {
         let mut input = payload;
         loop {
             let room = input.len() + input.len() / 8 + 64;
@@ -255,16 +272,11 @@ impl Deflater {
                 break;
             }
         }
-        if out.ends_with(&TAIL) && out.len() - begin >= TAIL.len() {
-            out.truncate(out.len() - TAIL.len());
-        }
-        if out.len() == begin {
-            // An empty message still needs a block header byte (RFC 7692 section 7.2.3.6).
-            out.push(0x00);
-        }
-        if self.no_context_takeover {
-            self.compressor.reset();
-        }
+    }
+
+    /// Forgets the window: the next message is compressed on its own.
+    pub fn reset_window(&mut self) {
+        self.compressor.reset();
     }
 }
 

@@ -43,6 +43,8 @@ extern crate alloc;
 extern crate std;
 
 mod close;
+#[cfg(feature = "alloc")]
+mod conn;
 mod decoder;
 #[cfg(feature = "deflate")]
 pub mod deflate;
@@ -56,6 +58,14 @@ mod opcode;
 mod utf8;
 
 pub use close::{CloseCode, CloseFrame};
+#[cfg(feature = "alloc")]
+pub use conn::{
+    CloseInfo, CompressError, Config, Connection, ControlPayload, Frame, Inbound, Keepalive,
+    KeepaliveAction, MaskKeyError, MaskKeys, Outbound, Outgoing, PingReply, Queued, RecvError,
+    Reply, SendError, State, Utf8Check,
+};
+#[cfg(feature = "deflate")]
+pub use conn::{Compress, Compression};
 pub use decoder::{Decoded, Decoder, Event};
 pub use error::{CloseEncodeError, Error, PayloadError, ProtocolError, Result};
 pub use header::{FrameHeader, Parsed};

@@ -1,0 +1,148 @@
+//! [`Config`]: the settings of a [`Connection`](crate::Connection) that are plain values.
+
+use core::time::Duration;
+
+use crate::Limits;
+
+/// Whether the engine answers pings by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum PingReply {
+    /// Every ping is answered with a pong carrying its payload (RFC 6455 section 5.5.2),
+    /// unless a close frame was already sent. The default.
+    #[default]
+    Auto,
+    /// Pings are only delivered; the driver or the user sends the pongs.
+    Manual,
+}
+
+/// Whether text messages are checked as UTF-8 while they arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Utf8Check {
+    /// Each piece is validated as it arrives: a message fails at its first invalid byte
+    /// (close code 1007), before it is complete. The default.
+    #[default]
+    Streaming,
+    /// Validated once the message is complete (a text message is still never handed out
+    /// unless it is UTF-8); cheaper for peers that are trusted.
+    AtEnd,
+}
+
+/// Settings of a [`Connection`](crate::Connection), [`Inbound`](crate::Inbound) and
+/// [`Outbound`](crate::Outbound). Chain the setters; the defaults are listed on each.
+///
+/// ```
+/// use core::time::Duration;
+/// use ws_frame::{Config, Limits, PingReply};
+///
+/// let config = Config::new()
+///     .limits(Limits::default().max_message_size(Some(1 << 20)))
+///     .close_timeout(Some(Duration::from_secs(3)))
+///     .keepalive(Some(Duration::from_secs(20)), Some(Duration::from_secs(10)), b"ka")
+///     .ping_reply(PingReply::Auto);
+/// # let _ = config;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct Config {
+    pub(crate) limits: Limits,
+    pub(crate) utf8: Utf8Check,
+    pub(crate) ping_reply: PingReply,
+    pub(crate) close_timeout: Option<Duration>,
+    pub(crate) ping_interval: Option<Duration>,
+    pub(crate) pong_timeout: Option<Duration>,
+    pub(crate) ping_payload: alloc::vec::Vec<u8>,
+    pub(crate) send_chunk: usize,
+    pub(crate) read_buffer: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            utf8: Utf8Check::Streaming,
+            ping_reply: PingReply::Auto,
+            close_timeout: Some(Self::DEFAULT_CLOSE_TIMEOUT),
+            ping_interval: None,
+            pong_timeout: None,
+            ping_payload: alloc::vec::Vec::new(),
+            send_chunk: Self::DEFAULT_SEND_CHUNK,
+            read_buffer: Self::DEFAULT_READ_BUFFER,
+        }
+    }
+}
+
+impl Config {
+    /// How long to wait for the peer's answer to our close frame (and, as a client, for
+    /// the server to end the transport afterwards): 3 s, as Python's websocket-client.
+    pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
+    /// Payloads up to this size are queued whole; larger ones in pieces of this size:
+    /// 1 MiB.
+    pub const DEFAULT_SEND_CHUNK: usize = 1 << 20;
+    /// The read buffer lent by [`Inbound::spare_mut`](crate::Inbound::spare_mut): 16 KiB.
+    pub const DEFAULT_READ_BUFFER: usize = 16 * 1024;
+
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Frame and message size limits. Default: [`Limits::default`].
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// When text is validated. Default: [`Utf8Check::Streaming`].
+    pub fn utf8(mut self, check: Utf8Check) -> Self {
+        self.utf8 = check;
+        self
+    }
+
+    /// Whether pings are answered automatically. Default: [`PingReply::Auto`].
+    pub fn ping_reply(mut self, reply: PingReply) -> Self {
+        self.ping_reply = reply;
+        self
+    }
+
+    /// How long [`Connection`](crate::Connection) waits for the peer's close frame after
+    /// sending ours, and as a client for the end of the transport after the closing
+    /// handshake; `None` waits without limit. Default:
+    /// [`DEFAULT_CLOSE_TIMEOUT`](Self::DEFAULT_CLOSE_TIMEOUT).
+    pub fn close_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// Keepalive: send a ping with `payload` (at most 125 bytes are used) every
+    /// `interval`, and fail the connection with
+    /// [`RecvError::PongTimeout`](crate::RecvError::PongTimeout) when no pong arrives
+    /// within `timeout` of a ping. `None` turns either off. Default: both off.
+    pub fn keepalive(
+        mut self,
+        interval: Option<Duration>,
+        timeout: Option<Duration>,
+        payload: &[u8],
+    ) -> Self {
+        self.ping_interval = interval.filter(|i| !i.is_zero());
+        self.pong_timeout = timeout;
+        self.ping_payload = payload.get(..125).unwrap_or(payload).to_vec();
+        self
+    }
+
+    /// The largest payload queued in one piece (at least 4 KiB). Default:
+    /// [`DEFAULT_SEND_CHUNK`](Self::DEFAULT_SEND_CHUNK).
+    pub fn send_chunk(mut self, bytes: usize) -> Self {
+        self.send_chunk = bytes.max(4096);
+        self
+    }
+
+    /// The size of the read buffer (at least 1 KiB). It is allocated when bytes first
+    /// arrive and given back by [`Inbound::release_buffers`](crate::Inbound::release_buffers).
+    /// Default: [`DEFAULT_READ_BUFFER`](Self::DEFAULT_READ_BUFFER).
+    pub fn read_buffer(mut self, bytes: usize) -> Self {
+        self.read_buffer = bytes.max(1024);
+        self
+    }
+}

@@ -1,0 +1,841 @@
+//! [`Inbound`]: the receive half of the engine. Bytes in (into a buffer it lends, or
+//! straight into the message being assembled), whole messages or raw frames out, with
+//! reassembly, fail-fast UTF-8, limits, inflation, and the replies the send half owes.
+
+use alloc::collections::VecDeque;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use super::Config;
+use super::config::{PingReply, Utf8Check};
+use super::error::RecvError;
+use super::outbound::{ControlPayload, Reply};
+use crate::utf8::validate_whole;
+use crate::{
+    CloseCode, CloseFrame, Decoder, Error, Event, FrameHeader, Limits, Message, OpCode,
+    PayloadError, Role, Utf8Validator,
+};
+
+/// Payloads with at least this many bytes still to come may be read straight into the
+/// message ([`Inbound::direct_buffer`]).
+const DIRECT_MIN: u64 = 4096;
+
+/// The most lent for one direct read (bounds what a declared length reserves).
+const DIRECT_MAX: u64 = 16 << 20;
+
+/// Replies kept for the send half at most; a peer pinging faster than the driver passes
+/// replies on loses the oldest pongs (RFC 6455 section 5.5.3 allows answering only the
+/// latest ping).
+const MAX_REPLIES: usize = 256;
+
+/// The peer's close frame.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct CloseInfo {
+    /// The close code; `None` when the close frame was empty.
+    pub code: Option<CloseCode>,
+    /// The reason (empty when none).
+    pub reason: String,
+}
+
+/// One frame as it arrived (see [`Inbound::poll_frame`]): header (unmasked) and payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Frame {
+    /// The header; `mask` is `None` (the payload is already unmasked).
+    pub header: FrameHeader,
+    /// The payload: inflated when the frame belongs to a compressed message.
+    pub payload: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+enum State {
+    Open,
+    /// The peer's close frame was delivered.
+    CloseReceived(CloseInfo),
+    /// Receiving failed or the transport ended.
+    Ended(CloseInfo),
+}
+
+/// Lent read space; `buf[start..end]` holds bytes not yet decoded.
+#[derive(Debug, Default)]
+struct ReadBuf {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+/// The data message being reassembled.
+#[derive(Debug, Default)]
+struct Assembly {
+    kind: Option<OpCode>,
+    /// FIN of the frame being streamed.
+    fin: bool,
+    compressed: bool,
+    bytes: Vec<u8>,
+    utf8: Utf8Validator,
+}
+
+/// Where payload bytes go: the message (reassembly) or the raw frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Message,
+    Frame,
+}
+
+/// What one decoding step gave.
+enum Step {
+    NeedMore,
+    Again,
+    Message(Message),
+    Frame(Frame),
+}
+
+/// The receive half of the engine.
+///
+/// Give it bytes one of three ways: write into [`spare_mut`](Self::spare_mut) and
+/// [`commit`](Self::commit) (no copy), [`receive`](Self::receive) a slice (one copy), or,
+/// while a large payload arrives, append to [`direct_buffer`](Self::direct_buffer) and
+/// [`commit_direct`](Self::commit_direct) (read straight into the message). Then take
+/// [`poll_message`](Self::poll_message) until it gives `None`, and pass every
+/// [`poll_reply`](Self::poll_reply) to the send half.
+///
+/// It enforces every receive rule of RFC 6455 and RFC 7692: frame rules and limits (via
+/// [`Decoder`]), reassembly, UTF-8 failing at the first bad byte, close payloads, and
+/// inflation bounded by the message limit. An error fails the connection: the error is
+/// returned once, a [`Reply::Fail`] with its close code is queued, and every later poll
+/// returns [`RecvError::Closed`]. Messages completed before an error or the end of the
+/// input are all delivered first.
+#[derive(Debug)]
+pub struct Inbound {
+    decoder: Decoder,
+    limits: Limits,
+    utf8: Utf8Check,
+    ping_reply: PingReply,
+    read_size: usize,
+    rb: ReadBuf,
+    asm: Assembly,
+    /// The payload of a frame [`poll_frame`](Self::poll_frame) is collecting.
+    frame_buf: Vec<u8>,
+    /// The data frame whose payload is arriving, and how much is left.
+    streaming: Option<(FrameHeader, u64)>,
+    /// A message completed by [`commit_direct`](Self::commit_direct).
+    ready: Option<Message>,
+    /// Where [`direct_buffer`](Self::direct_buffer) lent from.
+    direct_from: Option<usize>,
+    replies: VecDeque<Reply>,
+    state: State,
+    eof: bool,
+    #[cfg(feature = "deflate")]
+    inflater: Option<crate::deflate::Inflater>,
+}
+
+impl Inbound {
+    /// The receive half of a connection in `role` (a client expects unmasked frames).
+    pub fn new(role: Role, config: &Config) -> Self {
+        Self {
+            decoder: Decoder::new(role)
+                .with_limits(config.limits)
+                .with_utf8_validation(false),
+            limits: config.limits,
+            utf8: config.utf8,
+            ping_reply: config.ping_reply,
+            read_size: config.read_buffer,
+            rb: ReadBuf::default(),
+            asm: Assembly::default(),
+            frame_buf: Vec::new(),
+            streaming: None,
+            ready: None,
+            direct_from: None,
+            replies: VecDeque::new(),
+            state: State::Open,
+            eof: false,
+            #[cfg(feature = "deflate")]
+            inflater: None,
+        }
+    }
+
+    /// Inflates compressed messages (RSV1 on their first frame) from now on:
+    /// permessage-deflate was negotiated. `peer_context_takeover` is `false` when the
+    /// peer's `*_no_context_takeover` was agreed.
+    #[cfg(feature = "deflate")]
+    pub fn set_inflate(&mut self, peer_context_takeover: bool) {
+        let bits = self.decoder.reserved_bits() | 0b100;
+        self.decoder = self.decoder.clone().with_reserved_bits(bits);
+        self.inflater = Some(crate::deflate::Inflater::new(!peer_context_takeover));
+    }
+
+    /// The role this half receives as.
+    pub fn role(&self) -> Role {
+        self.decoder.role()
+    }
+
+    /// Space to read bytes into, then report how many with [`commit`](Self::commit). The
+    /// read buffer is allocated here when first needed.
+    pub fn spare_mut(&mut self) -> &mut [u8] {
+        let rb = &mut self.rb;
+        if rb.start == rb.end {
+            rb.start = 0;
+            rb.end = 0;
+        }
+        if rb.buf.len() < self.read_size {
+            rb.buf.resize(self.read_size, 0);
+        }
+        if rb.end == rb.buf.len() {
+            if rb.start > 0 {
+                rb.buf.copy_within(rb.start..rb.end, 0);
+                rb.end -= rb.start;
+                rb.start = 0;
+            } else {
+                // Only for a caller that kept feeding without polling.
+                let len = rb.buf.len() * 2;
+                rb.buf.resize(len, 0);
+            }
+        }
+        rb.buf.get_mut(rb.end..).unwrap_or_default()
+    }
+
+    /// Reports that `n` bytes were written at the start of [`spare_mut`](Self::spare_mut)
+    /// (more than it lent counts as all of it).
+    pub fn commit(&mut self, n: usize) {
+        self.rb.end = (self.rb.end + n).min(self.rb.buf.len());
+    }
+
+    /// Copies received bytes in (as [`spare_mut`](Self::spare_mut) and
+    /// [`commit`](Self::commit) would).
+    pub fn receive(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            let spare = self.spare_mut();
+            let n = spare.len().min(data.len());
+            let (now, rest) = data.split_at(n);
+            if let Some(slot) = spare.get_mut(..n) {
+                slot.copy_from_slice(now);
+            }
+            self.commit(n);
+            data = rest;
+        }
+    }
+
+    /// The transport ended (a read returned 0 bytes). Messages already complete are still
+    /// delivered; then [`poll_message`](Self::poll_message) returns [`RecvError::Eof`]
+    /// unless the peer's close frame came first.
+    pub fn receive_eof(&mut self) {
+        self.eof = true;
+    }
+
+    /// Whether [`receive_eof`](Self::receive_eof) was called.
+    pub fn is_eof(&self) -> bool {
+        self.eof
+    }
+
+    /// Bytes received but not decoded yet.
+    pub fn buffered(&self) -> usize {
+        self.rb.end - self.rb.start
+    }
+
+    /// While a large uncompressed data payload arrives and nothing else is buffered, the
+    /// message buffer to append up to the returned number of bytes to, read straight from
+    /// the transport (for example `(&mut reader).take(max).read_to_end(buf)`); then call
+    /// [`commit_direct`](Self::commit_direct). `None` when bytes should go through
+    /// [`spare_mut`](Self::spare_mut).
+    pub fn direct_buffer(&mut self) -> Option<(&mut Vec<u8>, usize)> {
+        let (_, remaining) = self.streaming?;
+        if remaining < DIRECT_MIN
+            || self.rb.start != self.rb.end
+            || self.asm.compressed
+            || self.asm.kind.is_none()
+            || !matches!(self.state, State::Open)
+        {
+            return None;
+        }
+        self.direct_from = Some(self.asm.bytes.len());
+        #[allow(clippy::cast_possible_truncation, reason = "at most DIRECT_MAX")]
+        let max = remaining.min(DIRECT_MAX) as usize;
+        Some((&mut self.asm.bytes, max))
+    }
+
+    /// Checks the bytes appended to [`direct_buffer`](Self::direct_buffer) in place
+    /// (unmasking them as a server, validating text). Bytes past the frame's end, if a
+    /// caller appended more than it was lent, move to the read buffer.
+    ///
+    /// # Errors
+    ///
+    /// As [`poll_message`](Self::poll_message): invalid UTF-8 fails here.
+    pub fn commit_direct(&mut self) -> Result<(), RecvError> {
+        let Some(from) = self.direct_from.take() else {
+            return Ok(());
+        };
+        let Some((_, remaining)) = self.streaming else {
+            return Ok(());
+        };
+        let appended = self.asm.bytes.len().saturating_sub(from) as u64;
+        if appended > remaining {
+            // The caller appended past the frame: those bytes are the next frames.
+            #[allow(clippy::cast_possible_truncation, reason = "below the appended length")]
+            let extra = self.asm.bytes.split_off(from + remaining as usize);
+            self.receive(&extra);
+        }
+        let mut pos = from;
+        let mut done = false;
+        while pos < self.asm.bytes.len() {
+            let piece = self.asm.bytes.get_mut(pos..).unwrap_or_default();
+            let decoded = match self.decoder.decode(piece) {
+                Ok(decoded) => decoded,
+                Err(e) => return Err(self.fail(e)),
+            };
+            let Some(Event::Payload { data, last }) = decoded.event else {
+                // Mid-frame, the decoder only ever answers with payload.
+                return Err(self.fail(ProtocolFault::lost()));
+            };
+            if self.asm.kind == Some(OpCode::Text) && self.utf8 == Utf8Check::Streaming {
+                if let Err(e) = self.asm.utf8.feed(data) {
+                    return Err(self.fail(e.into()));
+                }
+            }
+            let n = data.len();
+            pos += decoded.consumed;
+            if let Some((_, left)) = &mut self.streaming {
+                *left = left.saturating_sub(n as u64);
+            }
+            if last {
+                self.streaming = None;
+                done = self.asm.fin;
+            }
+        }
+        if done {
+            match self.finish() {
+                Ok(message) => self.ready = Some(message),
+                Err(e) => return Err(self.fail(e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The next whole message: text, binary, or a ping, pong or close frame as it comes
+    /// (control frames may arrive between the fragments of a message). `None` when more
+    /// bytes are needed.
+    ///
+    /// The peer's close frame is returned once as [`Message::Close`] and a
+    /// [`Reply::CloseEcho`] is queued; a ping queues a [`Reply::Pong`] with
+    /// [`PingReply::Auto`].
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError::Frame`] when the peer broke RFC 6455 or sent invalid data (a
+    /// [`Reply::Fail`] is queued), [`RecvError::Eof`] when the input ended without a close
+    /// frame, [`RecvError::Closed`] on every call after the close frame or an error.
+    pub fn poll_message(&mut self) -> Result<Option<Message>, RecvError> {
+        if let Some(message) = self.ready.take() {
+            return Ok(Some(message));
+        }
+        self.check_open()?;
+        loop {
+            match self.step(Mode::Message)? {
+                Step::NeedMore => return self.need_more().map(|()| None),
+                Step::Message(message) => return Ok(Some(message)),
+                Step::Again | Step::Frame(_) => {}
+            }
+        }
+    }
+
+    /// The next frame as it arrived, without reassembly and without replies (no automatic
+    /// pong, no close echo): Python's `recv_frame`. Frames are still checked against RFC
+    /// 6455 and the limits, text is validated, and the payloads of a compressed message
+    /// are inflated. The peer's close frame is remembered (see
+    /// [`close_frame`](Self::close_frame)). Do not mix with
+    /// [`poll_message`](Self::poll_message) inside one message.
+    ///
+    /// # Errors
+    ///
+    /// As [`poll_message`](Self::poll_message).
+    pub fn poll_frame(&mut self) -> Result<Option<Frame>, RecvError> {
+        self.check_open()?;
+        loop {
+            match self.step(Mode::Frame)? {
+                Step::NeedMore => return self.need_more().map(|()| None),
+                Step::Again | Step::Message(_) => {}
+                Step::Frame(frame) => return Ok(Some(frame)),
+            }
+        }
+    }
+
+    /// The next reply the send half owes (pong, close echo, failing close), oldest first.
+    pub fn poll_reply(&mut self) -> Option<Reply> {
+        self.replies.pop_front()
+    }
+
+    /// The peer's close frame, once received.
+    pub fn close_frame(&self) -> Option<&CloseInfo> {
+        match &self.state {
+            State::CloseReceived(info) => Some(info),
+            _ => None,
+        }
+    }
+
+    /// Whether receiving ended: the peer's close frame arrived, or it failed, or the input
+    /// ended.
+    pub fn is_done(&self) -> bool {
+        !matches!(self.state, State::Open)
+    }
+
+    /// Whether a fragmented data message is open.
+    pub fn is_in_message(&self) -> bool {
+        self.asm.kind.is_some()
+    }
+
+    /// Gives back the read buffer and an empty message buffer (an idle connection then
+    /// holds no receive buffer; the next read allocates again).
+    pub fn release_buffers(&mut self) {
+        if self.rb.start == self.rb.end {
+            self.rb = ReadBuf::default();
+        }
+        if self.asm.kind.is_none() {
+            self.asm.bytes = Vec::new();
+        }
+        if self.streaming.is_none() {
+            self.frame_buf = Vec::new();
+        }
+    }
+
+    /// The heap bytes this half holds in its buffers (not the inflater's window).
+    pub fn buffered_capacity(&self) -> usize {
+        self.rb.buf.capacity() + self.asm.bytes.capacity() + self.frame_buf.capacity()
+    }
+
+    /// Ends receiving with `info` (the driver failed or shut the connection).
+    pub fn end(&mut self, code: Option<CloseCode>, reason: &str) {
+        if matches!(self.state, State::Open) {
+            self.state = State::Ended(CloseInfo {
+                code,
+                reason: reason.to_string(),
+            });
+        }
+    }
+
+    fn check_open(&self) -> Result<(), RecvError> {
+        match &self.state {
+            State::Open => Ok(()),
+            State::CloseReceived(info) | State::Ended(info) => Err(RecvError::Closed {
+                code: info.code,
+                reason: info.reason.clone(),
+            }),
+        }
+    }
+
+    fn need_more(&mut self) -> Result<(), RecvError> {
+        if self.eof {
+            self.end(
+                Some(CloseCode::ABNORMAL),
+                "the connection ended without a close frame",
+            );
+            return Err(RecvError::Eof);
+        }
+        Ok(())
+    }
+
+    /// Records a receive error: queues the failing close and ends receiving.
+    fn fail(&mut self, e: Error) -> RecvError {
+        let code = e.close_code();
+        self.push_reply(Reply::Fail(code));
+        self.end(Some(code), &e.to_string());
+        self.asm = Assembly::default();
+        self.streaming = None;
+        RecvError::Frame(e)
+    }
+
+    fn push_reply(&mut self, reply: Reply) {
+        if self.replies.len() >= MAX_REPLIES {
+            if let Some(i) = self
+                .replies
+                .iter()
+                .position(|r| matches!(r, Reply::Pong(_)))
+            {
+                self.replies.remove(i);
+            }
+        }
+        self.replies.push_back(reply);
+    }
+
+    /// Decodes one event from the read buffer.
+    fn step(&mut self, mode: Mode) -> Result<Step, RecvError> {
+        let input = self
+            .rb
+            .buf
+            .get_mut(self.rb.start..self.rb.end)
+            .unwrap_or_default();
+        let decoded = match self.decoder.decode(input) {
+            Ok(decoded) => decoded,
+            Err(e) => return Err(self.fail(e)),
+        };
+        self.rb.start += decoded.consumed;
+        let Some(event) = decoded.event else {
+            return Ok(Step::NeedMore);
+        };
+        let result = match event {
+            Event::Frame { header, payload } => {
+                if header.opcode.is_control() {
+                    Ok(control(
+                        header,
+                        payload,
+                        mode,
+                        self.ping_reply,
+                        &mut self.replies,
+                        &mut self.state,
+                    ))
+                } else {
+                    whole_data(
+                        &mut self.asm,
+                        &mut self.frame_buf,
+                        self.limits,
+                        self.utf8,
+                        mode,
+                        header,
+                        payload,
+                        #[cfg(feature = "deflate")]
+                        self.inflater.as_mut(),
+                    )
+                }
+            }
+            Event::Header(header) => {
+                if mode == Mode::Frame {
+                    self.frame_buf.clear();
+                }
+                self.asm.start(&header, self.inflater_present());
+                self.streaming = Some((header, header.payload_len));
+                Ok(Step::Again)
+            }
+            Event::Payload { data, last } => {
+                let n = data.len() as u64;
+                let target = match mode {
+                    Mode::Message => None,
+                    Mode::Frame => Some(&mut self.frame_buf),
+                };
+                let pushed = self.asm.push(
+                    data,
+                    target,
+                    self.limits,
+                    self.utf8,
+                    #[cfg(feature = "deflate")]
+                    self.inflater.as_mut(),
+                );
+                if let Some((_, left)) = &mut self.streaming {
+                    *left = left.saturating_sub(n);
+                }
+                match pushed {
+                    Err(e) => Err(e),
+                    Ok(()) if last => {
+                        let header = self.streaming.take().map(|(h, _)| h);
+                        self.end_streamed(mode, header)
+                    }
+                    Ok(()) => Ok(Step::Again),
+                }
+            }
+        };
+        if self.rb.start == self.rb.end {
+            self.rb.start = 0;
+            self.rb.end = 0;
+        }
+        match result {
+            Ok(step) => Ok(step),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    #[cfg_attr(not(feature = "deflate"), allow(clippy::unused_self))]
+    fn inflater_present(&self) -> bool {
+        #[cfg(feature = "deflate")]
+        {
+            self.inflater.is_some()
+        }
+        #[cfg(not(feature = "deflate"))]
+        {
+            false
+        }
+    }
+
+    /// A streamed data frame ended.
+    fn end_streamed(&mut self, mode: Mode, header: Option<FrameHeader>) -> Result<Step, Error> {
+        let fin = self.asm.fin;
+        match mode {
+            Mode::Message if fin => self.finish().map(Step::Message),
+            Mode::Message => Ok(Step::Again),
+            Mode::Frame => {
+                if fin {
+                    self.finish_frame()?;
+                }
+                let mut header = header.unwrap_or_else(|| FrameHeader::new(OpCode::Binary, 0));
+                header.mask = None;
+                Ok(Step::Frame(Frame {
+                    header,
+                    payload: core::mem::take(&mut self.frame_buf),
+                }))
+            }
+        }
+    }
+
+    /// Ends the message being assembled and hands it out.
+    fn finish(&mut self) -> Result<Message, Error> {
+        #[cfg_attr(not(feature = "deflate"), allow(unused_mut))]
+        let mut asm = core::mem::take(&mut self.asm);
+        #[cfg(feature = "deflate")]
+        if asm.compressed {
+            if let Some(inflater) = self.inflater.as_mut() {
+                let before = asm.bytes.len();
+                inflater.finish(&mut asm.bytes, self.limits.message_size())?;
+                asm.check_new(before, self.utf8)?;
+            }
+        }
+        asm.into_message(self.utf8)
+    }
+
+    /// Ends a compressed message in frame mode (the inflater's tail) and checks its text.
+    fn finish_frame(&mut self) -> Result<(), Error> {
+        #[cfg(feature = "deflate")]
+        if self.asm.compressed {
+            if let Some(inflater) = self.inflater.as_mut() {
+                let before = self.frame_buf.len();
+                inflater.finish(&mut self.frame_buf, self.limits.message_size())?;
+                if self.asm.kind == Some(OpCode::Text) && self.utf8 == Utf8Check::Streaming {
+                    self.asm
+                        .utf8
+                        .feed(self.frame_buf.get(before..).unwrap_or_default())?;
+                }
+            }
+        }
+        if self.asm.kind == Some(OpCode::Text) && self.utf8 == Utf8Check::Streaming {
+            self.asm.utf8.finish()?;
+        }
+        self.asm.kind = None;
+        self.asm.compressed = false;
+        self.asm.utf8.reset();
+        Ok(())
+    }
+}
+
+/// A mid-frame decoder answer that is not payload: a broken invariant, reported as a
+/// protocol error rather than a panic.
+struct ProtocolFault;
+
+impl ProtocolFault {
+    fn lost() -> Error {
+        Error::Protocol(crate::ProtocolError::ContinuationWithoutMessage)
+    }
+}
+
+impl Assembly {
+    fn start(&mut self, header: &FrameHeader, inflate: bool) {
+        if header.opcode != OpCode::Continuation {
+            self.kind = Some(header.opcode);
+            self.compressed = inflate && header.rsv1;
+            self.bytes.clear();
+            self.utf8.reset();
+        }
+        self.fin = header.fin;
+    }
+
+    /// Appends payload bytes (to the message, or to `target` in frame mode), inflating a
+    /// compressed message and validating text as it goes.
+    fn push(
+        &mut self,
+        data: &[u8],
+        target: Option<&mut Vec<u8>>,
+        limits: Limits,
+        check: Utf8Check,
+        #[cfg(feature = "deflate")] inflater: Option<&mut crate::deflate::Inflater>,
+    ) -> Result<(), Error> {
+        let text = self.kind == Some(OpCode::Text) && check == Utf8Check::Streaming;
+        let out = match target {
+            Some(target) => target,
+            None => &mut self.bytes,
+        };
+        #[cfg(feature = "deflate")]
+        if self.compressed {
+            if let Some(inflater) = inflater {
+                let before = out.len();
+                inflater.inflate(data, out, limits.message_size())?;
+                if text {
+                    self.utf8.feed(out.get(before..).unwrap_or_default())?;
+                }
+                return Ok(());
+            }
+        }
+        let _ = limits;
+        if text {
+            self.utf8.feed(data)?;
+        }
+        out.extend_from_slice(data);
+        Ok(())
+    }
+
+    /// Validates bytes appended at `before..` (after inflating a message's tail).
+    #[cfg(feature = "deflate")]
+    fn check_new(&mut self, before: usize, check: Utf8Check) -> Result<(), Error> {
+        if self.kind == Some(OpCode::Text) && check == Utf8Check::Streaming {
+            self.utf8
+                .feed(self.bytes.get(before..).unwrap_or_default())?;
+        }
+        Ok(())
+    }
+
+    fn into_message(mut self, check: Utf8Check) -> Result<Message, Error> {
+        if self.kind == Some(OpCode::Text) {
+            if check == Utf8Check::Streaming {
+                self.utf8.finish()?;
+            }
+            return String::from_utf8(self.bytes)
+                .map(Message::Text)
+                .map_err(|e| {
+                    PayloadError::InvalidUtf8 {
+                        offset: e.utf8_error().valid_up_to() as u64,
+                    }
+                    .into()
+                });
+        }
+        Ok(Message::Binary(self.bytes))
+    }
+}
+
+/// A control frame: the message it gives and the reply it calls for.
+fn control(
+    header: FrameHeader,
+    payload: &[u8],
+    mode: Mode,
+    ping_reply: PingReply,
+    replies: &mut VecDeque<Reply>,
+    state: &mut State,
+) -> Step {
+    let message = match header.opcode {
+        OpCode::Ping => {
+            if mode == Mode::Message && ping_reply == PingReply::Auto {
+                if replies.len() >= MAX_REPLIES {
+                    replies.pop_front();
+                }
+                replies.push_back(Reply::Pong(ControlPayload::new(payload)));
+            }
+            Message::Ping(payload.to_vec())
+        }
+        OpCode::Pong => Message::Pong(payload.to_vec()),
+        _ => {
+            // The decoder validated the close payload already.
+            let info = match CloseFrame::parse(payload) {
+                Ok(Some(frame)) => CloseInfo {
+                    code: Some(frame.code),
+                    reason: frame.reason.to_string(),
+                },
+                _ => CloseInfo {
+                    code: None,
+                    reason: String::new(),
+                },
+            };
+            if mode == Mode::Message {
+                replies.push_back(Reply::CloseEcho(info.code));
+            }
+            let message = Message::Close(info.code.map(|c| (c, info.reason.clone())));
+            *state = State::CloseReceived(info);
+            message
+        }
+    };
+    match mode {
+        Mode::Message => Step::Message(message),
+        Mode::Frame => {
+            let mut header = header;
+            header.mask = None;
+            Step::Frame(Frame {
+                header,
+                payload: payload.to_vec(),
+            })
+        }
+    }
+}
+
+/// A data frame whose payload was all in the input.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "split borrows of Inbound's fields"
+)]
+fn whole_data(
+    asm: &mut Assembly,
+    frame_buf: &mut Vec<u8>,
+    limits: Limits,
+    check: Utf8Check,
+    mode: Mode,
+    header: FrameHeader,
+    payload: &[u8],
+    #[cfg(feature = "deflate")] mut inflater: Option<&mut crate::deflate::Inflater>,
+) -> Result<Step, Error> {
+    let single = header.fin && header.opcode != OpCode::Continuation && !header.rsv1;
+    if single && mode == Mode::Message {
+        return Ok(Step::Message(if header.opcode == OpCode::Text {
+            Message::Text(validate_whole(payload)?.to_string())
+        } else {
+            Message::Binary(payload.to_vec())
+        }));
+    }
+    #[cfg(feature = "deflate")]
+    let inflate = inflater.is_some();
+    #[cfg(not(feature = "deflate"))]
+    let inflate = false;
+    asm.start(&header, inflate);
+    match mode {
+        Mode::Message => {
+            asm.push(
+                payload,
+                None,
+                limits,
+                check,
+                #[cfg(feature = "deflate")]
+                inflater.as_deref_mut(),
+            )?;
+            if !header.fin {
+                return Ok(Step::Again);
+            }
+            #[cfg_attr(not(feature = "deflate"), allow(unused_mut))]
+            let mut done = core::mem::take(asm);
+            #[cfg(feature = "deflate")]
+            if done.compressed {
+                if let Some(inflater) = inflater {
+                    let before = done.bytes.len();
+                    inflater.finish(&mut done.bytes, limits.message_size())?;
+                    done.check_new(before, check)?;
+                }
+            }
+            done.into_message(check).map(Step::Message)
+        }
+        Mode::Frame => {
+            frame_buf.clear();
+            asm.push(
+                payload,
+                Some(frame_buf),
+                limits,
+                check,
+                #[cfg(feature = "deflate")]
+                inflater.as_deref_mut(),
+            )?;
+            if header.fin {
+                #[cfg(feature = "deflate")]
+                if asm.compressed {
+                    if let Some(inflater) = inflater {
+                        let before = frame_buf.len();
+                        inflater.finish(frame_buf, limits.message_size())?;
+                        if asm.kind == Some(OpCode::Text) && check == Utf8Check::Streaming {
+                            asm.utf8.feed(frame_buf.get(before..).unwrap_or_default())?;
+                        }
+                    }
+                }
+                if asm.kind == Some(OpCode::Text) && check == Utf8Check::Streaming {
+                    asm.utf8.finish()?;
+                }
+                *asm = Assembly {
+                    bytes: core::mem::take(&mut asm.bytes),
+                    ..Assembly::default()
+                };
+            }
+            let mut header = header;
+            header.mask = None;
+            Ok(Step::Frame(Frame {
+                header,
+                payload: core::mem::take(frame_buf),
+            }))
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! Messages both ways: reassembly, interleaved control frames, automatic pongs, EOF.
+
+use ws_frame::{
+    Config, Connection, Message, OpCode, Outgoing, PayloadError, PingReply, ProtocolError,
+    RecvError, State,
+};
+
+use super::{Pair, drain, take_transmit};
+
+#[test]
+fn text_and_binary_cross_both_ways() {
+    let mut pair = Pair::new();
+    pair.client.send(Outgoing::Text("héllo")).unwrap();
+    pair.client.send(Outgoing::Binary(&[0, 1, 2, 255])).unwrap();
+    pair.server.send(Outgoing::Text("wörld")).unwrap();
+    pair.drive();
+    assert_eq!(
+        pair.server_got,
+        [
+            Message::Text("héllo".into()),
+            Message::Binary(vec![0, 1, 2, 255])
+        ]
+    );
+    assert_eq!(pair.client_got, [Message::Text("wörld".into())]);
+    assert_eq!(pair.client.state(), State::Open);
+}
+
+#[test]
+fn client_frames_are_masked_and_server_frames_are_not() {
+    let mut pair = Pair::new();
+    pair.client.send(Outgoing::Binary(b"abc")).unwrap();
+    pair.server.send(Outgoing::Binary(b"abc")).unwrap();
+    pair.drive();
+    assert_eq!(pair.client_wire[1] & 0x80, 0x80, "client sets the mask bit");
+    assert_ne!(&pair.client_wire[6..9], b"abc", "client payload is masked");
+    assert_eq!(pair.server_wire, [0x82, 0x03, b'a', b'b', b'c']);
+}
+
+#[test]
+fn fragments_interleaved_with_pings_reassemble_and_pings_are_answered() {
+    let mut pair = Pair::new();
+    let c = &mut pair.client;
+    c.send(Outgoing::Fragment {
+        opcode: OpCode::Text,
+        payload: "Frag".as_bytes(),
+        fin: false,
+    })
+    .unwrap();
+    c.send(Outgoing::Ping(b"p1")).unwrap();
+    c.send(Outgoing::Fragment {
+        opcode: OpCode::Continuation,
+        payload: "mented ".as_bytes(),
+        fin: false,
+    })
+    .unwrap();
+    c.send(Outgoing::Ping(b"p2")).unwrap();
+    c.send(Outgoing::Fragment {
+        opcode: OpCode::Continuation,
+        payload: "message".as_bytes(),
+        fin: true,
+    })
+    .unwrap();
+    pair.drive();
+    assert_eq!(
+        pair.server_got,
+        [
+            Message::Ping(b"p1".to_vec()),
+            Message::Ping(b"p2".to_vec()),
+            Message::Text("Fragmented message".into()),
+        ]
+    );
+    assert_eq!(
+        pair.client_got,
+        [Message::Pong(b"p1".to_vec()), Message::Pong(b"p2".to_vec())]
+    );
+}
+
+#[test]
+fn manual_ping_reply_sends_no_pong() {
+    let mut pair = Pair::with(Config::new(), Config::new().ping_reply(PingReply::Manual));
+    pair.client.send(Outgoing::Ping(b"x")).unwrap();
+    pair.drive();
+    assert_eq!(pair.server_got, [Message::Ping(b"x".to_vec())]);
+    assert!(pair.server_wire.is_empty());
+}
+
+#[test]
+fn text_split_inside_a_code_point_across_fragments_reassembles() {
+    let mut pair = Pair::new();
+    let bytes = "€uro".as_bytes();
+    pair.client
+        .send(Outgoing::Fragment {
+            opcode: OpCode::Text,
+            payload: &bytes[..1],
+            fin: false,
+        })
+        .unwrap();
+    pair.client
+        .send(Outgoing::Fragment {
+            opcode: OpCode::Continuation,
+            payload: &bytes[1..],
+            fin: true,
+        })
+        .unwrap();
+    pair.drive();
+    assert_eq!(pair.server_got, [Message::Text("€uro".into())]);
+}
+
+#[test]
+fn invalid_utf8_fails_at_the_first_bad_fragment_with_1007() {
+    let mut client = Connection::client(Config::new(), super::keys());
+    // A fragmented text message whose first fragment is already invalid; the message
+    // never ends, yet the failure comes at once.
+    client.receive(&[0x01, 0x02, 0xff, 0xfe]);
+    assert_eq!(
+        client.poll_message(),
+        Err(RecvError::Frame(ws_frame::Error::Payload(
+            PayloadError::InvalidUtf8 { offset: 0 }
+        )))
+    );
+    let wire = take_transmit(&mut client);
+    assert_eq!(&wire[..2], [0x88, 0x82], "a masked 2-byte close frame");
+    let code = [wire[6] ^ wire[2], wire[7] ^ wire[3]];
+    assert_eq!(u16::from_be_bytes(code), 1007);
+    assert_eq!(client.state(), State::Closed);
+    assert!(client.should_shut());
+}
+
+#[test]
+fn messages_complete_before_eof_are_delivered_then_eof() {
+    let mut client = Connection::client(Config::new(), super::keys());
+    let mut input = super::server_frame(0x81, b"one");
+    input.extend_from_slice(&super::server_frame(0x81, b"two"));
+    input.extend_from_slice(&[0x81, 0x05, b't', b'h']); // cut mid-frame
+    client.receive(&input);
+    client.receive_eof();
+    let mut got = Vec::new();
+    let mut err = None;
+    drain(&mut client, &mut got, &mut err);
+    assert_eq!(
+        got,
+        [Message::Text("one".into()), Message::Text("two".into())]
+    );
+    assert_eq!(err, Some(RecvError::Eof));
+    assert!(client.should_shut());
+    assert_eq!(
+        client.poll_message(),
+        Err(RecvError::Closed {
+            code: Some(ws_frame::CloseCode::ABNORMAL),
+            reason: "the connection ended without a close frame".into()
+        })
+    );
+}
+
+#[test]
+fn any_byte_by_byte_feed_gives_the_same_messages() {
+    let mut client = Connection::client(Config::new(), super::keys());
+    let mut input = super::server_frame(0x01, b"ab");
+    input.extend_from_slice(&super::server_frame(0x89, b"ping"));
+    input.extend_from_slice(&super::server_frame(0x80, b"cd"));
+    let mut got = Vec::new();
+    for byte in &input {
+        client.receive(std::slice::from_ref(byte));
+        while let Some(m) = client.poll_message().unwrap() {
+            got.push(m);
+        }
+    }
+    assert_eq!(
+        got,
+        [
+            Message::Ping(b"ping".to_vec()),
+            Message::Text("abcd".into())
+        ]
+    );
+}
+
+#[test]
+fn oversized_message_fails_with_1009() {
+    let config = Config::new().limits(ws_frame::Limits::default().max_message_size(Some(4)));
+    let mut client = Connection::client(config, super::keys());
+    client.receive(&super::server_frame(0x02, b"abc"));
+    client.receive(&super::server_frame(0x80, b"de"));
+    assert_eq!(
+        client.poll_message(),
+        Err(RecvError::Frame(ws_frame::Error::Protocol(
+            ProtocolError::MessageTooLarge { len: 5, limit: 4 }
+        )))
+    );
+    let wire = take_transmit(&mut client);
+    let code = [wire[6] ^ wire[2], wire[7] ^ wire[3]];
+    assert_eq!(u16::from_be_bytes(code), 1009);
+}
+
+#[test]
+fn large_payload_read_directly_into_the_message() {
+    let mut server = Connection::server(Config::new());
+    let payload: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    server.send(Outgoing::Binary(&payload)).unwrap();
+    let wire = take_transmit(&mut server);
+
+    let mut client = Connection::client(Config::new(), super::keys());
+    // The header and a few payload bytes arrive first.
+    client.receive(&wire[..100]);
+    assert_eq!(client.poll_message(), Ok(None));
+    let mut fed = 100;
+    let mut direct_reads = 0;
+    while fed < wire.len() {
+        if let Some((buf, max)) = client.direct_buffer() {
+            let n = max.min(30_000).min(wire.len() - fed);
+            buf.extend_from_slice(&wire[fed..fed + n]);
+            fed += n;
+            direct_reads += 1;
+            client.commit_direct().unwrap();
+        } else {
+            let n = 1000.min(wire.len() - fed);
+            client.receive(&wire[fed..fed + n]);
+            fed += n;
+        }
+        if let Some(message) = client.poll_message().unwrap() {
+            assert_eq!(message, Message::Binary(payload.clone()));
+            assert!(direct_reads >= 3, "most of it was read directly");
+            return;
+        }
+    }
+    panic!("message never completed");
+}
+
+#[test]
+fn direct_reads_into_a_masked_client_frame_are_unmasked() {
+    let mut client = Connection::client(Config::new(), super::keys());
+    let text = "x".repeat(20_000);
+    client.send(Outgoing::Text(&text)).unwrap();
+    let wire = take_transmit(&mut client);
+    let mut server = Connection::server(Config::new());
+    server.receive(&wire[..8]);
+    assert_eq!(server.poll_message(), Ok(None));
+    let (buf, max) = server.direct_buffer().unwrap();
+    assert_eq!(max, 20_000);
+    buf.extend_from_slice(&wire[8..]);
+    server.commit_direct().unwrap();
+    assert_eq!(server.poll_message(), Ok(Some(Message::Text(text))));
+}
+
+#[test]
+fn raw_frames_are_delivered_without_replies() {
+    let mut client = Connection::client(Config::new(), super::keys());
+    client.receive(&super::server_frame(0x89, b"hi"));
+    client.receive(&super::server_frame(0x01, b"ab"));
+    client.receive(&super::server_frame(0x80, b"c"));
+    let ping = client.poll_frame().unwrap().unwrap();
+    assert_eq!(ping.header.opcode, OpCode::Ping);
+    assert_eq!(ping.payload, b"hi");
+    let first = client.poll_frame().unwrap().unwrap();
+    assert_eq!(
+        (first.header.opcode, first.header.fin),
+        (OpCode::Text, false)
+    );
+    let last = client.poll_frame().unwrap().unwrap();
+    assert_eq!(
+        (last.header.opcode, last.header.fin, last.payload.as_slice()),
+        (OpCode::Continuation, true, b"c".as_slice())
+    );
+    assert!(
+        client.poll_transmit().is_empty(),
+        "no automatic pong in frame mode"
+    );
+}
+
+#[test]
+fn idle_connections_give_their_buffers_back() {
+    let mut pair = Pair::new();
+    pair.client.send(Outgoing::Binary(&[7; 3000])).unwrap();
+    pair.drive();
+    assert!(pair.server.inbound().buffered_capacity() > 0);
+    pair.server.release_buffers();
+    pair.client.release_buffers();
+    assert_eq!(pair.server.inbound().buffered_capacity(), 0);
+    assert_eq!(pair.client.outbound().buffered_capacity(), 0);
+    // And they still work afterwards.
+    pair.client.send(Outgoing::Text("again")).unwrap();
+    pair.drive();
+    assert_eq!(pair.server_got.last(), Some(&Message::Text("again".into())));
+}
