@@ -89,6 +89,27 @@ enum Step {
     Again,
     Message(Message),
     Frame(Frame),
+    /// A data frame of a message ended (its payload is in the assembly).
+    FrameDone(FrameHeader),
+}
+
+/// What [`Inbound::poll_incoming`] gives: messages, and with
+/// [`Inbound::report_fragments`] each frame of a fragmented message as it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Incoming {
+    /// A whole message, or a control frame.
+    Message(Message),
+    /// One frame of a fragmented data message (inflated if compressed), before the whole
+    /// [`Message`] that follows the last one. Its text may end inside a code point.
+    Fragment {
+        /// Text or Binary for the first frame, Continuation after.
+        opcode: OpCode,
+        /// The frame's payload.
+        payload: Vec<u8>,
+        /// Whether this frame ends the message.
+        fin: bool,
+    },
 }
 
 /// The receive half of the engine.
@@ -119,8 +140,12 @@ pub struct Inbound {
     frame_buf: Vec<u8>,
     /// The data frame whose payload is arriving, and how much is left.
     streaming: Option<(FrameHeader, u64)>,
-    /// A message completed by [`commit_direct`](Self::commit_direct).
-    ready: Option<Message>,
+    /// Results ready to hand out, oldest first.
+    ready: VecDeque<Incoming>,
+    /// Whether each frame of a fragmented message is reported too.
+    fragments: bool,
+    /// Where the current frame's bytes start in the assembly.
+    frame_start: usize,
     /// Where [`direct_buffer`](Self::direct_buffer) lent from.
     direct_from: Option<usize>,
     replies: VecDeque<Reply>,
@@ -145,7 +170,9 @@ impl Inbound {
             asm: Assembly::default(),
             frame_buf: Vec::new(),
             streaming: None,
-            ready: None,
+            ready: VecDeque::new(),
+            fragments: false,
+            frame_start: 0,
             direct_from: None,
             replies: VecDeque::new(),
             state: State::Open,
@@ -276,7 +303,7 @@ impl Inbound {
             self.receive(&extra);
         }
         let mut pos = from;
-        let mut done = false;
+        let mut done = None;
         while pos < self.asm.bytes.len() {
             let piece = self.asm.bytes.get_mut(pos..).unwrap_or_default();
             let decoded = match self.decoder.decode(piece) {
@@ -298,14 +325,12 @@ impl Inbound {
                 *left = left.saturating_sub(n as u64);
             }
             if last {
-                self.streaming = None;
-                done = self.asm.fin;
+                done = self.streaming.take().map(|(header, _)| header);
             }
         }
-        if done {
-            match self.finish() {
-                Ok(message) => self.ready = Some(message),
-                Err(e) => return Err(self.fail(e)),
+        if let Some(header) = done {
+            if let Err(e) = self.frame_done(header) {
+                return Err(self.fail(e));
             }
         }
         Ok(())
@@ -325,14 +350,41 @@ impl Inbound {
     /// [`Reply::Fail`] is queued), [`RecvError::Eof`] when the input ended without a close
     /// frame, [`RecvError::Closed`] on every call after the close frame or an error.
     pub fn poll_message(&mut self) -> Result<Option<Message>, RecvError> {
-        if let Some(message) = self.ready.take() {
-            return Ok(Some(message));
-        }
-        self.check_open()?;
         loop {
+            match self.poll_incoming()? {
+                Some(Incoming::Message(message)) => return Ok(Some(message)),
+                Some(Incoming::Fragment { .. }) => {}
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// Reports each frame of a fragmented data message as an [`Incoming::Fragment`] from
+    /// [`poll_incoming`](Self::poll_incoming) (Python's `on_cont_message`). Default off.
+    pub fn report_fragments(&mut self, on: bool) {
+        self.fragments = on;
+    }
+
+    /// As [`poll_message`](Self::poll_message), and with
+    /// [`report_fragments`](Self::report_fragments) also each fragment as it ends.
+    ///
+    /// # Errors
+    ///
+    /// As [`poll_message`](Self::poll_message).
+    pub fn poll_incoming(&mut self) -> Result<Option<Incoming>, RecvError> {
+        loop {
+            if let Some(incoming) = self.ready.pop_front() {
+                return Ok(Some(incoming));
+            }
+            self.check_open()?;
             match self.step(Mode::Message)? {
                 Step::NeedMore => return self.need_more().map(|()| None),
-                Step::Message(message) => return Ok(Some(message)),
+                Step::Message(message) => return Ok(Some(Incoming::Message(message))),
+                Step::FrameDone(header) => {
+                    if let Err(e) = self.frame_done(header) {
+                        return Err(self.fail(e));
+                    }
+                }
                 Step::Again | Step::Frame(_) => {}
             }
         }
@@ -353,7 +405,7 @@ impl Inbound {
         loop {
             match self.step(Mode::Frame)? {
                 Step::NeedMore => return self.need_more().map(|()| None),
-                Step::Again | Step::Message(_) => {}
+                Step::Again | Step::Message(_) | Step::FrameDone(_) => {}
                 Step::Frame(frame) => return Ok(Some(frame)),
             }
         }
@@ -486,6 +538,7 @@ impl Inbound {
                     whole_data(
                         &mut self.asm,
                         &mut self.frame_buf,
+                        &mut self.frame_start,
                         self.limits,
                         self.utf8,
                         mode,
@@ -501,6 +554,7 @@ impl Inbound {
                     self.frame_buf.clear();
                 }
                 self.asm.start(&header, self.inflater_present());
+                self.frame_start = self.asm.bytes.len();
                 self.streaming = Some((header, header.payload_len));
                 Ok(Step::Again)
             }
@@ -557,8 +611,7 @@ impl Inbound {
     fn end_streamed(&mut self, mode: Mode, header: Option<FrameHeader>) -> Result<Step, Error> {
         let fin = self.asm.fin;
         match mode {
-            Mode::Message if fin => self.finish().map(Step::Message),
-            Mode::Message => Ok(Step::Again),
+            Mode::Message => Ok(header.map_or(Step::Again, Step::FrameDone)),
             Mode::Frame => {
                 if fin {
                     self.finish_frame()?;
@@ -573,19 +626,30 @@ impl Inbound {
         }
     }
 
-    /// Ends the message being assembled and hands it out.
-    fn finish(&mut self) -> Result<Message, Error> {
-        #[cfg_attr(not(feature = "deflate"), allow(unused_mut))]
-        let mut asm = core::mem::take(&mut self.asm);
+    /// A data frame of a message ended: reports it as a fragment when asked, and hands
+    /// out the message after its last frame.
+    fn frame_done(&mut self, header: FrameHeader) -> Result<(), Error> {
         #[cfg(feature = "deflate")]
-        if asm.compressed {
+        if header.fin && self.asm.compressed {
             if let Some(inflater) = self.inflater.as_mut() {
-                let before = asm.bytes.len();
-                inflater.finish(&mut asm.bytes, self.limits.message_size())?;
-                asm.check_new(before, self.utf8)?;
+                let before = self.asm.bytes.len();
+                inflater.finish(&mut self.asm.bytes, self.limits.message_size())?;
+                self.asm.check_new(before, self.utf8)?;
             }
         }
-        asm.into_message(self.utf8)
+        if self.fragments && (header.opcode == OpCode::Continuation || !header.fin) {
+            let payload = self.asm.bytes.get(self.frame_start..).unwrap_or_default();
+            self.ready.push_back(Incoming::Fragment {
+                opcode: header.opcode,
+                payload: payload.to_vec(),
+                fin: header.fin,
+            });
+        }
+        if header.fin {
+            let message = core::mem::take(&mut self.asm).into_message(self.utf8)?;
+            self.ready.push_back(Incoming::Message(message));
+        }
+        Ok(())
     }
 
     /// Ends a compressed message in frame mode (the inflater's tail) and checks its text.
@@ -756,6 +820,7 @@ fn control(
 fn whole_data(
     asm: &mut Assembly,
     frame_buf: &mut Vec<u8>,
+    frame_start: &mut usize,
     limits: Limits,
     check: Utf8Check,
     mode: Mode,
@@ -778,6 +843,7 @@ fn whole_data(
     asm.start(&header, inflate);
     match mode {
         Mode::Message => {
+            *frame_start = asm.bytes.len();
             asm.push(
                 payload,
                 None,
@@ -786,20 +852,7 @@ fn whole_data(
                 #[cfg(feature = "deflate")]
                 inflater.as_deref_mut(),
             )?;
-            if !header.fin {
-                return Ok(Step::Again);
-            }
-            #[cfg_attr(not(feature = "deflate"), allow(unused_mut))]
-            let mut done = core::mem::take(asm);
-            #[cfg(feature = "deflate")]
-            if done.compressed {
-                if let Some(inflater) = inflater {
-                    let before = done.bytes.len();
-                    inflater.finish(&mut done.bytes, limits.message_size())?;
-                    done.check_new(before, check)?;
-                }
-            }
-            done.into_message(check).map(Step::Message)
+            Ok(Step::FrameDone(header))
         }
         Mode::Frame => {
             frame_buf.clear();

@@ -20,7 +20,7 @@ use core::time::Duration;
 pub use self::compress::{Compress, Compression};
 pub use self::config::{Config, PingReply, Utf8Check};
 pub use self::error::{CompressError, MaskKeyError, RecvError, SendError};
-pub use self::inbound::{CloseInfo, Frame, Inbound};
+pub use self::inbound::{CloseInfo, Frame, Inbound, Incoming};
 pub use self::keepalive::{Keepalive, KeepaliveAction};
 pub use self::outbound::{ControlPayload, MaskKeys, Outbound, Outgoing, Queued, Reply};
 use crate::{Message, Role};
@@ -34,7 +34,7 @@ pub enum State {
     /// One close frame went one way: ours is out, or the peer's arrived.
     Closing,
     /// The closing handshake is complete, or the connection failed, timed out or lost its
-    /// transport.
+    /// transport (the end of input was received).
     Closed,
 }
 
@@ -307,7 +307,11 @@ impl Connection {
     pub fn state(&self) -> State {
         let received = self.inbound.close_frame().is_some();
         let sent = self.outbound.close_sent();
-        if self.shut || (received && sent) || (self.inbound.is_done() && !received) {
+        if self.shut
+            || self.inbound.is_eof()
+            || (received && sent)
+            || (self.inbound.is_done() && !received)
+        {
             State::Closed
         } else if received || sent {
             State::Closing

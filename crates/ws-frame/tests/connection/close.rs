@@ -278,3 +278,16 @@ fn eof_after_the_close_frame_is_a_clean_end() {
     );
     assert!(client.should_shut());
 }
+
+#[test]
+fn eof_closes_even_when_a_raw_close_frame_was_not_answered() {
+    // In frame mode the engine does not echo; the end of input still ends everything.
+    let mut client = Connection::client(Config::new(), super::keys());
+    client.receive(&super::server_frame(0x88, &1000u16.to_be_bytes()));
+    let frame = client.poll_frame().unwrap().unwrap();
+    assert_eq!(frame.header.opcode, ws_frame::OpCode::Close);
+    assert_eq!(client.state(), State::Closing);
+    client.receive_eof();
+    assert_eq!(client.state(), State::Closed);
+    assert!(client.should_shut());
+}

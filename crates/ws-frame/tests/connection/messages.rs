@@ -281,3 +281,34 @@ fn idle_connections_give_their_buffers_back() {
     pair.drive();
     assert_eq!(pair.server_got.last(), Some(&Message::Text("again".into())));
 }
+
+#[test]
+fn fragments_are_reported_before_the_whole_message_when_asked() {
+    use ws_frame::{Inbound, Incoming, Role};
+    let mut inbound = Inbound::new(Role::Client, &Config::new());
+    inbound.report_fragments(true);
+    inbound.receive(&super::server_frame(0x81, b"whole"));
+    inbound.receive(&super::server_frame(0x02, b"ab"));
+    inbound.receive(&super::server_frame(0x80, b"cd"));
+    let mut got = Vec::new();
+    while let Some(incoming) = inbound.poll_incoming().unwrap() {
+        got.push(incoming);
+    }
+    assert_eq!(
+        got,
+        [
+            Incoming::Message(Message::Text("whole".into())),
+            Incoming::Fragment {
+                opcode: OpCode::Binary,
+                payload: b"ab".to_vec(),
+                fin: false
+            },
+            Incoming::Fragment {
+                opcode: OpCode::Continuation,
+                payload: b"cd".to_vec(),
+                fin: true
+            },
+            Incoming::Message(Message::Binary(b"abcd".to_vec())),
+        ]
+    );
+}
