@@ -1,13 +1,11 @@
-//! permessage-deflate (RFC 7692) in the client: [`DeflateOptions`], the compressor of the
-//! send path (zlib-rs through `flate2`, any window size) and the streamed, limit-checked
-//! decompressor of the receive path (`ws-frame`'s `Inflater`).
+//! permessage-deflate (RFC 7692) in the client: [`DeflateOptions`] and the compressor the
+//! engine uses on the send path (zlib-rs through `flate2`, any window size). The receive
+//! path inflates inside the engine (`ws-frame`'s `Inflater`).
 
 use flate2::{Compress, Compression, FlushCompress, Status};
-use ws_frame::deflate::{Inflater, TAIL};
-use ws_frame::{FrameHeader, OpCode, Utf8Validator};
+use ws_frame::CompressError;
+use ws_frame::deflate::TAIL;
 use ws_handshake::{DeflateOffer, DeflateParams};
-
-use crate::error::{Error, Result};
 
 /// permessage-deflate settings for [`ClientBuilder::deflate`](crate::ClientBuilder::deflate).
 ///
@@ -127,20 +125,15 @@ impl DeflateOptions {
     }
 }
 
-/// The send side: compresses whole messages, RSV1 goes on their (only) frame.
+/// The send side's compressor: zlib-rs through `flate2`, with any window size (which
+/// `ws-frame`'s own miniz compressor cannot do). The engine does the RFC 7692 part.
 pub(crate) struct Compressor {
     compress: Compress,
-    reset_each: bool,
-    threshold: usize,
-    buf: Vec<u8>,
 }
 
 impl std::fmt::Debug for Compressor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Compressor")
-            .field("reset_each", &self.reset_each)
-            .field("threshold", &self.threshold)
-            .finish_non_exhaustive()
+        f.debug_struct("Compressor").finish_non_exhaustive()
     }
 }
 
@@ -151,126 +144,74 @@ impl Compressor {
         let bits = params.client_max_window_bits.clamp(9, 15);
         Self {
             compress: Compress::new_with_window_bits(Compression::new(options.level), false, bits),
-            reset_each: params.client_no_context_takeover,
-            threshold: options.threshold,
-            buf: Vec::new(),
         }
     }
+}
 
-    /// Compresses `payload` unless it is under the threshold; returns the bytes to send
-    /// with RSV1 set, or `None` to send `payload` as it is.
-    pub(crate) fn compress(&mut self, payload: &[u8]) -> Result<Option<&[u8]>> {
-        if payload.len() < self.threshold {
-            return Ok(None);
-        }
-        self.buf.clear();
-        self.buf.reserve(payload.len() / 2 + 64);
+impl ws_frame::Compress for Compressor {
+    fn compress(&mut self, payload: &[u8], out: &mut Vec<u8>) -> Result<(), CompressError> {
+        out.reserve(payload.len() / 2 + 64);
         let mut input = payload;
         loop {
-            if self.buf.capacity() - self.buf.len() < 64 {
-                self.buf.reserve(self.buf.capacity().max(1024));
+            if out.capacity() - out.len() < 64 {
+                out.reserve(out.capacity().max(1024));
             }
             let before_in = self.compress.total_in();
-            let before_out = self.buf.len();
+            let before_out = out.len();
             let status = self
                 .compress
-                .compress_vec(input, &mut self.buf, FlushCompress::Sync)
-                .map_err(|e| Error::InvalidFrame(format!("compression failed: {e}")))?;
+                .compress_vec(input, out, FlushCompress::Sync)
+                .map_err(|e| CompressError::new(e.to_string()))?;
             let used = usize::try_from(self.compress.total_in() - before_in).unwrap_or(input.len());
             input = input.get(used..).unwrap_or_default();
-            let full = self.buf.len() == self.buf.capacity();
+            let full = out.len() == out.capacity();
             // Done when all input is in and the flush fit (zlib's sync flush ends in TAIL).
-            if input.is_empty() && !full && self.buf.ends_with(&TAIL) {
-                break;
+            if input.is_empty() && !full && out.ends_with(&TAIL) {
+                return Ok(());
             }
-            if matches!(status, Status::BufError) && self.buf.len() == before_out && used == 0 {
-                break;
+            if matches!(status, Status::BufError) && out.len() == before_out && used == 0 {
+                return Ok(());
             }
         }
-        if self.buf.ends_with(&TAIL) {
-            self.buf.truncate(self.buf.len() - TAIL.len());
-        }
-        if self.buf.is_empty() {
-            // An empty stored block's header (RFC 7692 section 7.2.3.6).
-            self.buf.push(0x00);
-        }
-        if self.reset_each {
-            self.compress.reset();
-        }
-        Ok(Some(&self.buf))
+    }
+
+    fn reset(&mut self) {
+        self.compress.reset();
     }
 }
 
-/// The receive side: inflates compressed messages frame by frame as they arrive.
-#[derive(Debug)]
-pub(crate) struct Decompressor {
-    inflater: Inflater,
-    limit: Option<u64>,
-    validate_utf8: bool,
-    utf8: Utf8Validator,
-    /// The current data message is compressed.
-    active: bool,
-    /// ... and is text.
-    text: bool,
-}
-
-impl Decompressor {
-    pub(crate) fn new(params: DeflateParams, limit: Option<u64>, validate_utf8: bool) -> Self {
-        Self {
-            inflater: Inflater::new(params.server_no_context_takeover),
-            limit,
-            validate_utf8,
-            utf8: Utf8Validator::new(),
-            active: false,
-            text: false,
-        }
-    }
-
-    /// Notes a data frame header: the first frame of a message says whether it is
-    /// compressed (RSV1; the decoder allows it on first frames only).
-    pub(crate) fn on_header(&mut self, header: &FrameHeader) {
-        if header.opcode.is_data() && header.opcode != OpCode::Continuation {
-            self.active = header.rsv1;
-            self.text = header.opcode == OpCode::Text;
-            self.utf8.reset();
-        }
-    }
-
-    /// Whether the current data message is compressed.
-    pub(crate) fn active(&self) -> bool {
-        self.active
-    }
-
-    /// Inflates a piece of the current message's payload onto `out`.
-    pub(crate) fn push(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        let start = out.len();
-        self.inflater.inflate(data, out, self.limit)?;
-        self.check_text(out, start)
-    }
-
-    /// Ends the current compressed message: inflates the tail onto `out`.
-    pub(crate) fn finish(&mut self, out: &mut Vec<u8>) -> Result<()> {
-        let start = out.len();
-        self.active = false;
-        self.inflater.finish(out, self.limit)?;
-        self.check_text(out, start)?;
-        if self.text && self.validate_utf8 {
-            self.utf8.finish()?;
-        }
-        Ok(())
-    }
-
-    fn check_text(&mut self, out: &[u8], start: usize) -> Result<()> {
-        if self.text && self.validate_utf8 {
-            self.utf8.feed(out.get(start..).unwrap_or_default())?;
-        }
-        Ok(())
-    }
+/// The engine's permessage-deflate settings for the parameters the server agreed to.
+pub(crate) fn compression(
+    params: DeflateParams,
+    options: &DeflateOptions,
+) -> ws_frame::Compression {
+    ws_frame::Compression::new(Box::new(Compressor::new(params, options)))
+        .threshold(options.threshold)
+        .local_context_takeover(!params.client_no_context_takeover)
+        .peer_context_takeover(!params.server_no_context_takeover)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ws_frame::{
+        Compress as _, Config, Connection, Message, OpCode, Outgoing, PayloadError, ProtocolError,
+        RecvError,
+    };
+
+    /// Compresses as the engine sends: the tail stripped, an empty message as `00`.
+    fn wire(c: &mut Compressor, payload: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        c.compress(payload, &mut out).unwrap();
+        // A flush with nothing new to flush writes nothing at all.
+        if out.ends_with(&TAIL) {
+            out.truncate(out.len() - TAIL.len());
+        }
+        if out.is_empty() {
+            out.push(0);
+        }
+        out
+    }
 
     fn params(client_bits: u8, reset: bool) -> DeflateParams {
         let mut offer = DeflateOffer::new().client_max_window_bits(None);
@@ -289,29 +230,60 @@ mod tests {
         let options = DeflateOptions::new().threshold(0);
         let mut c = Compressor::new(params(15, false), &options);
         assert_eq!(
-            c.compress(b"Hello").unwrap().unwrap(),
+            wire(&mut c, b"Hello"),
             [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]
         );
         // Context takeover: the second one refers back to the first.
+        assert_eq!(wire(&mut c, b"Hello"), [0xf2, 0x00, 0x11, 0x00, 0x00]);
+        c.reset();
         assert_eq!(
-            c.compress(b"Hello").unwrap().unwrap(),
-            [0xf2, 0x00, 0x11, 0x00, 0x00]
+            wire(&mut c, b"Hello"),
+            [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]
         );
-        let mut c = Compressor::new(params(15, true), &options);
+        assert_eq!(wire(&mut c, b""), [0x00]);
+    }
+
+    #[test]
+    fn no_context_takeover_compresses_each_message_alone_through_the_engine() {
+        let options = DeflateOptions::new().threshold(0);
+        let mut client = Connection::client(Config::new(), Box::new(|| [1, 2, 3, 4]));
+        client.set_compression(compression(params(15, true), &options));
+        let mut server = Connection::server(Config::new());
+        server.set_compression(
+            ws_frame::Compression::new(Box::new(ws_frame::deflate::Deflater::new(6, false)))
+                .peer_context_takeover(false),
+        );
+        let mut sizes = Vec::new();
         for _ in 0..2 {
+            client.send(Outgoing::Text("Hello")).unwrap();
+            let bytes = client.poll_transmit().to_vec();
+            client.advance(bytes.len());
+            sizes.push(bytes.len());
+            server.receive(&bytes);
             assert_eq!(
-                c.compress(b"Hello").unwrap().unwrap(),
-                [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]
+                server.poll_message(),
+                Ok(Some(Message::Text("Hello".into())))
             );
         }
-        assert_eq!(c.compress(b"").unwrap().unwrap(), [0x00]);
+        assert_eq!(sizes[0], sizes[1]);
     }
 
     #[test]
     fn leaves_short_messages_alone() {
-        let mut c = Compressor::new(params(15, false), &DeflateOptions::new().threshold(10));
-        assert_eq!(c.compress(b"short").unwrap(), None);
-        assert!(c.compress(b"long enough to compress").unwrap().is_some());
+        let options = DeflateOptions::new().threshold(10);
+        let mut client = Connection::client(Config::new(), Box::new(|| [0; 4]));
+        client.set_compression(compression(params(15, false), &options));
+        client.send(Outgoing::Binary(b"short")).unwrap();
+        assert_eq!(
+            client.poll_transmit()[0],
+            0x82,
+            "no RSV1 under the threshold"
+        );
+        client.advance(usize::MAX);
+        client
+            .send(Outgoing::Binary(b"long enough to compress"))
+            .unwrap();
+        assert_eq!(client.poll_transmit()[0], 0xc2, "RSV1 set");
     }
 
     #[test]
@@ -325,8 +297,8 @@ mod tests {
             // further back (8 bits is checked against 9, zlib's smallest).
             let mut d = flate2::Decompress::new_with_window_bits(false, bits.max(9));
             for message in [&text[..], &text[..1000], &text[5000..90_000]] {
-                let mut wire = c.compress(message).unwrap().unwrap().to_vec();
-                wire.extend_from_slice(&TAIL);
+                let mut wire = Vec::new();
+                c.compress(message, &mut wire).unwrap();
                 let mut out = Vec::with_capacity(message.len() + 1024);
                 d.decompress_vec(&wire, &mut out, flate2::FlushDecompress::Sync)
                     .unwrap();
@@ -360,37 +332,44 @@ mod tests {
     }
 
     #[test]
-    fn decompressor_checks_text_and_the_limit() {
-        let mut c = Compressor::new(params(15, false), &DeflateOptions::new().threshold(0));
-        let header = |opcode| {
-            let mut h = FrameHeader::new(opcode, 0);
-            h.rsv1 = true;
-            h
+    fn inflating_checks_text_and_the_limit() {
+        let server_side = |limit| {
+            let config =
+                Config::new().limits(ws_frame::Limits::default().max_message_size(Some(limit)));
+            let mut client = Connection::client(config, Box::new(|| [0; 4]));
+            client.set_compression(compression(
+                DeflateParams::default(),
+                &DeflateOptions::new(),
+            ));
+            client
         };
+        let frame = |opcode: OpCode, payload: &[u8]| {
+            let mut out = vec![
+                0x80 | 0x40 | u8::from(opcode),
+                u8::try_from(payload.len()).unwrap(),
+            ];
+            out.extend_from_slice(payload);
+            out
+        };
+        let mut c = Compressor::new(params(15, false), &DeflateOptions::new().threshold(0));
         // Invalid UTF-8 after inflating fails as a payload error.
-        let mut d = Decompressor::new(DeflateParams::default(), Some(1000), true);
-        let wire = c.compress(&[b'a', 0xff, b'b']).unwrap().unwrap().to_vec();
-        d.on_header(&header(OpCode::Text));
-        assert!(d.active());
-        let mut out = Vec::new();
-        assert!(matches!(
-            d.push(&wire, &mut out).and_then(|()| d.finish(&mut out)),
-            Err(Error::Payload(ws_frame::PayloadError::InvalidUtf8 {
-                offset: 1
-            }))
-        ));
-        // A message inflating past the limit fails with 1009 on the way.
-        let mut d = Decompressor::new(DeflateParams::default(), Some(1000), true);
-        let mut c = Compressor::new(params(15, false), &DeflateOptions::new());
-        let wire = c.compress(&[b'x'; 5000]).unwrap().unwrap().to_vec();
-        d.on_header(&header(OpCode::Binary));
-        let err = d.push(&wire, &mut Vec::new()).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::Protocol(ws_frame::ProtocolError::MessageTooLarge { limit: 1000, .. })
-            ),
-            "{err:?}"
+        let mut client = server_side(1000);
+        client.receive(&frame(OpCode::Text, &wire(&mut c, &[b'a', 0xff, b'b'])));
+        assert_eq!(
+            client.poll_message(),
+            Err(RecvError::Frame(ws_frame::Error::Payload(
+                PayloadError::InvalidUtf8 { offset: 1 }
+            )))
         );
+        // A message inflating past the limit fails with 1009 on the way.
+        let mut c = Compressor::new(params(15, false), &DeflateOptions::new());
+        let mut client = server_side(1000);
+        client.receive(&frame(OpCode::Binary, &wire(&mut c, &[b'x'; 5000])));
+        assert!(matches!(
+            client.poll_message(),
+            Err(RecvError::Frame(ws_frame::Error::Protocol(
+                ProtocolError::MessageTooLarge { limit: 1000, .. }
+            )))
+        ));
     }
 }

@@ -155,11 +155,12 @@ pub enum Error {
         source: io::Error,
     },
 
-    /// A frame the caller asked to send breaks RFC 6455 (a fragmented or oversized control
-    /// frame, reserved bits without an extension, an invalid close code, a continuation
-    /// without a started message). Nothing was written.
+    /// A frame the caller asked to send breaks RFC 6455 or the connection's state (a
+    /// fragmented or oversized control frame, reserved bits without an extension, an
+    /// invalid close code, a continuation without a started message, ...): the engine's
+    /// [`SendError`](ws_frame::SendError) says which. Nothing was written.
     #[error("refusing to send an invalid frame: {0}")]
-    InvalidFrame(String),
+    InvalidFrame(ws_frame::SendError),
 
     /// An option is invalid (for example a header name or value with CR or LF).
     #[error("invalid option: {0}")]

@@ -61,6 +61,15 @@ impl MaskSource {
 }
 
 /// Fills `buf` from the operating system's CSPRNG.
+impl ws_frame::MaskKeys for MaskSource {
+    fn next_key(&mut self) -> Result<[u8; 4], ws_frame::MaskKeyError> {
+        MaskSource::next_key(self).map_err(|e| {
+            log::error!(target: "ws_client", "no mask key: {e}");
+            ws_frame::MaskKeyError::new()
+        })
+    }
+}
+
 pub(crate) fn fill_random(buf: &mut [u8]) -> Result<(), Error> {
     getrandom::fill(buf).map_err(|e| Error::Io {
         op: Op::Connect,

@@ -1,177 +1,94 @@
-//! The write side: frame encoding into one reusable buffer with fused copy+mask, batching,
-//! and [`Sender`], the cloneable handle that sends from any thread.
+//! The write side: [`Sender`], the cloneable handle that sends from any thread, over the
+//! send half of `ws-frame`'s engine ([`Outbound`]) and the socket's write half.
+//!
+//! The engine checks, encodes, masks, compresses and batches; this file only moves its
+//! bytes to the socket under a lock, so frames from concurrent senders never interleave.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use ws_frame::{CloseCode, CloseFrame, FrameHeader, Message, OpCode, copy_masked};
+use ws_frame::{CloseCode, Message, OpCode, Outbound, Outgoing, Queued, Reply, SendError};
 use ws_net::WriteHalf;
 
-use crate::deflate::Compressor;
 use crate::error::{Error, Op, Result};
 use crate::frame::Frame;
 use crate::logging::Preview;
-use crate::mask::MaskSource;
 
 /// The smallest write buffer used, whatever the option says.
 const MIN_WRITE_BUFFER: usize = 4096;
-
-/// The chunk in which payloads larger than the write buffer are masked and written (or
-/// the write buffer size, if larger). Measured on loopback: 128 KiB chunks cost a 1 MiB
-/// message 1.6 times the CPU time of one 1 MiB write; 4 MiB chunks no longer fit the
-/// cache next to the payload and get slower again.
-const LARGE_CHUNK: usize = 1 << 20;
 
 /// The state of the write half, behind the connection's mutex.
 #[derive(Debug)]
 pub(crate) struct Writer {
     out: WriteHalf,
-    /// Initialised bytes; `buf[..pending]` waits to be written. It only grows (zero-filled
-    /// once), up to `max_buffer` for batched frames and up to about
-    /// `max(max_buffer, LARGE_CHUNK)` for the chunks of a large payload.
-    buf: Vec<u8>,
-    pending: usize,
+    engine: Outbound,
+    /// Queued bytes are written once this many are pending (batching by `write`).
     max_buffer: usize,
-    mask: MaskSource,
-    /// A close frame was sent: only the closing handshake remains.
-    close_sent: bool,
-    /// The opcode of the fragmented message being sent, if one is open.
-    fragment: Option<OpCode>,
     /// A write failed part-way: the stream may hold half a frame, so nothing more is sent.
     broken: bool,
-    /// The permessage-deflate compressor, when negotiated.
-    deflate: Option<Compressor>,
 }
 
 impl Writer {
-    pub(crate) fn new(out: WriteHalf, max_buffer: usize, mask: MaskSource) -> Self {
+    pub(crate) fn new(out: WriteHalf, engine: Outbound, max_buffer: usize) -> Self {
         Self {
             out,
-            buf: Vec::new(),
-            pending: 0,
+            engine,
             max_buffer: max_buffer.max(MIN_WRITE_BUFFER),
-            mask,
-            close_sent: false,
-            fragment: None,
             broken: false,
-            deflate: None,
         }
-    }
-
-    /// Compresses whole text and binary messages from now on (permessage-deflate).
-    pub(crate) fn with_deflate(mut self, deflate: Option<Compressor>) -> Self {
-        self.deflate = deflate;
-        self
-    }
-
-    /// Queues a data frame; a whole message is compressed (RSV1 set) when
-    /// permessage-deflate is on and the message is not under the threshold. Fragmented
-    /// messages go uncompressed.
-    fn queue_data(&mut self, fin: bool, opcode: OpCode, payload: &[u8]) -> Result<()> {
-        if fin && opcode != OpCode::Continuation && self.fragment.is_none() {
-            if let Some(mut deflate) = self.deflate.take() {
-                let result = match deflate.compress(payload) {
-                    Ok(Some(compressed)) => self.queue(true, 0b100, opcode, compressed),
-                    Ok(None) => self.queue(true, 0, opcode, payload),
-                    Err(e) => Err(e),
-                };
-                self.deflate = Some(deflate);
-                return result;
-            }
-        }
-        self.queue(fin, 0, opcode, payload)
     }
 
     pub(crate) fn close_sent(&self) -> bool {
-        self.close_sent
+        self.engine.close_sent()
     }
 
-    /// Queues one frame (header and masked payload) in the buffer, writing the buffer out
-    /// whenever it is full. The payload is copied exactly once, masked on the way.
-    fn queue(&mut self, fin: bool, rsv: u8, opcode: OpCode, payload: &[u8]) -> Result<()> {
+    /// Queues a message in the engine, writing out as it goes for large payloads and
+    /// whenever the buffer is full.
+    fn queue(&mut self, message: Outgoing<'_>) -> Result<()> {
         if self.broken {
-            return Err(Error::ConnectionClosed {
-                code: None,
-                reason: "an earlier write failed part-way".to_owned(),
-            });
+            return Err(broken());
         }
-        let key = self.mask.next_key()?;
-        let mut header = FrameHeader::new(opcode, payload.len() as u64);
-        header.fin = fin;
-        header.rsv1 = rsv & 0b100 != 0;
-        header.rsv2 = rsv & 0b010 != 0;
-        header.rsv3 = rsv & 0b001 != 0;
-        header.mask = Some(key);
-        let mut head = [0; FrameHeader::MAX_LEN];
-        let head_len = header.encode(&mut head);
-        log::trace!(
-            target: "ws_client::frame",
-            "send {} fin={fin} len={} {}",
-            opcode.name(),
-            payload.len(),
-            Preview(payload)
-        );
-
-        self.make_room(head_len + payload.len())?;
-        self.buf[self.pending..self.pending + head_len].copy_from_slice(&head[..head_len]);
-        self.pending += head_len;
-        let mut done = 0;
-        while done < payload.len() {
-            if self.pending == self.buf.len() {
-                self.make_room(payload.len() - done)?;
-            }
-            let n = (self.buf.len() - self.pending).min(payload.len() - done);
-            let mut phase = key;
-            phase.rotate_left(done % 4);
-            copy_masked(
-                &mut self.buf[self.pending..self.pending + n],
-                &payload[done..done + n],
-                phase,
+        let payload = payload_of(&message);
+        if log::log_enabled!(target: "ws_client::frame", log::Level::Trace) {
+            log::trace!(
+                target: "ws_client::frame",
+                "send {} len={} {}",
+                opcode_of(&message).name(),
+                payload.len(),
+                Preview(payload)
             );
-            self.pending += n;
-            done += n;
+        }
+        if let Outgoing::Close(close) = message {
+            log::debug!(
+                target: "ws_client",
+                "sending close {}",
+                close.map_or_else(|| "without code".to_owned(), |(c, _)| c.to_string())
+            );
+        }
+        let mut queued = self.engine.send(message).map_err(send_error)?;
+        let mut offset = 0;
+        while let Queued::Partial { taken } = queued {
+            offset += taken;
+            self.write_pending(Op::Write)?;
+            let rest = payload.get(offset..).unwrap_or_default();
+            queued = self.engine.send_rest(rest).map_err(send_error)?;
+        }
+        if self.engine.pending() >= self.max_buffer {
+            self.write_pending(Op::Write)?;
         }
         Ok(())
     }
 
-    /// Makes room for up to `wanted` more bytes: grows the buffer or writes out what is
-    /// pending. Afterwards at least `min(wanted, 14)` bytes are free.
-    ///
-    /// Frames batch up to `max_buffer` bytes. A payload larger than that is masked in
-    /// chunks of up to `max(max_buffer, LARGE_CHUNK)` bytes plus a header, so a payload of
-    /// exactly that size still leaves in one `write`: each extra write of a large message
-    /// costs a system call and a wake-up of the receiver.
-    fn make_room(&mut self, wanted: usize) -> Result<()> {
-        let large = wanted > self.max_buffer;
-        let cap = if large {
-            self.max_buffer.max(LARGE_CHUNK)
-        } else {
-            self.max_buffer
-        } + FrameHeader::MAX_LEN;
-        if self.pending + wanted <= self.buf.len().min(cap) {
-            return Ok(());
-        }
-        let target = (self.pending + wanted)
-            .next_power_of_two()
-            .clamp(MIN_WRITE_BUFFER, cap);
-        if target > self.buf.len() {
-            self.buf.resize(target, 0);
-        }
-        let room = self.buf.len().min(cap).saturating_sub(self.pending);
-        if room >= wanted.min(FrameHeader::MAX_LEN) {
-            return Ok(());
-        }
-        self.write_pending(Op::Write)
-    }
-
     /// Writes the pending bytes to the socket (no flush of the socket itself).
     fn write_pending(&mut self, op: Op) -> Result<()> {
-        if self.pending == 0 {
+        let bytes = self.engine.poll_transmit();
+        if bytes.is_empty() {
             return Ok(());
         }
-        let result = self.out.write_all(&self.buf[..self.pending]);
-        self.pending = 0;
+        let n = bytes.len();
+        let result = self.out.write_all(bytes);
+        self.engine.advance(n);
         result.map_err(|e| {
             self.broken = true;
             Error::io(op, e)
@@ -181,10 +98,7 @@ impl Writer {
     /// Writes everything pending and flushes the stream.
     pub(crate) fn flush(&mut self) -> Result<()> {
         if self.broken {
-            return Err(Error::ConnectionClosed {
-                code: None,
-                reason: "an earlier write failed part-way".to_owned(),
-            });
+            return Err(broken());
         }
         self.write_pending(Op::Flush)?;
         self.out.flush().map_err(|e| {
@@ -193,127 +107,26 @@ impl Writer {
         })
     }
 
-    /// Validates and queues a frame the caller built; see [`Sender::send_frame`].
-    fn queue_checked(
-        &mut self,
-        fin: bool,
-        rsv: u8,
-        opcode: OpCode,
-        payload: &[u8],
-        check_utf8: bool,
-    ) -> Result<()> {
-        if rsv != 0 {
-            return Err(Error::InvalidFrame(format!(
-                "reserved bits {rsv:#05b} set but no extension was negotiated"
-            )));
-        }
-        if opcode.is_control() {
-            if !fin {
-                return Err(Error::InvalidFrame(format!(
-                    "{} frames cannot be fragmented",
-                    opcode.name()
-                )));
-            }
-            if payload.len() > 125 {
-                return Err(Error::InvalidFrame(format!(
-                    "{} payload is {} bytes, at most 125 allowed",
-                    opcode.name(),
-                    payload.len()
-                )));
-            }
-        }
-        if self.close_sent {
-            return Err(Error::ConnectionClosed {
-                code: None,
-                reason: "a close frame was already sent".to_owned(),
-            });
-        }
-        match opcode {
-            OpCode::Close => {
-                check_close_payload(payload)?;
-                self.queue(true, 0, opcode, payload)?;
-                self.close_sent = true;
-            }
-            OpCode::Ping | OpCode::Pong => self.queue(true, 0, opcode, payload)?,
-            OpCode::Continuation => {
-                if self.fragment.is_none() {
-                    return Err(Error::InvalidFrame(
-                        "continuation frame without a started fragmented message".to_owned(),
-                    ));
-                }
-                self.queue(fin, 0, opcode, payload)?;
-                if fin {
-                    self.fragment = None;
-                }
-            }
-            OpCode::Text | OpCode::Binary => {
-                if let Some(open) = self.fragment {
-                    return Err(Error::InvalidFrame(format!(
-                        "a fragmented {} message is still open: send continuation frames",
-                        open.name()
-                    )));
-                }
-                if opcode == OpCode::Text && fin && check_utf8 {
-                    // A whole text frame from raw bytes must still be text.
-                    if let Err(e) = std::str::from_utf8(payload) {
-                        return Err(Error::InvalidFrame(format!(
-                            "text payload is not UTF-8 at byte {}",
-                            e.valid_up_to()
-                        )));
-                    }
-                }
-                self.queue_data(fin, opcode, payload)?;
-                if !fin {
-                    self.fragment = Some(opcode);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Queues a close frame with `code` and `reason`.
-    pub(crate) fn queue_close(&mut self, code: Option<CloseCode>, reason: &str) -> Result<()> {
-        let mut payload = [0; 125];
-        let len = match code {
-            Some(code) => CloseFrame::encode(code, reason, &mut payload)
-                .map_err(|e| Error::InvalidFrame(e.to_string()))?,
-            None if reason.is_empty() => 0,
-            None => {
-                return Err(Error::InvalidFrame(
-                    "a close reason needs a close code".to_owned(),
-                ));
-            }
-        };
-        if self.close_sent {
-            return Err(Error::ConnectionClosed {
-                code: None,
-                reason: "a close frame was already sent".to_owned(),
-            });
-        }
-        log::debug!(
-            target: "ws_client",
-            "sending close {}",
-            code.map_or_else(|| "without code".to_owned(), |c| c.to_string())
-        );
-        self.queue(true, 0, OpCode::Close, &payload[..len])?;
-        self.close_sent = true;
-        Ok(())
-    }
-
-    /// Sends a pong answering a ping, unless the closing handshake started.
-    pub(crate) fn auto_pong(&mut self, payload: &[u8]) -> Result<()> {
-        if self.close_sent || self.broken {
+    /// Carries out what the receive half asked for (a pong, the close echo, the failing
+    /// close) and writes it out; nothing is sent once a write failed.
+    pub(crate) fn reply(&mut self, reply: Reply) -> Result<()> {
+        if self.broken {
             return Ok(());
         }
-        self.queue(true, 0, OpCode::Pong, payload)?;
+        if let Reply::Fail(code)
+        | Reply::CloseEcho {
+            code: Some(code), ..
+        } = reply
+        {
+            log::debug!(target: "ws_client", "answering with close {code}");
+        }
+        self.engine.handle_reply(reply);
         self.flush()
     }
 
-    /// Fails the connection: sends `code` if no close was sent yet, ignoring errors.
-    pub(crate) fn fail(&mut self, code: CloseCode) {
-        if !self.close_sent && !self.broken && self.queue_close(Some(code), "").is_ok() {
-            let _ = self.flush();
-        }
+    /// Queues our close frame; see [`Sender::send_close`].
+    pub(crate) fn queue_close(&mut self, code: CloseCode, reason: &str) -> Result<()> {
+        self.queue(Outgoing::Close(Some((code, reason))))
     }
 
     pub(crate) fn set_write_timeout(&self, timeout: Option<Duration>) -> Result<()> {
@@ -323,33 +136,48 @@ impl Writer {
     }
 
     pub(crate) fn shutdown(&mut self) -> Result<()> {
-        self.close_sent = true;
+        self.broken = true;
         self.out.shutdown().map_err(|e| Error::io(Op::Shutdown, e))
     }
 }
 
-/// Checks a raw close payload the caller wants to send.
-fn check_close_payload(payload: &[u8]) -> Result<()> {
-    match payload {
-        [] => Ok(()),
-        [_] => Err(Error::InvalidFrame(
-            "a close payload must be empty or start with a 2-byte code".to_owned(),
-        )),
-        [hi, lo, reason @ ..] => {
-            let code = u16::from_be_bytes([*hi, *lo]);
-            if !CloseCode::from_raw(code).is_sendable() {
-                return Err(Error::InvalidFrame(format!(
-                    "close code {code} must not be sent (RFC 6455 section 7.4)"
-                )));
-            }
-            std::str::from_utf8(reason).map_err(|e| {
-                Error::InvalidFrame(format!(
-                    "close reason is not UTF-8 at byte {}",
-                    e.valid_up_to()
-                ))
-            })?;
-            Ok(())
-        }
+fn broken() -> Error {
+    Error::ConnectionClosed {
+        code: None,
+        reason: "an earlier write failed part-way".to_owned(),
+    }
+}
+
+/// The engine's refusal as the client's error: after our close frame it is
+/// [`Error::ConnectionClosed`] (Python raises `WebSocketConnectionClosedException`).
+fn send_error(e: SendError) -> Error {
+    match e {
+        SendError::CloseSent => Error::ConnectionClosed {
+            code: None,
+            reason: "a close frame was already sent".to_owned(),
+        },
+        other => Error::InvalidFrame(other),
+    }
+}
+
+fn payload_of<'a>(message: &Outgoing<'a>) -> &'a [u8] {
+    match *message {
+        Outgoing::Text(text) => text.as_bytes(),
+        Outgoing::Binary(data) | Outgoing::Ping(data) | Outgoing::Pong(data) => data,
+        Outgoing::Fragment { payload, .. } | Outgoing::Frame { payload, .. } => payload,
+        Outgoing::Close(close) => close.map_or(&[], |(_, reason)| reason.as_bytes()),
+        _ => &[],
+    }
+}
+
+fn opcode_of(message: &Outgoing<'_>) -> OpCode {
+    match *message {
+        Outgoing::Text(_) => OpCode::Text,
+        Outgoing::Ping(_) => OpCode::Ping,
+        Outgoing::Pong(_) => OpCode::Pong,
+        Outgoing::Close(_) => OpCode::Close,
+        Outgoing::Fragment { opcode, .. } | Outgoing::Frame { opcode, .. } => opcode,
+        _ => OpCode::Binary,
     }
 }
 
@@ -396,7 +224,7 @@ impl Sender {
     /// [`Error::Timeout`] when the write timeout passes (the connection is then unusable),
     /// [`Error::Io`].
     pub fn send_text(&self, text: &str) -> Result<()> {
-        self.send_raw(OpCode::Text, text.as_bytes())
+        self.send_now(Outgoing::Text(text))
     }
 
     /// Sends a binary message.
@@ -405,7 +233,7 @@ impl Sender {
     ///
     /// As [`send_text`](Self::send_text).
     pub fn send_binary(&self, data: &[u8]) -> Result<()> {
-        self.send_raw(OpCode::Binary, data)
+        self.send_now(Outgoing::Binary(data))
     }
 
     /// Sends a message: text, binary, ping, pong or close (`Message::Close` sends the
@@ -417,9 +245,7 @@ impl Sender {
     /// As [`send_text`](Self::send_text), plus [`Error::InvalidFrame`] for a ping or pong
     /// over 125 bytes or an unsendable close code.
     pub fn send(&self, message: &Message) -> Result<()> {
-        let mut w = self.shared.lock();
-        queue_message(&mut w, message)?;
-        w.flush()
+        self.send_now(outgoing(message))
     }
 
     /// Queues a message in the write buffer without flushing (batching). The buffer is
@@ -429,7 +255,7 @@ impl Sender {
     ///
     /// As [`send`](Self::send).
     pub fn write(&self, message: &Message) -> Result<()> {
-        queue_message(&mut self.shared.lock(), message)
+        self.shared.lock().queue(outgoing(message))
     }
 
     /// Writes everything queued by [`write`](Self::write) and flushes the stream.
@@ -448,7 +274,7 @@ impl Sender {
     /// [`Error::InvalidFrame`] for more than 125 bytes, else as
     /// [`send_text`](Self::send_text).
     pub fn ping(&self, payload: &[u8]) -> Result<()> {
-        self.send_raw(OpCode::Ping, payload)
+        self.send_now(Outgoing::Ping(payload))
     }
 
     /// Sends a pong with `payload` (at most 125 bytes); an unsolicited pong is a
@@ -458,7 +284,7 @@ impl Sender {
     ///
     /// As [`ping`](Self::ping).
     pub fn pong(&self, payload: &[u8]) -> Result<()> {
-        self.send_raw(OpCode::Pong, payload)
+        self.send_now(Outgoing::Pong(payload))
     }
 
     /// Sends one frame as given, after checking it against RFC 6455: control frames must
@@ -472,9 +298,12 @@ impl Sender {
     /// [`Error::InvalidFrame`] for the rules above, else as
     /// [`send_text`](Self::send_text).
     pub fn send_frame(&self, frame: &Frame) -> Result<()> {
-        let mut w = self.shared.lock();
-        w.queue_checked(frame.fin, frame.rsv, frame.opcode, &frame.payload, true)?;
-        w.flush()
+        self.send_now(Outgoing::Frame {
+            fin: frame.fin,
+            rsv: frame.rsv,
+            opcode: frame.opcode,
+            payload: &frame.payload,
+        })
     }
 
     /// Sends one fragment of a message: the first with `OpCode::Text` or
@@ -487,24 +316,11 @@ impl Sender {
     /// [`Error::InvalidFrame`] for a continuation without a started message, a new message
     /// while one is open, or a control opcode; else as [`send_text`](Self::send_text).
     pub fn send_fragment(&self, opcode: OpCode, payload: &[u8], fin: bool) -> Result<()> {
-        if opcode.is_control() {
-            return Err(Error::InvalidFrame(format!(
-                "{} frames cannot be fragmented",
-                opcode.name()
-            )));
-        }
-        let mut w = self.shared.lock();
-        if opcode == OpCode::Text && fin && w.fragment.is_none() {
-            // A single-frame text message: same check as send_text would need.
-            std::str::from_utf8(payload).map_err(|e| {
-                Error::InvalidFrame(format!(
-                    "text payload is not UTF-8 at byte {}",
-                    e.valid_up_to()
-                ))
-            })?;
-        }
-        queue_fragment(&mut w, opcode, payload, fin)?;
-        w.flush()
+        self.send_now(Outgoing::Fragment {
+            opcode,
+            payload,
+            fin,
+        })
     }
 
     /// Sends a close frame with `code` and `reason` (at most 123 bytes) without waiting
@@ -517,9 +333,7 @@ impl Sender {
     /// reason over 123 bytes; [`Error::ConnectionClosed`] when a close was already sent;
     /// else as [`send_text`](Self::send_text).
     pub fn send_close(&self, code: CloseCode, reason: &str) -> Result<()> {
-        let mut w = self.shared.lock();
-        w.queue_close(Some(code), reason)?;
-        w.flush()
+        self.send_now(Outgoing::Close(Some((code, reason))))
     }
 
     /// Shuts the TCP connection down in both directions at once, without a closing
@@ -542,49 +356,19 @@ impl Sender {
         self.shared.lock().set_write_timeout(timeout)
     }
 
-    fn send_raw(&self, opcode: OpCode, payload: &[u8]) -> Result<()> {
+    fn send_now(&self, message: Outgoing<'_>) -> Result<()> {
         let mut w = self.shared.lock();
-        w.queue_checked(true, 0, opcode, payload, false)?;
+        w.queue(message)?;
         w.flush()
     }
 }
 
-fn queue_message(w: &mut Writer, message: &Message) -> Result<()> {
+fn outgoing(message: &Message) -> Outgoing<'_> {
     match message {
-        Message::Text(text) => w.queue_checked(true, 0, OpCode::Text, text.as_bytes(), false),
-        Message::Binary(data) => w.queue_checked(true, 0, OpCode::Binary, data, false),
-        Message::Ping(data) => w.queue_checked(true, 0, OpCode::Ping, data, false),
-        Message::Pong(data) => w.queue_checked(true, 0, OpCode::Pong, data, false),
-        Message::Close(None) => w.queue_close(None, ""),
-        Message::Close(Some((code, reason))) => w.queue_close(Some(*code), reason),
-    }
-}
-
-fn queue_fragment(w: &mut Writer, opcode: OpCode, payload: &[u8], fin: bool) -> Result<()> {
-    if opcode == OpCode::Text && fin && w.fragment.is_none() {
-        return w.queue_checked(true, 0, opcode, payload, false);
-    }
-    // Partial text fragments may split a code point; the receiver validates the whole.
-    match opcode {
-        OpCode::Text | OpCode::Binary => {
-            if let Some(open) = w.fragment {
-                return Err(Error::InvalidFrame(format!(
-                    "a fragmented {} message is still open: send continuation frames",
-                    open.name()
-                )));
-            }
-            if w.close_sent {
-                return Err(Error::ConnectionClosed {
-                    code: None,
-                    reason: "a close frame was already sent".to_owned(),
-                });
-            }
-            w.queue(fin, 0, opcode, payload)?;
-            if !fin {
-                w.fragment = Some(opcode);
-            }
-            Ok(())
-        }
-        _ => w.queue_checked(fin, 0, opcode, payload, false),
+        Message::Text(text) => Outgoing::Text(text),
+        Message::Binary(data) => Outgoing::Binary(data),
+        Message::Ping(data) => Outgoing::Ping(data),
+        Message::Pong(data) => Outgoing::Pong(data),
+        Message::Close(close) => Outgoing::Close(close.as_ref().map(|(c, r)| (*c, r.as_str()))),
     }
 }

@@ -4,16 +4,16 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ws_frame::{CloseCode, Decoder, Message, OpCode, Role};
+use ws_frame::{CloseCode, Inbound, Message, OpCode, Outbound, PingReply, Role, Utf8Check};
 use ws_handshake::{Accepted, DeflateParams};
 use ws_net::Stream;
 
 use crate::config::ClientBuilder;
-use crate::deflate::{Compressor, Decompressor};
+use crate::deflate::compression;
 use crate::error::{Error, Result};
 use crate::frame::Frame;
 use crate::mask::MaskSource;
-use crate::reader::{CloseInfo, Messages, Reader};
+use crate::reader::{CloseInfo, Messages, READ_BUFFER, Reader};
 use crate::sender::{Sender, Shared, Writer};
 
 /// A connected WebSocket client.
@@ -69,29 +69,38 @@ impl WebSocket {
         let peer_addr = stream.peer_addr().ok();
         let (read, write) = stream.split();
         let deflate = accepted.deflate.zip(builder.deflate);
-        let writer = Writer::new(
-            write,
-            builder.write_buffer_size,
-            MaskSource::new(builder.mask_key.clone()),
-        )
-        .with_deflate(deflate.map(|(params, options)| Compressor::new(params, &options)));
+        let config = ws_frame::Config::new()
+            .limits(builder.limits)
+            .utf8(if builder.validate_utf8 {
+                Utf8Check::Streaming
+            } else {
+                Utf8Check::AtEnd
+            })
+            .ping_reply(if builder.auto_pong {
+                PingReply::Auto
+            } else {
+                PingReply::Manual
+            })
+            .send_chunk(
+                builder
+                    .write_buffer_size
+                    .max(ws_frame::Config::DEFAULT_SEND_CHUNK),
+            )
+            .read_buffer(READ_BUFFER);
+        let mut inbound = Inbound::new(Role::Client, &config);
+        let mut outbound =
+            Outbound::client(&config, Box::new(MaskSource::new(builder.mask_key.clone())));
+        if let Some((params, options)) = deflate {
+            outbound.set_compression(compression(params, &options));
+            inbound.set_inflate(!params.server_no_context_takeover);
+        }
+        // Bytes read past the handshake response are the first frames.
+        inbound.receive(&accepted.rest);
+        let writer = Writer::new(write, outbound, builder.write_buffer_size);
         let shared = Arc::new(Shared {
             writer: Mutex::new(writer),
         });
-        let decoder = Decoder::new(Role::Client)
-            .with_limits(builder.limits)
-            .with_utf8_validation(builder.validate_utf8)
-            .with_reserved_bits(if deflate.is_some() { 0b100 } else { 0 });
-        let reader = Reader::new(
-            read,
-            &accepted.rest,
-            decoder,
-            builder.auto_pong,
-            Arc::clone(&shared),
-        )
-        .with_deflate(deflate.map(|(params, _)| {
-            Decompressor::new(params, builder.limits.message_size(), builder.validate_utf8)
-        }));
+        let reader = Reader::new(read, inbound, Arc::clone(&shared));
         Self {
             reader,
             sender: Sender { shared },
@@ -228,6 +237,11 @@ impl WebSocket {
         self.reader.recv_frame()
     }
 
+    /// The next message, and each frame of a fragmented one (for [`App`](crate::App)).
+    pub(crate) fn recv_incoming(&mut self) -> Result<ws_frame::Incoming> {
+        self.reader.recv_incoming()
+    }
+
     /// An iterator over received messages; see [`Reader::messages`].
     pub fn messages(&mut self) -> Messages<'_> {
         self.reader.messages()
@@ -261,7 +275,7 @@ impl WebSocket {
         {
             let mut w = self.sender.shared.lock();
             if !w.close_sent() {
-                match w.queue_close(Some(code), reason) {
+                match w.queue_close(code, reason) {
                     Ok(()) => {
                         let _ = w.flush();
                     }

@@ -60,9 +60,9 @@ mod utf8;
 pub use close::{CloseCode, CloseFrame};
 #[cfg(feature = "alloc")]
 pub use conn::{
-    CloseInfo, CompressError, Config, Connection, ControlPayload, Frame, Inbound, Incoming,
-    Keepalive, KeepaliveAction, MaskKeyError, MaskKeys, Outbound, Outgoing, PingReply, Queued,
-    RecvError, Reply, SendError, State, Utf8Check,
+    CloseEcho, CloseInfo, CompressError, Config, Connection, ControlPayload, Frame, Inbound,
+    Incoming, Keepalive, KeepaliveAction, MaskKeyError, MaskKeys, Outbound, Outgoing, PingReply,
+    Queued, RecvError, Reply, SendError, State, Utf8Check,
 };
 #[cfg(feature = "deflate")]
 pub use conn::{Compress, Compression};

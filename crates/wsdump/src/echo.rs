@@ -1,5 +1,5 @@
-//! The built-in echo server: `ws-handshake`'s server side and `ws-frame`'s codec over a
-//! thread per connection, plain or TLS with a freshly generated self-signed certificate.
+//! The built-in echo server: `ws-handshake`'s server side and `ws-frame`'s connection
+//! engine in the server role, over a thread per connection, plain or TLS with a freshly generated self-signed certificate.
 //!
 //! It echoes text and binary messages (fragmented ones come back whole), answers pings,
 //! and answers a close with the same code. It exists for demos and tests, so it only
@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use ws_client::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use ws_client::rustls::{self, ServerConfig, ServerConnection, StreamOwned};
-use ws_frame::{CloseCode, Decoder, Limits, Message, MessageDecoder, OpCode, Role, encode_frame};
+use ws_frame::{CloseEcho, Config, Connection, Limits, Message, Outgoing, Queued, RecvError};
 use ws_handshake::ServerHandshake;
 
 /// The address `--echo-server` binds without one.
@@ -226,67 +226,77 @@ fn session<S: Read + Write>(mut stream: S, control: &TcpStream) -> Result<(), St
     let limits = Limits::default()
         .max_frame_size(Some(MAX_MESSAGE))
         .max_message_size(Some(MAX_MESSAGE));
-    let mut decoder = MessageDecoder::new(Decoder::new(Role::Server).with_limits(limits));
-    decoder.feed(&accepted.rest);
-    let mut out = Vec::new();
+    // The engine answers pings and the close, and fails the connection on bad input.
+    let config = Config::new()
+        .limits(limits)
+        .close_echo(CloseEcho::CodeAndReason);
+    let mut conn = Connection::server(config);
+    conn.receive(&accepted.rest);
     loop {
         loop {
-            let message = match decoder.next_message() {
-                Ok(Some(message)) => message,
-                Ok(None) => break,
-                Err(e) => {
-                    close_frame(&mut out, Some(e.close_code()), "");
-                    let _ = stream.write_all(&out).and_then(|()| stream.flush());
+            match conn.poll_message() {
+                Ok(Some(Message::Text(text))) => {
+                    echo(
+                        &mut conn,
+                        &mut stream,
+                        Outgoing::Text(&text),
+                        text.as_bytes(),
+                    )?;
+                }
+                Ok(Some(Message::Binary(data))) => {
+                    echo(&mut conn, &mut stream, Outgoing::Binary(&data), &data)?;
+                }
+                Ok(Some(_)) => {}
+                // Receiving ended after the close: the loop below shuts the connection.
+                Ok(None) | Err(RecvError::Closed { .. }) => break,
+                Err(RecvError::Frame(e)) => {
+                    let _ = write_out(&mut conn, &mut stream);
                     return Err(format!("client broke the protocol: {e}"));
                 }
-            };
-            let closing = reply(&mut out, message);
-            stream
-                .write_all(&out)
-                .and_then(|()| stream.flush())
-                .map_err(|e| format!("writing: {e}"))?;
-            out.clear();
-            if closing {
-                return Ok(());
+                Err(e) => return Err(format!("the connection ended: {e}")),
             }
         }
-        let n = stream.read(&mut buf).map_err(|e| format!("reading: {e}"))?;
+        write_out(&mut conn, &mut stream)?;
+        if conn.should_shut() {
+            return Ok(());
+        }
+        let n = stream
+            .read(conn.spare_mut())
+            .map_err(|e| format!("reading: {e}"))?;
         if n == 0 {
-            return Err("client left without a close frame".to_owned());
+            conn.receive_eof();
+        } else {
+            conn.commit(n);
         }
-        decoder.feed(buf.get(..n).unwrap_or_default());
     }
 }
 
-/// Appends the answer to `message` to `out`; `true` when it was a close.
-fn reply(out: &mut Vec<u8>, message: Message) -> bool {
-    match message {
-        Message::Text(text) => encode_frame(out, true, OpCode::Text, None, text.as_bytes()),
-        Message::Binary(data) => encode_frame(out, true, OpCode::Binary, None, &data),
-        Message::Ping(data) => encode_frame(out, true, OpCode::Pong, None, &data),
-        Message::Pong(_) => {}
-        Message::Close(close) => {
-            match close {
-                Some((code, reason)) => close_frame(out, Some(code), &reason),
-                None => close_frame(out, None, ""),
-            }
-            return true;
-        }
+/// Sends a message back, writing out the pieces of a large one as they are queued.
+fn echo<S: Write>(
+    conn: &mut Connection,
+    stream: &mut S,
+    message: Outgoing<'_>,
+    payload: &[u8],
+) -> Result<(), String> {
+    let mut queued = conn.send(message).map_err(|e| format!("echoing: {e}"))?;
+    let mut offset = 0;
+    while let Queued::Partial { taken } = queued {
+        offset += taken;
+        write_out(conn, stream)?;
+        let rest = payload.get(offset..).unwrap_or_default();
+        queued = conn.send_rest(rest).map_err(|e| format!("echoing: {e}"))?;
     }
-    false
+    Ok(())
 }
 
-/// Appends a close frame (no payload when `code` is `None` or cannot be sent).
-fn close_frame(out: &mut Vec<u8>, code: Option<CloseCode>, reason: &str) {
-    let mut payload = [0; 125];
-    let len = code
-        .and_then(|code| ws_frame::CloseFrame::encode(code, reason, &mut payload).ok())
-        .unwrap_or(0);
-    encode_frame(
-        out,
-        true,
-        OpCode::Close,
-        None,
-        payload.get(..len).unwrap_or_default(),
-    );
+/// Writes out everything the engine queued.
+fn write_out<S: Write>(conn: &mut Connection, stream: &mut S) -> Result<(), String> {
+    let bytes = conn.poll_transmit();
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    let n = bytes.len();
+    let written = stream.write_all(bytes).and_then(|()| stream.flush());
+    conn.advance(n);
+    written.map_err(|e| format!("writing: {e}"))
 }

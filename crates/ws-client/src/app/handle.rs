@@ -254,18 +254,9 @@ impl AppHandle {
     /// reason over 123 bytes; nothing is done then. Failing to send the close frame is not
     /// an error: the run loop notices the broken connection.
     pub fn close(&self, code: CloseCode, reason: &str) -> Result<()> {
-        if !code.is_sendable() {
-            return Err(Error::InvalidFrame(format!(
-                "close code {code} must not be sent (RFC 6455 section 7.4)"
-            )));
-        }
-        if reason.len() > CloseFrame::MAX_REASON_LEN {
-            return Err(Error::InvalidFrame(format!(
-                "close reason is {} bytes, at most {} allowed",
-                reason.len(),
-                CloseFrame::MAX_REASON_LEN
-            )));
-        }
+        // The engine's rule for a close payload, checked before anything is recorded.
+        CloseFrame::encode(code, reason, &mut [0; 125])
+            .map_err(|e| Error::InvalidFrame(ws_frame::SendError::Close(e)))?;
         let sender = {
             let mut st = self.shared.lock();
             if st.close.is_some() {

@@ -7,14 +7,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use ws_frame::{CloseCode, Message, OpCode, PayloadError};
+use ws_frame::{CloseCode, Incoming, Keepalive, KeepaliveAction, Message, OpCode};
 
 use super::handle::CloseRequest;
 use super::reconnect::{Backoff, Reconnect, unit_random};
 use super::{AppHandle, ClosedBy, Ended, Handler, RunOptions};
 use crate::config::ClientBuilder;
 use crate::error::{Error, Op};
-use crate::frame::Frame;
 use crate::websocket::WebSocket;
 
 /// The shortest read timeout set (zero would mean "block forever" to the OS).
@@ -195,13 +194,7 @@ fn connections<H: Handler>(
                     return Ended::Stopped;
                 }
                 let opened = Instant::now();
-                let end = connection(
-                    &mut ws,
-                    calls,
-                    options,
-                    connector.client.auto_pong,
-                    opened_before,
-                );
+                let end = connection(&mut ws, calls, options, opened_before);
                 shared.detach();
                 opened_before = true;
                 let stayed_up = opened.elapsed();
@@ -264,41 +257,11 @@ fn closed_end(by: ClosedBy, code: Option<CloseCode>, reason: String) -> Ended {
     Ended::Closed { by, code, reason }
 }
 
-/// The keepalive schedule of one connection (fresh for every connection).
-#[derive(Debug)]
-struct Keepalive {
-    interval: Option<Duration>,
-    timeout: Option<Duration>,
-    next_ping: Option<Instant>,
-    pong_due: Option<Instant>,
-}
-
-impl Keepalive {
-    fn new(options: &RunOptions, now: Instant) -> Self {
-        let interval = options.active_interval();
-        Self {
-            interval,
-            timeout: options.ping_timeout,
-            next_ping: interval.map(|i| now + i),
-            pong_due: None,
-        }
-    }
-
-    /// The next moment the loop must wake up.
-    fn next_wake(&self) -> Option<Instant> {
-        match (self.next_ping, self.pong_due) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-}
-
 /// Drives one open connection until it ends; calls every callback but `on_close`.
 fn connection<H: Handler>(
     ws: &mut WebSocket,
     calls: &mut Calls<'_, H>,
     options: &RunOptions,
-    auto_pong: bool,
     reconnected: bool,
 ) -> ConnEnd {
     let shared = &*calls.app.shared;
@@ -311,46 +274,43 @@ fn connection<H: Handler>(
     if let Err(e) = opened {
         return fail_by_panic(ws, e, options);
     }
-    let mut keepalive = Keepalive::new(options, Instant::now());
-    // The fragmented message being received: its opcode and the bytes so far.
-    let mut message: Option<(OpCode, Vec<u8>)> = None;
+    // The keepalive schedule, fresh for every connection, on a clock starting now.
+    let origin = Instant::now();
+    let mut keepalive = Keepalive::new(options.active_interval(), options.ping_timeout);
+    let _ = keepalive.handle_timeout(Duration::ZERO);
     // Whether a read timeout is set on the socket (the connection starts without one).
     let mut timeout_set = true;
     loop {
         if let Some(req) = shared.close_request() {
             return close_with(ws, &req, options.close_timeout);
         }
-        let now = Instant::now();
-        if keepalive.pong_due.is_some_and(|due| now >= due) {
-            let error = Error::Timeout {
-                op: Op::Keepalive,
-                detail: None,
-            };
-            log::debug!(target: "ws_client", "no pong within {:?}", keepalive.timeout);
-            // The peer is taken for dead: a courtesy close frame, no wait for an answer.
-            let _ = sender.send_close(CloseCode::GOING_AWAY, "");
-            ws.shutdown();
-            if let Err(panic) = calls.error(&error) {
-                return ConnEnd::abnormal(Kind::Panicked(panic));
-            }
-            return ConnEnd::abnormal(Kind::Failed(error));
-        }
-        if let (Some(at), Some(interval)) = (keepalive.next_ping, keepalive.interval) {
-            if now >= at {
-                if let Err(e) = sender.ping(&options.ping_payload) {
-                    log::debug!(target: "ws_client", "keepalive ping failed: {e}");
+        while let Some(action) = keepalive.handle_timeout(origin.elapsed()) {
+            match action {
+                KeepaliveAction::SendPing => {
+                    if let Err(e) = sender.ping(&options.ping_payload) {
+                        log::debug!(target: "ws_client", "keepalive ping failed: {e}");
+                    }
                 }
-                if keepalive.pong_due.is_none() {
-                    keepalive.pong_due = keepalive.timeout.map(|t| now + t);
+                KeepaliveAction::TimedOut { timeout } => {
+                    let error = Error::Timeout {
+                        op: Op::Keepalive,
+                        detail: None,
+                    };
+                    log::debug!(target: "ws_client", "no pong within {timeout:?}");
+                    // The peer is taken for dead: a courtesy close frame, no wait for an answer.
+                    let _ = sender.send_close(CloseCode::GOING_AWAY, "");
+                    ws.shutdown();
+                    if let Err(panic) = calls.error(&error) {
+                        return ConnEnd::abnormal(Kind::Panicked(panic));
+                    }
+                    return ConnEnd::abnormal(Kind::Failed(error));
                 }
-                // After a long callback, do not send a burst of late pings.
-                let next = at + interval;
-                keepalive.next_ping = Some(if next > now { next } else { now + interval });
+                _ => {}
             }
         }
         let wait = keepalive
-            .next_wake()
-            .map(|at| at.saturating_duration_since(Instant::now()).max(MIN_WAIT));
+            .poll_timeout()
+            .map(|at| at.saturating_sub(origin.elapsed()).max(MIN_WAIT));
         // Without keepalive the timeout stays "none": no system call per frame.
         let configured = if wait.is_none() && !timeout_set {
             Ok(())
@@ -358,9 +318,9 @@ fn connection<H: Handler>(
             timeout_set = wait.is_some();
             ws.set_read_timeout(wait)
         };
-        let received = configured.and_then(|()| ws.recv_frame());
-        let frame = match received {
-            Ok(frame) => frame,
+        let received = configured.and_then(|()| ws.recv_incoming());
+        let incoming = match received {
+            Ok(incoming) => incoming,
             Err(e) if e.is_timeout() => continue,
             Err(e) => {
                 if let Some(req) = shared.close_request() {
@@ -375,101 +335,48 @@ fn connection<H: Handler>(
                 return ConnEnd::abnormal(Kind::Failed(e));
             }
         };
-        let called = if frame.opcode == OpCode::Close {
+        if let Incoming::Message(Message::Close(_)) = incoming {
             return peer_closed(ws, shared.close_request().is_some(), options);
-        } else {
-            dispatch(ws, calls, frame, &mut message, &mut keepalive, auto_pong)
-        };
-        match called {
-            Ok(None) => {}
-            Ok(Some(end)) => return end,
-            Err(panic) => return fail_by_panic(ws, panic, options),
+        }
+        if let Err(panic) = dispatch(calls, incoming, &mut keepalive) {
+            return fail_by_panic(ws, panic, options);
         }
     }
 }
 
-/// Hands one frame that is not a close to the callbacks; `Ok(Some)` ends the connection.
+/// Hands what arrived (not a close) to the callbacks. The engine already answered a ping.
 fn dispatch<H: Handler>(
-    ws: &mut WebSocket,
     calls: &mut Calls<'_, H>,
-    frame: Frame,
-    message: &mut Option<(OpCode, Vec<u8>)>,
+    incoming: Incoming,
     keepalive: &mut Keepalive,
-    auto_pong: bool,
-) -> Result<Option<ConnEnd>, Error> {
-    match frame.opcode {
-        OpCode::Text | OpCode::Binary if frame.fin => {
-            deliver(ws, calls, frame.opcode, frame.payload)
+) -> Result<(), Error> {
+    match incoming {
+        Incoming::Fragment { payload, fin, .. } => calls.call("on_cont_message", |h, a| {
+            h.on_cont_message(a, &payload, fin);
+        }),
+        Incoming::Message(Message::Ping(payload)) => {
+            calls.call("on_ping", |h, a| h.on_ping(a, &payload))
         }
-        OpCode::Text | OpCode::Binary => {
-            let result = calls.call("on_cont_message", |h, a| {
-                h.on_cont_message(a, &frame.payload, false);
-            });
-            *message = Some((frame.opcode, frame.payload));
-            result.map(|()| None)
+        Incoming::Message(Message::Pong(payload)) => {
+            keepalive.on_pong();
+            calls.call("on_pong", |h, a| h.on_pong(a, &payload))
         }
-        OpCode::Continuation => {
-            // The decoder rejects a continuation without a started message.
-            let (opcode, mut data) = message.take().unwrap_or((OpCode::Binary, Vec::new()));
-            let result = calls.call("on_cont_message", |h, a| {
-                h.on_cont_message(a, &frame.payload, frame.fin);
-            });
-            data.extend_from_slice(&frame.payload);
-            match result {
-                Err(e) => Err(e),
-                Ok(()) if frame.fin => deliver(ws, calls, opcode, data),
-                Ok(()) => {
-                    *message = Some((opcode, data));
-                    Ok(None)
-                }
-            }
+        Incoming::Message(message @ (Message::Text(_) | Message::Binary(_))) => {
+            deliver(calls, message)
         }
-        OpCode::Ping => {
-            if auto_pong {
-                if let Err(e) = ws.pong(&frame.payload) {
-                    log::debug!(target: "ws_client", "pong not sent: {e}");
-                }
-            }
-            calls
-                .call("on_ping", |h, a| h.on_ping(a, &frame.payload))
-                .map(|()| None)
-        }
-        OpCode::Pong => {
-            keepalive.pong_due = None;
-            calls
-                .call("on_pong", |h, a| h.on_pong(a, &frame.payload))
-                .map(|()| None)
-        }
-        OpCode::Close => Ok(None),
+        _ => Ok(()),
     }
 }
 
-/// Hands a whole message to `on_data` and `on_message`. `Ok(Some)` ends the connection
-/// (text that is not UTF-8, possible only with validation turned off).
-fn deliver<H: Handler>(
-    ws: &mut WebSocket,
-    calls: &mut Calls<'_, H>,
-    opcode: OpCode,
-    data: Vec<u8>,
-) -> Result<Option<ConnEnd>, Error> {
-    calls.call("on_data", |h, a| h.on_data(a, &data, opcode, true))?;
-    let message = if opcode == OpCode::Text {
-        match String::from_utf8(data) {
-            Ok(text) => Message::Text(text),
-            Err(e) => {
-                let offset = e.utf8_error().valid_up_to() as u64;
-                let error = Error::Payload(PayloadError::InvalidUtf8 { offset });
-                let _ = ws.sender().send_close(CloseCode::INVALID_PAYLOAD, "");
-                ws.shutdown();
-                calls.error(&error)?;
-                return Ok(Some(ConnEnd::abnormal(Kind::Failed(error))));
-            }
-        }
-    } else {
-        Message::Binary(data)
+/// Hands a whole message to `on_data` and `on_message`.
+fn deliver<H: Handler>(calls: &mut Calls<'_, H>, message: Message) -> Result<(), Error> {
+    let (data, opcode) = match &message {
+        Message::Text(text) => (text.as_bytes(), OpCode::Text),
+        Message::Binary(data) => (data.as_slice(), OpCode::Binary),
+        _ => (&[][..], OpCode::Binary),
     };
-    calls.call("on_message", |h, a| h.on_message(a, message))?;
-    Ok(None)
+    calls.call("on_data", |h, a| h.on_data(a, data, opcode, true))?;
+    calls.call("on_message", |h, a| h.on_message(a, message))
 }
 
 /// The server's close frame arrived: answer it (unless it answers ours), wait for the

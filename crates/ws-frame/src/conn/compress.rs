@@ -17,7 +17,8 @@ use crate::deflate::{Deflater, TAIL};
 /// `client_max_window_bits`.
 pub trait Compress: Send {
     /// Appends `payload` compressed as raw DEFLATE and ended with a sync flush (so the
-    /// output ends in an empty stored block, `00 00 ff ff`) to `out`.
+    /// output ends in an empty stored block, `00 00 ff ff`, unless there was nothing to
+    /// flush) to `out`.
     ///
     /// # Errors
     ///

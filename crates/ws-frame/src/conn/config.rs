@@ -16,6 +16,17 @@ pub enum PingReply {
     Manual,
 }
 
+/// What the answer to the peer's close frame carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum CloseEcho {
+    /// The peer's code (1000 for an empty close) and no reason. The default.
+    #[default]
+    Code,
+    /// The peer's code and its reason, as an echo server does.
+    CodeAndReason,
+}
+
 /// Whether text messages are checked as UTF-8 while they arrive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
@@ -49,6 +60,7 @@ pub struct Config {
     pub(crate) limits: Limits,
     pub(crate) utf8: Utf8Check,
     pub(crate) ping_reply: PingReply,
+    pub(crate) close_echo: CloseEcho,
     pub(crate) close_timeout: Option<Duration>,
     pub(crate) ping_interval: Option<Duration>,
     pub(crate) pong_timeout: Option<Duration>,
@@ -63,6 +75,7 @@ impl Default for Config {
             limits: Limits::default(),
             utf8: Utf8Check::Streaming,
             ping_reply: PingReply::Auto,
+            close_echo: CloseEcho::Code,
             close_timeout: Some(Self::DEFAULT_CLOSE_TIMEOUT),
             ping_interval: None,
             pong_timeout: None,
@@ -103,6 +116,12 @@ impl Config {
     /// Whether pings are answered automatically. Default: [`PingReply::Auto`].
     pub fn ping_reply(mut self, reply: PingReply) -> Self {
         self.ping_reply = reply;
+        self
+    }
+
+    /// What the answer to the peer's close frame carries. Default: [`CloseEcho::Code`].
+    pub fn close_echo(mut self, echo: CloseEcho) -> Self {
+        self.close_echo = echo;
         self
     }
 

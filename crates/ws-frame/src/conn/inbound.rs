@@ -7,7 +7,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use super::Config;
-use super::config::{PingReply, Utf8Check};
+use super::config::{CloseEcho, PingReply, Utf8Check};
 use super::error::RecvError;
 use super::outbound::{ControlPayload, Reply};
 use crate::utf8::validate_whole;
@@ -133,6 +133,7 @@ pub struct Inbound {
     limits: Limits,
     utf8: Utf8Check,
     ping_reply: PingReply,
+    close_echo: CloseEcho,
     read_size: usize,
     rb: ReadBuf,
     asm: Assembly,
@@ -148,6 +149,9 @@ pub struct Inbound {
     frame_start: usize,
     /// Where [`direct_buffer`](Self::direct_buffer) lent from.
     direct_from: Option<usize>,
+    /// The last poll was [`poll_frame`](Self::poll_frame): payloads go to the frame, not
+    /// the message, so nothing is lent for direct reads.
+    frame_mode: bool,
     replies: VecDeque<Reply>,
     state: State,
     eof: bool,
@@ -165,6 +169,7 @@ impl Inbound {
             limits: config.limits,
             utf8: config.utf8,
             ping_reply: config.ping_reply,
+            close_echo: config.close_echo,
             read_size: config.read_buffer,
             rb: ReadBuf::default(),
             asm: Assembly::default(),
@@ -174,6 +179,7 @@ impl Inbound {
             fragments: false,
             frame_start: 0,
             direct_from: None,
+            frame_mode: false,
             replies: VecDeque::new(),
             state: State::Open,
             eof: false,
@@ -268,6 +274,7 @@ impl Inbound {
     pub fn direct_buffer(&mut self) -> Option<(&mut Vec<u8>, usize)> {
         let (_, remaining) = self.streaming?;
         if remaining < DIRECT_MIN
+            || self.frame_mode
             || self.rb.start != self.rb.end
             || self.asm.compressed
             || self.asm.kind.is_none()
@@ -372,6 +379,7 @@ impl Inbound {
     ///
     /// As [`poll_message`](Self::poll_message).
     pub fn poll_incoming(&mut self) -> Result<Option<Incoming>, RecvError> {
+        self.frame_mode = false;
         loop {
             if let Some(incoming) = self.ready.pop_front() {
                 return Ok(Some(incoming));
@@ -401,6 +409,7 @@ impl Inbound {
     ///
     /// As [`poll_message`](Self::poll_message).
     pub fn poll_frame(&mut self) -> Result<Option<Frame>, RecvError> {
+        self.frame_mode = true;
         self.check_open()?;
         loop {
             match self.step(Mode::Frame)? {
@@ -530,7 +539,7 @@ impl Inbound {
                         header,
                         payload,
                         mode,
-                        self.ping_reply,
+                        (self.ping_reply, self.close_echo),
                         &mut self.replies,
                         &mut self.state,
                     ))
@@ -764,7 +773,7 @@ fn control(
     header: FrameHeader,
     payload: &[u8],
     mode: Mode,
-    ping_reply: PingReply,
+    (ping_reply, close_echo): (PingReply, CloseEcho),
     replies: &mut VecDeque<Reply>,
     state: &mut State,
 ) -> Step {
@@ -792,7 +801,14 @@ fn control(
                 },
             };
             if mode == Mode::Message {
-                replies.push_back(Reply::CloseEcho(info.code));
+                let reason = match close_echo {
+                    CloseEcho::CodeAndReason => ControlPayload::new(info.reason.as_bytes()),
+                    _ => ControlPayload::new(&[]),
+                };
+                replies.push_back(Reply::CloseEcho {
+                    code: info.code,
+                    reason,
+                });
             }
             let message = Message::Close(info.code.map(|c| (c, info.reason.clone())));
             *state = State::CloseReceived(info);

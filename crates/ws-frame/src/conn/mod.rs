@@ -18,7 +18,7 @@ use core::time::Duration;
 
 #[cfg(feature = "deflate")]
 pub use self::compress::{Compress, Compression};
-pub use self::config::{Config, PingReply, Utf8Check};
+pub use self::config::{CloseEcho, Config, PingReply, Utf8Check};
 pub use self::error::{CompressError, MaskKeyError, RecvError, SendError};
 pub use self::inbound::{CloseInfo, Frame, Inbound, Incoming};
 pub use self::keepalive::{Keepalive, KeepaliveAction};

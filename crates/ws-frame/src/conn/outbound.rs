@@ -132,9 +132,15 @@ impl fmt::Debug for ControlPayload {
 pub enum Reply {
     /// Answer a ping (dropped once our close frame is out).
     Pong(ControlPayload),
-    /// The peer's close frame arrived: echo its code (1000 for an empty close), unless our
-    /// close frame was already sent.
-    CloseEcho(Option<CloseCode>),
+    /// The peer's close frame arrived: echo its code (1000 for an empty close) and, with
+    /// [`CloseEcho::CodeAndReason`](crate::CloseEcho::CodeAndReason), its reason, unless
+    /// our close frame was already sent.
+    CloseEcho {
+        /// The peer's code.
+        code: Option<CloseCode>,
+        /// The reason to send back (empty unless configured).
+        reason: ControlPayload,
+    },
     /// The peer broke the protocol: send this close code (1002, 1007 or 1009) unless a
     /// close frame was already sent (RFC 6455 section 7.1.7).
     Fail(CloseCode),
@@ -341,7 +347,10 @@ impl Outbound {
         // connection is being torn down or the peer will time out.
         let _ = match reply {
             Reply::Pong(payload) => self.put_control(OpCode::Pong, payload.as_slice()),
-            Reply::CloseEcho(code) => self.put_close(code.unwrap_or(CloseCode::NORMAL), ""),
+            Reply::CloseEcho { code, reason } => {
+                let reason = core::str::from_utf8(reason.as_slice()).unwrap_or_default();
+                self.put_close(code.unwrap_or(CloseCode::NORMAL), reason)
+            }
             Reply::Fail(code) => self.put_close(code, ""),
         };
     }

@@ -312,3 +312,19 @@ fn fragments_are_reported_before_the_whole_message_when_asked() {
         ]
     );
 }
+
+#[test]
+fn large_raw_frames_are_not_read_into_the_message() {
+    let mut client = Connection::client(Config::new(), super::keys());
+    let mut input = vec![0x82, 126, 0x27, 0x10];
+    input.extend_from_slice(&[7; 6000]);
+    client.receive(&input);
+    assert_eq!(client.poll_frame(), Ok(None));
+    assert!(
+        client.direct_buffer().is_none(),
+        "frame mode collects in the frame"
+    );
+    client.receive(&[7; 4000]);
+    let frame = client.poll_frame().unwrap().unwrap();
+    assert_eq!(frame.payload, vec![7; 10_000]);
+}
