@@ -2,15 +2,17 @@
 //! HTTP CONNECT, SOCKS4, SOCKS4a, SOCKS5 and SOCKS5h proxies.
 
 mod env;
+mod handshake;
 mod http;
 mod no_proxy;
 mod socks;
 
 use std::fmt;
-use std::io;
+use std::io::{self, Read, Write};
 use std::net::{IpAddr, TcpStream};
 use std::time::Duration;
 
+pub use self::handshake::{Progress, ProxyHandshake};
 pub use self::no_proxy::NoProxy;
 use crate::endpoint::{Endpoint, authority, percent_decode};
 use crate::error::{Error, ProxyError, Result};
@@ -301,6 +303,7 @@ pub(crate) fn tunnel(
         .into());
     }
     let target = socks_target(proxy.kind, host, port, options)?;
+    let mut handshake = ProxyHandshake::for_target(proxy, &target, port)?;
     let connect_timeout = proxy.timeout.or(options.connect_timeout);
     let mut tcp = connect_host(
         "proxy",
@@ -314,15 +317,7 @@ pub(crate) fn tunnel(
         deadline,
         per_op: proxy.timeout,
     };
-    let result = match proxy.kind {
-        ProxyKind::Http => http::connect(&mut tcp, proxy, host, port, &timer),
-        ProxyKind::Socks4 | ProxyKind::Socks4a => {
-            socks::connect_v4(&mut tcp, proxy, &target, port, &timer)
-        }
-        ProxyKind::Socks5 | ProxyKind::Socks5h => {
-            socks::connect_v5(&mut tcp, proxy, &target, port, &timer)
-        }
-    };
+    let result = drive(&mut tcp, &mut handshake, proxy, &timer);
     match result {
         Ok(()) => {}
         Err(ProxyError::Io { source, .. })
@@ -375,9 +370,50 @@ impl Timer<'_> {
     }
 }
 
+/// Runs `handshake` over `tcp`: writes what it asks for, peeks at what the proxy sent,
+/// and consumes exactly the bytes the machine took, so the tunnel's first bytes stay in
+/// the socket.
+fn drive(
+    tcp: &mut TcpStream,
+    handshake: &mut ProxyHandshake,
+    proxy: &Proxy,
+    timer: &Timer<'_>,
+) -> Result<(), ProxyError> {
+    let mut buf = [0u8; 1024];
+    loop {
+        while let Some(bytes) = handshake.poll_transmit() {
+            let op = handshake.operation();
+            let n = timer
+                .arm(tcp)
+                .and_then(|()| tcp.write(bytes))
+                .map_err(io_err(proxy, op))?;
+            if n == 0 {
+                return Err(io_err(proxy, op)(io::ErrorKind::WriteZero.into()));
+            }
+            handshake.transmitted(n);
+        }
+        if handshake.is_complete() {
+            return Ok(());
+        }
+        let op = handshake.operation();
+        let n = timer
+            .arm(tcp)
+            .and_then(|()| tcp.peek(&mut buf))
+            .map_err(io_err(proxy, op))?;
+        if n == 0 {
+            return Err(handshake.receive_eof());
+        }
+        let consumed = handshake
+            .receive(buf.get(..n).unwrap_or_default())?
+            .consumed();
+        tcp.read_exact(buf.get_mut(..consumed).unwrap_or_default())
+            .map_err(io_err(proxy, op))?;
+    }
+}
+
 /// The SOCKS destination: a name the proxy resolves, or an address resolved here.
 #[derive(Debug)]
-enum Target {
+pub(crate) enum Target {
     Name(String),
     Addr(IpAddr),
 }
