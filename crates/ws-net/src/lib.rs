@@ -72,7 +72,7 @@ pub use crate::endpoint::Endpoint;
 pub use crate::error::{Error, ProxyError, Result, TlsError, UrlError};
 #[cfg(any(unix, windows))]
 pub use crate::options::SocketHook;
-pub use crate::options::{Deadline, Keepalive, NetOptions, Resolver, SocketOptions};
+pub use crate::options::{AddressFamily, Deadline, Keepalive, NetOptions, Resolver, SocketOptions};
 pub use crate::proxy::{NoProxy, Progress, Proxy, ProxyConfig, ProxyHandshake, ProxyKind};
 pub use crate::stream::{ReadHalf, Stream, WriteHalf};
 pub use crate::tls::{CA_BUNDLE_ENV, DangerousTlsOptions, TlsOptions};

@@ -3,11 +3,11 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ws_net::{Endpoint, Error, NetOptions, ProxyConfig, Stream};
 
-use crate::common::{IO_TIMEOUT, dead_port, tcp_echo_server};
+use crate::common::{IO_TIMEOUT, blackhole, dead_port, tcp_echo_server};
 
 fn direct() -> NetOptions {
     NetOptions::default()
@@ -206,28 +206,6 @@ fn url_credentials_stay_out_of_logs_and_errors() {
     assert!(lines.iter().all(|l| !l.contains("url-s3cret")), "{lines:?}");
 }
 
-/// A loopback address whose connects time out instead of being refused: a listener that
-/// never accepts, with its accept queue filled, makes Linux drop further SYNs. Returns the
-/// listener and the sockets that fill its queue, to keep alive while the address is used.
-fn blackhole() -> (socket2::Socket, Vec<TcpStream>, SocketAddr) {
-    use socket2::{Domain, Socket, Type};
-    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    listener
-        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
-        .unwrap();
-    listener.listen(0).unwrap();
-    let addr = listener.local_addr().unwrap().as_socket().unwrap();
-    let mut filling = Vec::new();
-    for _ in 0..16 {
-        match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
-            Ok(stream) => filling.push(stream),
-            Err(e) if e.kind() == io::ErrorKind::TimedOut => return (listener, filling, addr),
-            Err(e) => panic!("unexpected error while filling the accept queue: {e}"),
-        }
-    }
-    panic!("the accept queue of {addr} never filled up");
-}
-
 /// Python's client stops at the first address that times out; we try the next one.
 #[test]
 fn falls_back_to_the_next_address_when_the_first_times_out() {
@@ -251,4 +229,102 @@ fn falls_back_to_the_next_address_when_the_first_times_out() {
     assert_eq!(attempts.len(), 1);
     assert_eq!(attempts[0].0, silent);
     assert_eq!(attempts[0].1.kind(), io::ErrorKind::TimedOut, "{err}");
+}
+
+/// Happy Eyeballs: while the first address is black-holed, the second is tried after the
+/// attempt delay (250 ms) and wins, long before the 10 s connect timeout.
+#[test]
+fn a_black_holed_first_address_costs_the_attempt_delay_not_the_connect_timeout() {
+    let (_listener, _filling, silent) = blackhole();
+    let live = tcp_echo_server();
+    let options = direct()
+        .connect_timeout(Some(Duration::from_secs(10)))
+        .resolver(Arc::new(move |_: &str, _| Ok(vec![silent, live])));
+    let endpoint = Endpoint::parse("ws://eyeballs.test:1/").unwrap();
+    let start = Instant::now();
+    let mut stream = ws_net::connect(&endpoint, &options).unwrap();
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert_eq!(stream.peer_addr().unwrap(), live);
+    roundtrip(&mut stream);
+}
+
+/// An attempt delay of zero waits for each attempt to end before the next one.
+#[test]
+fn a_zero_attempt_delay_tries_one_address_at_a_time() {
+    let (_listener, _filling, silent) = blackhole();
+    let live = tcp_echo_server();
+    let timeout = Duration::from_millis(500);
+    let options = direct()
+        .connect_timeout(Some(timeout))
+        .attempt_delay(Duration::ZERO)
+        .resolver(Arc::new(move |_: &str, _| Ok(vec![silent, live])));
+    let endpoint = Endpoint::parse("ws://sequential.test:1/").unwrap();
+    let start = Instant::now();
+    let mut stream = ws_net::connect(&endpoint, &options).unwrap();
+    assert!(start.elapsed() >= timeout, "took {:?}", start.elapsed());
+    assert_eq!(stream.peer_addr().unwrap(), live);
+    roundtrip(&mut stream);
+}
+
+/// Attempts overlap, but each failed address keeps its own cause, in the order the
+/// attempts started.
+#[test]
+fn every_failed_address_keeps_its_own_cause() {
+    let (_listener, _filling, silent) = blackhole();
+    let dead = SocketAddr::from(([127, 0, 0, 1], dead_port()));
+    let options = direct()
+        .connect_timeout(Some(Duration::from_secs(1)))
+        .resolver(Arc::new(move |_: &str, _| Ok(vec![silent, dead])));
+    let endpoint = Endpoint::parse("ws://mixed.test:7/").unwrap();
+    let err = ws_net::connect(&endpoint, &options).unwrap_err();
+    let Error::Connect {
+        peer: "server",
+        attempts,
+        ..
+    } = &err
+    else {
+        panic!("expected a connect error, got {err:?}");
+    };
+    let causes: Vec<(SocketAddr, io::ErrorKind)> =
+        attempts.iter().map(|(a, e)| (*a, e.kind())).collect();
+    assert_eq!(
+        causes,
+        vec![
+            (silent, io::ErrorKind::TimedOut),
+            (dead, io::ErrorKind::ConnectionRefused)
+        ]
+    );
+    assert_eq!(attempts[0].1.to_string(), "connect timed out after 1s");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("{silent} (connect timed out after 1s)"))
+            && text.contains(&dead.to_string()),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_overall_deadline_bounds_pending_attempts() {
+    let (_listener, _filling, silent) = blackhole();
+    let options = direct()
+        .connect_timeout(Some(Duration::from_secs(10)))
+        .deadline(Some(Duration::from_millis(300)))
+        .resolver(Arc::new(move |_: &str, _| Ok(vec![silent, silent])));
+    let endpoint = Endpoint::parse("ws://stuck.test:1/").unwrap();
+    let start = Instant::now();
+    let err = ws_net::connect(&endpoint, &options).unwrap_err();
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(
+        matches!(
+            &err,
+            Error::Timeout { op: "tcp connect", overall_deadline: true, target, .. }
+                if target == "stuck.test:1"
+        ),
+        "{err:?}"
+    );
 }

@@ -12,8 +12,8 @@ use ws_net::{
 };
 
 use crate::common::{
-    Ca, Echo, IO_TIMEOUT, ProxyProcess, SilentServer, Step, TempDir, TlsEchoServer, captured_logs,
-    dead_port, scripted, server_config, tcp_echo_server,
+    Ca, Echo, IO_TIMEOUT, ProxyProcess, SilentServer, Step, TempDir, TlsEchoServer, blackhole,
+    captured_logs, dead_port, scripted, server_config, tcp_echo_server,
 };
 
 fn through(proxy: Proxy) -> NetOptions {
@@ -528,5 +528,36 @@ fn a_dripping_proxy_cannot_stretch_the_handshake_past_the_deadline() {
             }
         ),
         "{err:?}"
+    );
+}
+
+/// The proxy's name resolves to a black-holed address first: Happy Eyeballs reaches the
+/// listening one after the attempt delay, not after the 10 s connect timeout.
+#[test]
+fn proxies_are_reached_with_happy_eyeballs() {
+    let (_listener, _filling, silent) = blackhole();
+    let (addr, seen) = scripted(vec![
+        Step::ReadHead,
+        Step::Write(b"HTTP/1.1 200 OK\r\n\r\n".to_vec()),
+    ]);
+    let options = through(Proxy::http("proxy.test", addr.port()))
+        .connect_timeout(Some(Duration::from_secs(10)))
+        .resolver(Arc::new(move |host: &str, _| {
+            assert_eq!(host, "proxy.test");
+            Ok(vec![silent, addr])
+        }));
+    let endpoint = Endpoint::parse("ws://target.test:9/").unwrap();
+    let start = std::time::Instant::now();
+    let stream = ws_net::connect(&endpoint, &options).unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(stream.peer_addr().unwrap(), addr);
+    assert!(
+        String::from_utf8(seen.recv().unwrap())
+            .unwrap()
+            .starts_with("CONNECT target.test:9 HTTP/1.1\r\n")
     );
 }
