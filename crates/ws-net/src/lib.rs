@@ -34,6 +34,18 @@
 //! caller. It reads no clock and opens no socket; [`connect`] drives it over a blocking
 //! socket, and a driver for another transport or runtime drives the same machine.
 //!
+//! # Cargo features
+//!
+//! - `platform-roots` (off): trust the operating system's certificate store in addition
+//!   to webpki-roots.
+//! - `tokio` (off): `ws_net::tokio::connect`, the same connect for async code on tokio,
+//!   returning a `ws_net::tokio::TokioStream` (`AsyncRead + AsyncWrite`, plain or TLS through
+//!   tokio-rustls). It uses the same [`NetOptions`] (resolver, Happy Eyeballs, socket
+//!   options, proxies, [`TlsOptions`], connect timeout and deadline), the same
+//!   [`ProxyHandshake`] and gives the same [`Error`]s. Without it the crate pulls in no
+//!   async runtime: blocking users compile only `std` sockets and `mio` for the Happy
+//!   Eyeballs poll loop.
+//!
 //! # Logging
 //!
 //! Through the `log` crate: `debug` for each connect attempt and its failure, the proxy
@@ -79,6 +91,8 @@ mod proxy;
 mod socket;
 mod stream;
 mod tls;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 pub use rustls;
 
@@ -129,10 +143,7 @@ pub fn connect_with_deadline(
         )?,
     };
     let stream = if endpoint.is_secure() {
-        let per_op = match (options.read_timeout, options.write_timeout) {
-            (Some(r), Some(w)) => Some(r.min(w)),
-            (r, w) => r.or(w),
-        };
+        let per_op = options.tls_handshake_timeout();
         tls::handshake(tcp, host, port, &options.tls, deadline, per_op)?
     } else {
         Stream::from_tcp(tcp)

@@ -169,6 +169,15 @@ impl NetOptions {
         self
     }
 
+    /// The bound of each TLS handshake read and write: the shorter of the read and write
+    /// timeouts.
+    pub(crate) fn tls_handshake_timeout(&self) -> Option<Duration> {
+        match (self.read_timeout, self.write_timeout) {
+            (Some(r), Some(w)) => Some(r.min(w)),
+            (r, w) => r.or(w),
+        }
+    }
+
     /// Replaces the system resolver (also used for proxy host names).
     #[must_use]
     pub fn resolver(mut self, resolver: Resolver) -> Self {

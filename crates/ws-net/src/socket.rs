@@ -9,14 +9,23 @@ use socket2::{Domain, Protocol, SockAddr, Socket, TcpKeepalive, Type};
 
 use crate::endpoint::authority;
 use crate::error::{Error, Result};
-use crate::options::{AddressFamily, Deadline, NetOptions, SocketOptions};
+use crate::options::{AddressFamily, Deadline, NetOptions, Resolver, SocketOptions};
 
 /// Resolves `host` (an IP literal is used as is) with the configured resolver.
 pub(crate) fn resolve(host: &str, port: u16, options: &NetOptions) -> Result<Vec<SocketAddr>> {
+    resolve_with(host, port, options.resolver.as_ref())
+}
+
+/// Resolves `host` with `resolver`, or the system resolver when it is `None`.
+pub(crate) fn resolve_with(
+    host: &str,
+    port: u16,
+    resolver: Option<&Resolver>,
+) -> Result<Vec<SocketAddr>> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
-    let resolved = match &options.resolver {
+    let resolved = match resolver {
         Some(resolver) => resolver(host, port),
         None => (host, port).to_socket_addrs().map(Iterator::collect),
     };
@@ -79,7 +88,8 @@ pub(crate) fn connect_host(
             let (limit, _) = deadline.clamp(timeout);
             match start(addr, &options.socket) {
                 Ok(Started::Connected(tcp)) => return Ok(tcp),
-                Ok(Started::Pending(mut stream)) => {
+                Ok(Started::Pending(tcp)) => {
+                    let mut stream = mio::net::TcpStream::from_std(tcp);
                     poll.registry()
                         .register(&mut stream, Token(index), Interest::WRITABLE)
                         .map_err(io("register connect attempt"))?;
@@ -212,11 +222,7 @@ impl Race {
                 timeout,
                 ..
             } = attempt;
-            let err = io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("connect timed out after {:?}", timeout.unwrap_or_default()),
-            );
-            self.fail(index, addr, err);
+            self.fail(index, addr, timed_out(timeout.unwrap_or_default()));
         }
     }
 }
@@ -251,13 +257,14 @@ impl Attempt {
     }
 }
 
-enum Started {
+/// A connect just started: done at once (blocking again), or under way (non-blocking).
+pub(crate) enum Started {
     Connected(TcpStream),
-    Pending(mio::net::TcpStream),
+    Pending(TcpStream),
 }
 
 /// Opens a socket with the options applied and starts a non-blocking connect.
-fn start(addr: SocketAddr, options: &SocketOptions) -> Result<Started, ConnectFailure> {
+pub(crate) fn start(addr: SocketAddr, options: &SocketOptions) -> Result<Started, ConnectFailure> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
         .map_err(ConnectFailure::Connect)?;
     apply(&socket, options).map_err(ConnectFailure::Option)?;
@@ -271,11 +278,17 @@ fn start(addr: SocketAddr, options: &SocketOptions) -> Result<Started, ConnectFa
                 .map_err(ConnectFailure::Connect)?;
             Ok(Started::Connected(socket.into()))
         }
-        Err(e) if in_progress(&e) => Ok(Started::Pending(mio::net::TcpStream::from_std(
-            socket.into(),
-        ))),
+        Err(e) if in_progress(&e) => Ok(Started::Pending(socket.into())),
         Err(e) => Err(ConnectFailure::Connect(e)),
     }
+}
+
+/// The failure of an attempt that got no answer within its connect timeout.
+pub(crate) fn timed_out(after: Duration) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!("connect timed out after {after:?}"),
+    )
 }
 
 /// Whether a non-blocking connect is under way rather than failed.
@@ -302,7 +315,7 @@ pub(crate) fn deadline_timeout(
     }
 }
 
-enum ConnectFailure {
+pub(crate) enum ConnectFailure {
     Option(Error),
     Connect(io::Error),
 }
