@@ -8,10 +8,11 @@
 //! [`TlsOptions::build_config`](crate::TlsOptions::build_config). Another runtime would
 //! add a module like this one and touch no protocol code.
 //!
-//! [`NetOptions::read_timeout`](crate::NetOptions::read_timeout) and
-//! [`write_timeout`](crate::NetOptions::write_timeout) bound each read and write of the
-//! TLS handshake as on the blocking path; after connect, an async stream has no socket
-//! timeouts: wrap reads and writes in [`tokio::time::timeout`] instead.
+//! The shorter of [`NetOptions::read_timeout`](crate::NetOptions::read_timeout) and
+//! [`write_timeout`](crate::NetOptions::write_timeout) bounds the whole TLS handshake
+//! here (each of its reads and writes on the blocking path), and the proxy timeout each
+//! proxy write and read, as on the blocking path. After connect, an async stream has no
+//! socket timeouts: wrap reads and writes in [`tokio::time::timeout`] instead.
 //!
 //! ```no_run
 //! use tokio::io::{AsyncReadExt, AsyncWriteExt};
