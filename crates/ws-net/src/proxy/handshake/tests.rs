@@ -14,7 +14,12 @@ struct Run {
 /// Feeds `stream` (everything the proxy sends, replies and tunnel data) in chunks of
 /// `chunk` bytes, sending whatever the machine asks for in between; ends the stream with
 /// an EOF when it runs out.
-fn run(mut hs: ProxyHandshake, stream: &[u8], chunk: usize) -> Run {
+fn run(hs: ProxyHandshake, stream: &[u8], chunk: usize) -> Run {
+    run_split(hs, stream, || chunk)
+}
+
+/// Like [`run`], with each chunk's size from `next_chunk` (at least 1).
+fn run_split(mut hs: ProxyHandshake, stream: &[u8], mut next_chunk: impl FnMut() -> usize) -> Run {
     let mut sent = Vec::new();
     let mut pos = 0;
     loop {
@@ -33,7 +38,7 @@ fn run(mut hs: ProxyHandshake, stream: &[u8], chunk: usize) -> Run {
             let result = Err(hs.receive_eof());
             return Run { sent, result };
         }
-        let end = (pos + chunk).min(stream.len());
+        let end = (pos + next_chunk().max(1)).min(stream.len());
         match hs.receive(&stream[pos..end]) {
             Ok(progress) => {
                 let consumed = progress.consumed();
@@ -57,18 +62,35 @@ fn run(mut hs: ProxyHandshake, stream: &[u8], chunk: usize) -> Run {
     }
 }
 
-/// Runs with every chunk size from 1 to the whole stream, asserting they all agree, and
-/// returns the byte-by-byte run.
+/// Runs with every chunk size from 1 to the whole stream and with 64 irregular splits
+/// (sizes from a fixed-seed generator), asserting they all agree, and returns the
+/// byte-by-byte run.
 fn run_every_split(new: impl Fn() -> ProxyHandshake, stream: &[u8]) -> Run {
     let first = run(new(), stream, 1);
-    for chunk in 2..=stream.len().max(2) {
-        let other = run(new(), stream, chunk);
-        assert_eq!(other.sent, first.sent, "chunk {chunk}");
+    let same = |other: &Run, what: &str| {
+        assert_eq!(other.sent, first.sent, "{what}");
         match (&other.result, &first.result) {
-            (Ok(a), Ok(b)) => assert_eq!(a, b, "chunk {chunk}"),
-            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "chunk {chunk}"),
-            (a, b) => panic!("chunk {chunk}: {a:?} vs {b:?}"),
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{what}"),
+            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{what}"),
+            (a, b) => panic!("{what}: {a:?} vs {b:?}"),
         }
+    };
+    for chunk in 2..=stream.len().max(2) {
+        same(&run(new(), stream, chunk), &format!("chunk {chunk}"));
+    }
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    for seed in 0..64 {
+        let mut next_chunk = || {
+            // xorshift64: a reproducible spread of sizes 1..=7.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % 7).unwrap() + 1
+        };
+        same(
+            &run_split(new(), stream, &mut next_chunk),
+            &format!("split {seed}"),
+        );
     }
     first
 }
