@@ -13,6 +13,7 @@ use crate::config::ClientBuilder;
 use crate::error::{Error, Op, Result};
 use crate::logging::{SafeHeaders, redact_head, safe_url};
 use crate::mask::fill_random;
+use crate::redirect::{Credentials, Policy};
 use crate::websocket::WebSocket;
 
 /// Connects to `url` (following redirects), over `pre` for the first hop if given.
@@ -24,11 +25,21 @@ pub(crate) fn connect(
     let started = Instant::now();
     let mut url = url.to_owned();
     let mut redirects = 0;
+    let policy = Policy::new(builder.redirect_credentials, builder.redirect_downgrade);
+    let first = Endpoint::parse(&url)?;
+    let mut previous: Option<Endpoint> = None;
     loop {
         let endpoint = Endpoint::parse(&url)?;
+        let credentials = policy.hop(&first, previous.as_ref(), &endpoint)?;
         log::debug!(target: "ws_client", "connecting to {}", safe_url(&url));
+        if credentials == Credentials::Withhold {
+            log::debug!(
+                target: "ws_client",
+                "{endpoint} is another origin than {first}: credentials withheld"
+            );
+        }
         // Options are checked before anything is sent anywhere.
-        let mut handshake = request(builder, &endpoint)?.build()?;
+        let mut handshake = request(builder, &first, &endpoint, credentials)?.build()?;
         let mut net = builder.net.clone();
         net.deadline = remaining(builder.net.deadline, started)?;
         let mut stream = match pre.take() {
@@ -77,6 +88,7 @@ pub(crate) fn connect(
                     builder.redirect_limit
                 );
                 let _ = stream.shutdown();
+                previous = Some(endpoint);
                 url = location;
             }
             _ => {
@@ -103,8 +115,15 @@ fn remaining(deadline: Option<Duration>, started: Instant) -> Result<Option<Dura
     }
 }
 
-/// The upgrade request for `endpoint` with every option of the builder.
-fn request(builder: &ClientBuilder, endpoint: &Endpoint) -> Result<ClientRequest> {
+/// The upgrade request for `endpoint` with every option of the builder; `first` is the
+/// endpoint of the URL given to `connect`, whose user information is the basic auth of
+/// every hop that carries credentials (unless the hop's own URL has some).
+fn request(
+    builder: &ClientBuilder,
+    first: &Endpoint,
+    endpoint: &Endpoint,
+    credentials: Credentials,
+) -> Result<ClientRequest> {
     let mut key = [0; 16];
     fill_random(&mut key)?;
     let mut request = ClientRequest::new(
@@ -120,18 +139,32 @@ fn request(builder: &ClientBuilder, endpoint: &Endpoint) -> Result<ClientRequest
     if let Some(options) = &builder.deflate {
         request = request.deflate(options.offers());
     }
-    if let Some(cookie) = &builder.cookie {
+    if let Some(cookie) = builder
+        .cookie
+        .as_ref()
+        .filter(|_| credentials == Credentials::Send)
+    {
         request = request.cookie(cookie);
     }
     for (name, value) in &builder.headers {
-        request = request.header(name, value);
+        if credentials.allows_header(name) {
+            request = request.header(name, value);
+        }
     }
     if let Some(f) = &builder.header_fn {
         for (name, value) in f() {
-            request = request.header(&name, &value);
+            if credentials.allows_header(&name) {
+                request = request.header(&name, &value);
+            }
         }
     }
-    if let Some((user, password)) = endpoint.userinfo() {
+    // A redirect target's own user information came from the server that named it.
+    let userinfo = endpoint.userinfo().or_else(|| {
+        first
+            .userinfo()
+            .filter(|_| credentials == Credentials::Send)
+    });
+    if let Some((user, password)) = userinfo {
         request = request.basic_auth(user, password);
     }
     Ok(request)

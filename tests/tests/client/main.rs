@@ -17,6 +17,7 @@ mod frames;
 mod handshake;
 mod logging;
 mod python;
+mod redirects;
 mod timeouts;
 
 use ws_client::{ClientBuilder, ProxyConfig, TlsOptions};
