@@ -41,7 +41,7 @@ pub(crate) fn connect(
         // Options are checked before anything is sent anywhere.
         let mut handshake = request(builder, &first, &endpoint, credentials)?.build()?;
         let mut net = builder.net.clone();
-        net.deadline = remaining(builder.net.deadline, started)?;
+        net.deadline = remaining(builder.net.deadline, started, Op::Connect)?;
         let mut stream = match pre.take() {
             Some(tcp) => {
                 tcp.set_read_timeout(net.read_timeout)
@@ -101,16 +101,14 @@ pub(crate) fn connect(
     }
 }
 
-/// The part of the overall deadline still left.
-fn remaining(deadline: Option<Duration>, started: Instant) -> Result<Option<Duration>> {
+/// The part of the overall deadline still left; [`Error::Timeout`] for `op` once it has
+/// run out.
+fn remaining(deadline: Option<Duration>, started: Instant, op: Op) -> Result<Option<Duration>> {
     match deadline {
         None => Ok(None),
         Some(total) => match total.checked_sub(started.elapsed()) {
             Some(left) if !left.is_zero() => Ok(Some(left)),
-            _ => Err(Error::Timeout {
-                op: Op::Connect,
-                detail: None,
-            }),
+            _ => Err(Error::Timeout { op, detail: None }),
         },
     }
 }
@@ -182,21 +180,22 @@ fn exchange(
         "handshake request {}",
         redact_head(&String::from_utf8_lossy(handshake.request_bytes()))
     );
-    // The overall deadline also bounds the handshake reads.
-    let limit = remaining(builder.net.deadline, started)?;
-    let read_timeout = match (builder.net.read_timeout, limit) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
-    stream
-        .set_read_timeout(read_timeout)
-        .map_err(|e| Error::io(Op::Configure, e))?;
     stream
         .write_all(handshake.request_bytes())
         .and_then(|()| stream.flush())
         .map_err(|e| Error::io(Op::Handshake, e))?;
     let mut buf = [0; 4096];
     let outcome = loop {
+        // The overall deadline also bounds the handshake: re-checked before every read,
+        // so a server dripping bytes just inside the read timeout cannot stretch it.
+        let limit = remaining(builder.net.deadline, started, Op::Handshake)?;
+        let read_timeout = match (builder.net.read_timeout, limit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        stream
+            .set_read_timeout(read_timeout)
+            .map_err(|e| Error::io(Op::Configure, e))?;
         let n = stream
             .read(&mut buf)
             .map_err(|e| Error::io(Op::Handshake, e))?;

@@ -13,6 +13,7 @@ mod deflate;
 mod duplex;
 mod echo;
 mod errors;
+mod faults;
 mod frames;
 mod handshake;
 mod logging;
