@@ -64,6 +64,7 @@ mod frame;
 mod logging;
 mod mask;
 mod reader;
+mod redirect;
 mod sender;
 mod websocket;
 
@@ -87,6 +88,7 @@ pub use crate::frame::Frame;
 pub use crate::logging::{SafeHeaders, enable_trace};
 pub use crate::mask::MaskKeyFn;
 pub use crate::reader::{CloseInfo, Messages, Reader};
+pub use crate::redirect::{RedirectCredentials, RedirectDowngrade};
 pub use crate::sender::Sender;
 pub use crate::websocket::WebSocket;
 
