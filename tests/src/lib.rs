@@ -164,10 +164,7 @@ where
     tcp_server(connections, move |tcp| {
         let stream = match tls {
             Tls::Off => PeerStream::Plain(tcp),
-            Tls::On => {
-                let conn = rustls::ServerConnection::new(Arc::clone(&certs().server)).unwrap();
-                PeerStream::Tls(Box::new(rustls::StreamOwned::new(conn, tcp)))
-            }
+            Tls::On => tls_accept(tcp),
         };
         let protocols = protocols.clone();
         let callback =
@@ -251,13 +248,20 @@ pub fn certs() -> &'static Certs {
     })
 }
 
+/// Wraps an accepted TCP connection in server-side TLS with the test certificate; the
+/// TLS handshake runs on the first read or write.
+pub fn tls_accept(tcp: TcpStream) -> PeerStream {
+    let conn = rustls::ServerConnection::new(Arc::clone(&certs().server)).unwrap();
+    PeerStream::Tls(Box::new(rustls::StreamOwned::new(conn, tcp)))
+}
+
 /// The path to the test certificate, for `TlsOptions::ca_file`.
 pub fn ca_file() -> PathBuf {
     certs().ca_file.clone()
 }
 
 /// Reads an HTTP request head (up to the blank line) from a raw connection.
-pub fn read_request_head(stream: &mut TcpStream) -> String {
+pub fn read_request_head(stream: &mut impl Read) -> String {
     let mut head = Vec::new();
     let mut byte = [0; 1];
     while !head.ends_with(b"\r\n\r\n") {
@@ -278,9 +282,16 @@ pub fn header_value<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 
 /// Completes a WebSocket handshake by hand on a raw connection, writing the 101 response
 /// followed by `extra` bytes in the same write; returns the request head.
-pub fn accept_raw(stream: &mut TcpStream, extra: &[u8]) -> String {
+pub fn accept_raw(stream: &mut (impl Read + Write), extra: &[u8]) -> String {
     let head = read_request_head(stream);
-    let key = header_value(&head, "Sec-WebSocket-Key").expect("a Sec-WebSocket-Key header");
+    answer_101(stream, &head, extra);
+    head
+}
+
+/// Writes the 101 response to the request `head` (already read), followed by `extra`
+/// bytes in the same write.
+pub fn answer_101(stream: &mut impl Write, head: &str, extra: &[u8]) {
+    let key = header_value(head, "Sec-WebSocket-Key").expect("a Sec-WebSocket-Key header");
     let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
     let mut response = format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -289,7 +300,6 @@ pub fn accept_raw(stream: &mut TcpStream, extra: &[u8]) -> String {
     .into_bytes();
     response.extend_from_slice(extra);
     stream.write_all(&response).unwrap();
-    head
 }
 
 /// An unmasked server frame, written by hand: FIN + `opcode`, 7/16/64-bit length.

@@ -7,6 +7,7 @@
 
 mod autobahn;
 mod bench;
+mod fuzz;
 mod tidy;
 
 use std::env;
@@ -60,6 +61,10 @@ const CI_STEPS: &[Step] = &[
         run: fuzz_check,
     },
     Step {
+        name: "fuzz",
+        run: fuzz::ci,
+    },
+    Step {
         name: "tidy",
         run: tidy::run,
     },
@@ -73,7 +78,7 @@ fn main() -> ExitCode {
         Some("tidy") => tidy::run(&root),
         Some("autobahn") => autobahn::run_autobahn(&root),
         Some("bench") => bench::run_bench(&root, &args[1..]),
-        Some("fuzz") => fuzz(&root, args.get(1).map(String::as_str)),
+        Some("fuzz") => fuzz::task(&root, args.get(1).map(String::as_str)),
         Some("help" | "--help" | "-h") | None => {
             print_help();
             Ok(())
@@ -94,13 +99,14 @@ fn print_help() {
         "usage: cargo xtask <task>\n\n\
          tasks:\n  \
          ci        every check CI runs: fmt, clippy, tests, autobahn, docs, no_std build,\n            \
-         fuzz build, tidy\n  \
+         fuzz build, fuzz (30 s per target), tidy\n  \
          autobahn  the Autobahn fuzzing server referees the client; fails on any case not OK\n  \
          bench     our client vs tungstenite on loopback plus the codec benchmarks; writes\n            \
          target/bench/report.md and report.json (options: --rounds N, --time S,\n            \
          --warmup S, --quick, --no-codec)\n  \
          tidy      repository checks: file headers, no #[ignore], licenses\n  \
-         fuzz      run every fuzz target: `cargo xtask fuzz [SECONDS]` (default 60; installs cargo-fuzz)"
+         fuzz      run every fuzz target: `cargo xtask fuzz [SECONDS]` (default 60; installs\n            \
+         cargo-fuzz); a crash is left in fuzz/artifacts/<target>/"
     );
 }
 
@@ -307,36 +313,6 @@ fn fuzz_check(root: &Path) -> StepResult {
         .arg(&manifest)
         .arg("--bins");
     run(cmd)
-}
-
-/// `cargo xtask fuzz [SECONDS]`: runs every fuzz target for SECONDS (default 60) on stable,
-/// installing cargo-fuzz first if needed. Without sanitizers (`-s none`) cargo-fuzz needs
-/// no nightly flags; if that ever changes, the run is retried with `RUSTC_BOOTSTRAP=1`.
-fn fuzz(root: &Path, seconds: Option<&str>) -> StepResult {
-    const TARGETS: &[&str] = &["decoder", "handshake_response", "inflate", "connection"];
-    let seconds: u64 = seconds
-        .unwrap_or("60")
-        .parse()
-        .map_err(|e| format!("fuzz: SECONDS must be a whole number: {e}"))?;
-    let installed = cargo_with(root, &["fuzz", "--version"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !installed {
-        run(cargo_with(root, &["install", "cargo-fuzz", "--locked"]))?;
-    }
-    let max_time = format!("-max_total_time={seconds}");
-    for target in TARGETS {
-        let args = ["fuzz", "run", "-s", "none", target, "--", &max_time];
-        if run(cargo_with(root, &args)).is_err() {
-            eprintln!("retrying `{target}` with RUSTC_BOOTSTRAP=1 for nightly-only flags");
-            let mut cmd = cargo_with(root, &args);
-            cmd.env("RUSTC_BOOTSTRAP", "1");
-            run(cmd).map_err(|e| format!("fuzz target `{target}` failed: {e}"))?;
-        }
-    }
-    Ok(())
 }
 
 /// Builds every example and runs those needing no outside network: ws-frame's as they

@@ -12,6 +12,7 @@ use ws_net::{NetOptions, ProxyConfig, SocketOptions, TlsOptions};
 use crate::deflate::DeflateOptions;
 use crate::error::Result;
 use crate::mask::MaskKeyFn;
+use crate::redirect::{RedirectCredentials, RedirectDowngrade};
 use crate::websocket::WebSocket;
 
 /// A function returning extra handshake headers, called on every connection attempt
@@ -40,7 +41,7 @@ pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 /// | `origin`, `suppress_origin` | [`origin`](Self::origin) with [`Origin`] |
 /// | `host`, `suppress_host` | [`host`](Self::host) with [`HostHeader`] |
 /// | `subprotocols` | [`subprotocols`](Self::subprotocols) |
-/// | `redirect_limit` | [`redirect_limit`](Self::redirect_limit) |
+/// | `redirect_limit` | [`redirect_limit`](Self::redirect_limit) (and [`redirect_credentials`](Self::redirect_credentials), [`redirect_downgrade`](Self::redirect_downgrade)) |
 /// | `http_proxy_*`, `proxy_type`, `http_no_proxy` | [`proxy`](Self::proxy) with [`ProxyConfig`] |
 /// | `sockopt` | [`socket_options`](Self::socket_options) |
 /// | `sslopt` | [`tls`](Self::tls) with [`TlsOptions`] |
@@ -74,6 +75,8 @@ pub struct ClientBuilder {
     pub(crate) host: HostHeader,
     pub(crate) subprotocols: Vec<String>,
     pub(crate) redirect_limit: u32,
+    pub(crate) redirect_credentials: RedirectCredentials,
+    pub(crate) redirect_downgrade: RedirectDowngrade,
     pub(crate) limits: Limits,
     pub(crate) validate_utf8: bool,
     pub(crate) mask_key: Option<MaskKeyFn>,
@@ -93,6 +96,8 @@ impl Default for ClientBuilder {
             host: HostHeader::Default,
             subprotocols: Vec::new(),
             redirect_limit: DEFAULT_REDIRECT_LIMIT,
+            redirect_credentials: RedirectCredentials::SameOrigin,
+            redirect_downgrade: RedirectDowngrade::Refuse,
             limits: Limits::default(),
             validate_utf8: true,
             mask_key: None,
@@ -116,6 +121,8 @@ impl fmt::Debug for ClientBuilder {
             .field("cookie", &self.cookie.as_ref().map(|_| "<redacted>"))
             .field("subprotocols", &self.subprotocols)
             .field("redirect_limit", &self.redirect_limit)
+            .field("redirect_credentials", &self.redirect_credentials)
+            .field("redirect_downgrade", &self.redirect_downgrade)
             .field("limits", &self.limits)
             .field("validate_utf8", &self.validate_utf8)
             .field("mask_key", &self.mask_key.is_some())
@@ -171,7 +178,10 @@ impl ClientBuilder {
 
     /// Adds a header to the upgrade request, after the standard ones, in call order.
     /// Duplicates are allowed. A name or value containing CR or LF makes `connect` fail
-    /// with [`Error::InvalidOption`](crate::Error::InvalidOption). Default: none.
+    /// with [`Error::InvalidOption`](crate::Error::InvalidOption). A header the logs
+    /// redact (anything but a short allow-list, `Authorization` included) is not sent
+    /// to another origin after a redirect, see
+    /// [`redirect_credentials`](Self::redirect_credentials). Default: none.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
@@ -199,7 +209,8 @@ impl ClientBuilder {
         self
     }
 
-    /// The `Cookie` header value. Default: none.
+    /// The `Cookie` header value; not sent to another origin after a redirect, see
+    /// [`redirect_credentials`](Self::redirect_credentials). Default: none.
     pub fn cookie(mut self, cookie: impl Into<String>) -> Self {
         self.cookie = Some(cookie.into());
         self
@@ -236,6 +247,25 @@ impl ClientBuilder {
     /// with [`Error::RedirectLimit`](crate::Error::RedirectLimit). Default: 3.
     pub fn redirect_limit(mut self, limit: u32) -> Self {
         self.redirect_limit = limit;
+        self
+    }
+
+    /// Which credentials a followed redirect sends again: with
+    /// [`RedirectCredentials::SameOrigin`], a redirect to another scheme, host or port
+    /// gets no basic auth from the URL, no [`cookie`](Self::cookie) and none of the
+    /// headers the logs redact (`Authorization`, custom headers such as `X-Api-Key`);
+    /// they are sent again only to the origin of the URL given to `connect`.
+    /// Default: [`RedirectCredentials::SameOrigin`].
+    pub fn redirect_credentials(mut self, credentials: RedirectCredentials) -> Self {
+        self.redirect_credentials = credentials;
+        self
+    }
+
+    /// Whether a redirect may lead from `wss://` to plain `ws://`; refused ones fail with
+    /// [`Error::InsecureRedirect`](crate::Error::InsecureRedirect) before anything is
+    /// sent to the plain target. Default: [`RedirectDowngrade::Refuse`].
+    pub fn redirect_downgrade(mut self, downgrade: RedirectDowngrade) -> Self {
+        self.redirect_downgrade = downgrade;
         self
     }
 
@@ -342,6 +372,8 @@ impl ClientBuilder {
     /// [`Error::BadStatus`](crate::Error::BadStatus) for a non-101 answer,
     /// [`Error::Handshake`](crate::Error::Handshake) for a broken upgrade response,
     /// [`Error::RedirectLimit`](crate::Error::RedirectLimit),
+    /// [`Error::InsecureRedirect`](crate::Error::InsecureRedirect) for a redirect from
+    /// `wss://` to `ws://`,
     /// [`Error::InvalidOption`](crate::Error::InvalidOption) for a header with CR or LF,
     /// [`Error::Io`](crate::Error::Io).
     pub fn connect(&self, url: &str) -> Result<WebSocket> {
@@ -372,6 +404,8 @@ mod tests {
         assert_eq!(b.net.read_timeout, None);
         assert_eq!(b.net.write_timeout, None);
         assert_eq!(b.redirect_limit, 3);
+        assert_eq!(b.redirect_credentials, RedirectCredentials::SameOrigin);
+        assert_eq!(b.redirect_downgrade, RedirectDowngrade::Refuse);
         assert!(b.validate_utf8);
         assert!(b.auto_pong);
         assert_eq!(b.write_buffer_size, 128 * 1024);

@@ -13,6 +13,7 @@ use crate::config::ClientBuilder;
 use crate::error::{Error, Op, Result};
 use crate::logging::{SafeHeaders, redact_head, safe_url};
 use crate::mask::fill_random;
+use crate::redirect::{Credentials, Policy};
 use crate::websocket::WebSocket;
 
 /// Connects to `url` (following redirects), over `pre` for the first hop if given.
@@ -24,13 +25,23 @@ pub(crate) fn connect(
     let started = Instant::now();
     let mut url = url.to_owned();
     let mut redirects = 0;
+    let policy = Policy::new(builder.redirect_credentials, builder.redirect_downgrade);
+    let first = Endpoint::parse(&url)?;
+    let mut previous: Option<Endpoint> = None;
     loop {
         let endpoint = Endpoint::parse(&url)?;
+        let credentials = policy.hop(&first, previous.as_ref(), &endpoint)?;
         log::debug!(target: "ws_client", "connecting to {}", safe_url(&url));
+        if credentials == Credentials::Withhold {
+            log::debug!(
+                target: "ws_client",
+                "{endpoint} is another origin than {first}: credentials withheld"
+            );
+        }
         // Options are checked before anything is sent anywhere.
-        let mut handshake = request(builder, &endpoint)?.build()?;
+        let mut handshake = request(builder, &first, &endpoint, credentials)?.build()?;
         let mut net = builder.net.clone();
-        net.deadline = remaining(builder.net.deadline, started)?;
+        net.deadline = remaining(builder.net.deadline, started, Op::Connect)?;
         let mut stream = match pre.take() {
             Some(tcp) => {
                 tcp.set_read_timeout(net.read_timeout)
@@ -77,6 +88,7 @@ pub(crate) fn connect(
                     builder.redirect_limit
                 );
                 let _ = stream.shutdown();
+                previous = Some(endpoint);
                 url = location;
             }
             _ => {
@@ -89,22 +101,27 @@ pub(crate) fn connect(
     }
 }
 
-/// The part of the overall deadline still left.
-fn remaining(deadline: Option<Duration>, started: Instant) -> Result<Option<Duration>> {
+/// The part of the overall deadline still left; [`Error::Timeout`] for `op` once it has
+/// run out.
+fn remaining(deadline: Option<Duration>, started: Instant, op: Op) -> Result<Option<Duration>> {
     match deadline {
         None => Ok(None),
         Some(total) => match total.checked_sub(started.elapsed()) {
             Some(left) if !left.is_zero() => Ok(Some(left)),
-            _ => Err(Error::Timeout {
-                op: Op::Connect,
-                detail: None,
-            }),
+            _ => Err(Error::Timeout { op, detail: None }),
         },
     }
 }
 
-/// The upgrade request for `endpoint` with every option of the builder.
-fn request(builder: &ClientBuilder, endpoint: &Endpoint) -> Result<ClientRequest> {
+/// The upgrade request for `endpoint` with every option of the builder; `first` is the
+/// endpoint of the URL given to `connect`, whose user information is the basic auth of
+/// every hop that carries credentials (unless the hop's own URL has some).
+fn request(
+    builder: &ClientBuilder,
+    first: &Endpoint,
+    endpoint: &Endpoint,
+    credentials: Credentials,
+) -> Result<ClientRequest> {
     let mut key = [0; 16];
     fill_random(&mut key)?;
     let mut request = ClientRequest::new(
@@ -120,18 +137,32 @@ fn request(builder: &ClientBuilder, endpoint: &Endpoint) -> Result<ClientRequest
     if let Some(options) = &builder.deflate {
         request = request.deflate(options.offers());
     }
-    if let Some(cookie) = &builder.cookie {
+    if let Some(cookie) = builder
+        .cookie
+        .as_ref()
+        .filter(|_| credentials == Credentials::Send)
+    {
         request = request.cookie(cookie);
     }
     for (name, value) in &builder.headers {
-        request = request.header(name, value);
+        if credentials.allows_header(name) {
+            request = request.header(name, value);
+        }
     }
     if let Some(f) = &builder.header_fn {
         for (name, value) in f() {
-            request = request.header(&name, &value);
+            if credentials.allows_header(&name) {
+                request = request.header(&name, &value);
+            }
         }
     }
-    if let Some((user, password)) = endpoint.userinfo() {
+    // A redirect target's own user information came from the server that named it.
+    let userinfo = endpoint.userinfo().or_else(|| {
+        first
+            .userinfo()
+            .filter(|_| credentials == Credentials::Send)
+    });
+    if let Some((user, password)) = userinfo {
         request = request.basic_auth(user, password);
     }
     Ok(request)
@@ -149,21 +180,22 @@ fn exchange(
         "handshake request {}",
         redact_head(&String::from_utf8_lossy(handshake.request_bytes()))
     );
-    // The overall deadline also bounds the handshake reads.
-    let limit = remaining(builder.net.deadline, started)?;
-    let read_timeout = match (builder.net.read_timeout, limit) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
-    stream
-        .set_read_timeout(read_timeout)
-        .map_err(|e| Error::io(Op::Configure, e))?;
     stream
         .write_all(handshake.request_bytes())
         .and_then(|()| stream.flush())
         .map_err(|e| Error::io(Op::Handshake, e))?;
     let mut buf = [0; 4096];
     let outcome = loop {
+        // The overall deadline also bounds the handshake: re-checked before every read,
+        // so a server dripping bytes just inside the read timeout cannot stretch it.
+        let limit = remaining(builder.net.deadline, started, Op::Handshake)?;
+        let read_timeout = match (builder.net.read_timeout, limit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        stream
+            .set_read_timeout(read_timeout)
+            .map_err(|e| Error::io(Op::Configure, e))?;
         let n = stream
             .read(&mut buf)
             .map_err(|e| Error::io(Op::Handshake, e))?;

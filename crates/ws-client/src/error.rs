@@ -136,6 +136,15 @@ pub enum Error {
         location: String,
     },
 
+    /// A redirect led from `wss://` to plain `ws://`, refused by
+    /// [`RedirectDowngrade::Refuse`](crate::RedirectDowngrade::Refuse) (the default)
+    /// before anything was sent to the plain target.
+    #[error("refusing redirect from wss:// to insecure {location}")]
+    InsecureRedirect {
+        /// The `ws://` URL redirected to, without credentials.
+        location: String,
+    },
+
     /// TLS failed: certificate verification, hostname mismatch, TLS alert.
     #[error(transparent)]
     Tls(ws_net::TlsError),

@@ -52,8 +52,7 @@
 //!
 //! Through the `log` crate; see [`enable_trace`] for what each level shows. Credentials
 //! never reach the log.
-// One `unsafe` block, in `reader.rs`, opts in with its SAFETY proof.
-#![deny(unsafe_code)]
+#![forbid(unsafe_code)]
 
 mod app;
 mod config;
@@ -64,6 +63,7 @@ mod frame;
 mod logging;
 mod mask;
 mod reader;
+mod redirect;
 mod sender;
 mod websocket;
 
@@ -87,6 +87,7 @@ pub use crate::frame::Frame;
 pub use crate::logging::{SafeHeaders, enable_trace};
 pub use crate::mask::MaskKeyFn;
 pub use crate::reader::{CloseInfo, Messages, Reader};
+pub use crate::redirect::{RedirectCredentials, RedirectDowngrade};
 pub use crate::sender::Sender;
 pub use crate::websocket::WebSocket;
 

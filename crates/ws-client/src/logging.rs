@@ -62,7 +62,7 @@ impl fmt::Display for SafeHeaders<'_> {
     }
 }
 
-fn is_allowed(name: &str) -> bool {
+pub(crate) fn is_allowed(name: &str) -> bool {
     ALLOWED.iter().any(|a| a.eq_ignore_ascii_case(name))
 }
 

@@ -110,8 +110,7 @@ fn split_scheme(s: &str) -> Option<(&str, &str)> {
 fn absolute(scheme: &str, rest: &str) -> Option<String> {
     let end = rest.find(['/', '?']).unwrap_or(rest.len());
     let authority = rest.get(..end)?;
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    if host.is_empty() || host.starts_with(':') {
+    if !has_host(authority) {
         return None;
     }
     let tail = rest.get(end..)?;
@@ -130,6 +129,12 @@ fn absolute(scheme: &str, rest: &str) -> Option<String> {
         out.push_str(q);
     }
     Some(out)
+}
+
+/// Whether an authority (`[userinfo@]host[:port]`) has a non-empty host.
+fn has_host(authority: &str) -> bool {
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    !host.is_empty() && !host.starts_with(':')
 }
 
 /// The pieces of a `ws://` or `wss://` base URL.
@@ -153,7 +158,7 @@ impl<'a> Parts<'a> {
         let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
         let end = rest.find(['/', '?']).unwrap_or(rest.len());
         let authority = rest.get(..end)?;
-        if authority.is_empty() {
+        if !has_host(authority) {
             return None;
         }
         let tail = rest.get(end..)?;
@@ -269,9 +274,19 @@ mod tests {
 
     #[test]
     fn rejects_a_base_that_is_not_a_websocket_url() {
-        let err = resolve_location("http://h/", "/x").unwrap_err();
-        assert!(
-            matches!(err, Error::InvalidLocation { ref location, .. } if location == "http://h/")
-        );
+        for base in [
+            "http://h/",
+            "ws:///x",
+            "ws://:80/x",
+            "ws://u@/x",
+            "ws://://h/a/",
+        ] {
+            let err = resolve_location(base, "../x").unwrap_err();
+            assert!(
+                matches!(err, Error::InvalidLocation { ref location, reason }
+                    if location == base && reason == "base url is not a ws:// or wss:// url"),
+                "{base}: {err:?}"
+            );
+        }
     }
 }

@@ -155,6 +155,24 @@ impl Endpoint {
     pub fn as_str(&self) -> &str {
         &self.redacted
     }
+
+    /// Whether `other` has the same origin (RFC 6454): the same scheme (`ws` or `wss`),
+    /// host (ASCII case-insensitive) and port, default ports filled in. Path, query and
+    /// credentials do not matter.
+    ///
+    /// ```
+    /// use ws_net::Endpoint;
+    /// let a = Endpoint::parse("wss://Example.com/a")?;
+    /// assert!(a.same_origin(&Endpoint::parse("wss://example.com:443/b?x")?));
+    /// assert!(!a.same_origin(&Endpoint::parse("ws://example.com:443/a")?));
+    /// assert!(!a.same_origin(&Endpoint::parse("wss://example.com:8443/a")?));
+    /// # Ok::<(), ws_net::Error>(())
+    /// ```
+    pub fn same_origin(&self, other: &Self) -> bool {
+        self.secure == other.secure
+            && self.port == other.port
+            && self.host.eq_ignore_ascii_case(&other.host)
+    }
 }
 
 impl fmt::Display for Endpoint {
@@ -294,6 +312,29 @@ mod tests {
             "{debug}"
         );
         assert!(!debug.contains("us@er"), "{debug}");
+    }
+
+    #[test]
+    fn same_origin_compares_scheme_host_and_port_only() {
+        let base = Endpoint::parse("ws://u:p@example.com/a?x=1").unwrap();
+        for same in [
+            "ws://example.com/",
+            "http://EXAMPLE.com:80/b",
+            "ws://other:pw@example.com/c",
+        ] {
+            assert!(base.same_origin(&Endpoint::parse(same).unwrap()), "{same}");
+        }
+        for other in [
+            "wss://example.com:80/a",
+            "ws://example.com:81/a",
+            "ws://www.example.com/a",
+            "ws://127.0.0.1/a",
+        ] {
+            assert!(
+                !base.same_origin(&Endpoint::parse(other).unwrap()),
+                "{other}"
+            );
+        }
     }
 
     #[test]

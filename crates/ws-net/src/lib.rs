@@ -5,10 +5,16 @@
 //!
 //! 1. picks a proxy ([`ProxyConfig`]: explicit, from `http_proxy`/`https_proxy`/
 //!    `all_proxy` minus `no_proxy`, or none);
-//! 2. resolves the host (of the server or the proxy) and tries **every** address in
-//!    order, each with the connect timeout, on sockets configured by [`SocketOptions`]
+//! 2. resolves the host (of the server or the proxy) and connects with Happy Eyeballs
+//!    (RFC 8305): **every** address is tried, the families interleaved
+//!    ([`NetOptions::preferred_family`], IPv6 first by default), the next attempt started
+//!    when the previous one fails or has been pending for [`NetOptions::attempt_delay`]
+//!    (250 ms; zero tries one address at a time), the first connection kept and the
+//!    others closed; each attempt has the connect timeout, and [`Error::Connect`] lists
+//!    every address with its own failure. Sockets are configured by [`SocketOptions`]
 //!    (`TCP_NODELAY`, keepalive 30 s / 10 s / 3, buffer sizes, hooks) before connect;
-//! 3. opens an HTTP CONNECT, SOCKS4, SOCKS4a, SOCKS5 or SOCKS5h tunnel if a proxy applies;
+//! 3. opens an HTTP CONNECT, SOCKS4, SOCKS4a, SOCKS5 or SOCKS5h tunnel if a proxy applies,
+//!    by driving the sans-IO [`ProxyHandshake`] over the socket;
 //! 4. runs the TLS handshake for `wss://` with rustls and the `ring` provider, verifying
 //!    the certificate and host name ([`TlsOptions`]);
 //!
@@ -19,6 +25,26 @@
 //!
 //! Errors name the host, port and cause; credentials (from URLs or proxy settings) never
 //! appear in errors or logs, and proxies are logged as `scheme://host:port`.
+//!
+//! # Proxy handshakes without I/O
+//!
+//! [`ProxyHandshake`] is the proxy protocol alone: it gives the request bytes, takes the
+//! proxy's reply in any split, says with [`Progress`] how many bytes it consumed, and
+//! never consumes a byte past the reply, so the tunnel's first bytes stay with the
+//! caller. It reads no clock and opens no socket; [`connect`] drives it over a blocking
+//! socket, and a driver for another transport or runtime drives the same machine.
+//!
+//! # Cargo features
+//!
+//! - `platform-roots` (off): trust the operating system's certificate store in addition
+//!   to webpki-roots.
+//! - `tokio` (off): `ws_net::tokio::connect`, the same connect for async code on tokio,
+//!   returning a `ws_net::tokio::TokioStream` (`AsyncRead + AsyncWrite`, plain or TLS through
+//!   tokio-rustls). It uses the same [`NetOptions`] (resolver, Happy Eyeballs, socket
+//!   options, proxies, [`TlsOptions`], connect timeout and deadline), the same
+//!   [`ProxyHandshake`] and gives the same [`Error`]s. Without it the crate pulls in no
+//!   async runtime: blocking users compile only `std` sockets and `mio` for the Happy
+//!   Eyeballs poll loop.
 //!
 //! # Logging
 //!
@@ -65,6 +91,8 @@ mod proxy;
 mod socket;
 mod stream;
 mod tls;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 pub use rustls;
 
@@ -72,8 +100,8 @@ pub use crate::endpoint::Endpoint;
 pub use crate::error::{Error, ProxyError, Result, TlsError, UrlError};
 #[cfg(any(unix, windows))]
 pub use crate::options::SocketHook;
-pub use crate::options::{Deadline, Keepalive, NetOptions, Resolver, SocketOptions};
-pub use crate::proxy::{NoProxy, Proxy, ProxyConfig, ProxyKind};
+pub use crate::options::{AddressFamily, Deadline, Keepalive, NetOptions, Resolver, SocketOptions};
+pub use crate::proxy::{NoProxy, Progress, Proxy, ProxyConfig, ProxyHandshake, ProxyKind};
 pub use crate::stream::{ReadHalf, Stream, WriteHalf};
 pub use crate::tls::{CA_BUNDLE_ENV, DangerousTlsOptions, TlsOptions};
 
@@ -115,10 +143,7 @@ pub fn connect_with_deadline(
         )?,
     };
     let stream = if endpoint.is_secure() {
-        let per_op = match (options.read_timeout, options.write_timeout) {
-            (Some(r), Some(w)) => Some(r.min(w)),
-            (r, w) => r.or(w),
-        };
+        let per_op = options.tls_handshake_timeout();
         tls::handshake(tcp, host, port, &options.tls, deadline, per_op)?
     } else {
         Stream::from_tcp(tcp)

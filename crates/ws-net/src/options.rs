@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use crate::proxy::ProxyConfig;
 use crate::tls::TlsOptions;
 
-/// A host name resolver: `(host, port)` to the addresses to try, in order.
+/// A host name resolver: `(host, port)` to the addresses to try. They are tried in this
+/// order within each address family, the families interleaved as
+/// [`NetOptions::preferred_family`] says.
 pub type Resolver = Arc<dyn Fn(&str, u16) -> io::Result<Vec<SocketAddr>> + Send + Sync>;
 
 /// A hook run on each new socket before it connects (to the server or to a proxy), to set
@@ -24,9 +26,10 @@ pub type SocketHook =
 
 /// Everything [`connect`](crate::connect) needs besides the endpoint.
 ///
-/// Defaults: connect timeout 30 s per address, no read or write timeout, an overall
-/// deadline of 60 s for TCP connect + proxy + TLS (+ the caller's handshake), default
-/// [`SocketOptions`], proxies from the environment, verifying TLS with webpki roots.
+/// Defaults: connect timeout 30 s per address, Happy Eyeballs with IPv6 first and 250 ms
+/// between attempts, no read or write timeout, an overall deadline of 60 s for TCP
+/// connect + proxy + TLS (+ the caller's handshake), default [`SocketOptions`], proxies
+/// from the environment, verifying TLS with webpki roots.
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct NetOptions {
@@ -46,6 +49,25 @@ pub struct NetOptions {
     pub tls: TlsOptions,
     /// Resolver override; `None` uses the system resolver.
     pub resolver: Option<Resolver>,
+    /// Happy Eyeballs (RFC 8305): how long an attempt may stay pending before the next
+    /// address is tried alongside it. The first to connect wins and the others are
+    /// closed; an attempt that fails starts the next one at once. `Duration::ZERO`
+    /// tries one address at a time. Default 250 ms (RFC 8305 section 5).
+    pub attempt_delay: Duration,
+    /// Which address family is tried first; the resolved addresses are then interleaved
+    /// by family (RFC 8305 section 4). Default [`AddressFamily::Ipv6`].
+    pub preferred_family: AddressFamily,
+}
+
+/// An IP address family, for [`NetOptions::preferred_family`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AddressFamily {
+    /// IPv6 first, as RFC 8305 and RFC 6724 recommend. The default.
+    #[default]
+    Ipv6,
+    /// IPv4 first.
+    Ipv4,
 }
 
 impl Default for NetOptions {
@@ -59,6 +81,8 @@ impl Default for NetOptions {
             proxy: ProxyConfig::default(),
             tls: TlsOptions::default(),
             resolver: None,
+            attempt_delay: Duration::from_millis(250),
+            preferred_family: AddressFamily::Ipv6,
         }
     }
 }
@@ -74,6 +98,8 @@ impl fmt::Debug for NetOptions {
             .field("proxy", &self.proxy)
             .field("tls", &self.tls)
             .field("resolver", &self.resolver.as_ref().map(|_| "<custom>"))
+            .field("attempt_delay", &self.attempt_delay)
+            .field("preferred_family", &self.preferred_family)
             .finish()
     }
 }
@@ -126,6 +152,30 @@ impl NetOptions {
     pub fn tls(mut self, tls: TlsOptions) -> Self {
         self.tls = tls;
         self
+    }
+
+    /// Sets the Happy Eyeballs delay between connection attempts; `Duration::ZERO` tries
+    /// one address at a time.
+    #[must_use]
+    pub fn attempt_delay(mut self, delay: Duration) -> Self {
+        self.attempt_delay = delay;
+        self
+    }
+
+    /// Sets the address family tried first.
+    #[must_use]
+    pub fn preferred_family(mut self, family: AddressFamily) -> Self {
+        self.preferred_family = family;
+        self
+    }
+
+    /// The bound of each TLS handshake read and write: the shorter of the read and write
+    /// timeouts.
+    pub(crate) fn tls_handshake_timeout(&self) -> Option<Duration> {
+        match (self.read_timeout, self.write_timeout) {
+            (Some(r), Some(w)) => Some(r.min(w)),
+            (r, w) => r.or(w),
+        }
     }
 
     /// Replaces the system resolver (also used for proxy host names).
@@ -339,6 +389,8 @@ mod tests {
         assert_eq!(o.write_timeout, None);
         assert_eq!(o.deadline, Some(Duration::from_secs(60)));
         assert!(matches!(o.proxy, ProxyConfig::FromEnv));
+        assert_eq!(o.attempt_delay, Duration::from_millis(250));
+        assert_eq!(o.preferred_family, AddressFamily::Ipv6);
         let s = SocketOptions::default();
         assert!(s.nodelay);
         assert_eq!(

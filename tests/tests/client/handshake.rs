@@ -92,13 +92,7 @@ fn relative_redirects_are_followed() {
                 .unwrap();
         } else {
             assert!(head.starts_with("GET /new?x=1 "), "{head}");
-            let key = header_value(&head, "Sec-WebSocket-Key").unwrap();
-            let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
-            write!(
-                tcp,
-                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
-            )
-            .unwrap();
+            ws_tests::answer_101(&mut tcp, &head, b"");
             let _ = ws_tests::read_client_frame(&mut tcp);
         }
     });

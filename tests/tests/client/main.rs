@@ -13,10 +13,12 @@ mod deflate;
 mod duplex;
 mod echo;
 mod errors;
+mod faults;
 mod frames;
 mod handshake;
 mod logging;
 mod python;
+mod redirects;
 mod timeouts;
 
 use ws_client::{ClientBuilder, ProxyConfig, TlsOptions};

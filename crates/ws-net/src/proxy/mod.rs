@@ -2,15 +2,17 @@
 //! HTTP CONNECT, SOCKS4, SOCKS4a, SOCKS5 and SOCKS5h proxies.
 
 mod env;
+mod handshake;
 mod http;
 mod no_proxy;
 mod socks;
 
 use std::fmt;
-use std::io;
-use std::net::{IpAddr, TcpStream};
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::Duration;
 
+pub use self::handshake::{Progress, ProxyHandshake};
 pub use self::no_proxy::NoProxy;
 use crate::endpoint::{Endpoint, authority, percent_decode};
 use crate::error::{Error, ProxyError, Result};
@@ -266,6 +268,26 @@ impl Proxy {
     fn target(&self) -> String {
         authority(&self.host, self.port)
     }
+
+    /// The timeout of connecting to the proxy.
+    pub(crate) fn connect_timeout(&self, options: &NetOptions) -> Option<Duration> {
+        self.timeout.or(options.connect_timeout)
+    }
+
+    /// The timeout of each handshake read and write, if any.
+    pub(crate) fn handshake_timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// The port 0 check `connect` makes before anything else.
+    pub(crate) fn check_port(&self) -> Result<(), ProxyError> {
+        if self.port == 0 {
+            return Err(ProxyError::Config {
+                reason: format!("proxy {} has port 0", self.host),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Display for Proxy {
@@ -294,57 +316,23 @@ pub(crate) fn tunnel(
     deadline: &Deadline,
 ) -> Result<TcpStream> {
     log::debug!("tunnelling to {} through {proxy}", authority(host, port));
-    if proxy.port == 0 {
-        return Err(ProxyError::Config {
-            reason: format!("proxy {} has port 0", proxy.host),
-        }
-        .into());
-    }
+    proxy.check_port()?;
     let target = socks_target(proxy.kind, host, port, options)?;
-    let connect_timeout = proxy.timeout.or(options.connect_timeout);
+    let mut handshake = ProxyHandshake::for_target(proxy, &target, port)?;
     let mut tcp = connect_host(
         "proxy",
         &proxy.host,
         proxy.port,
-        connect_timeout,
+        proxy.connect_timeout(options),
         options,
         deadline,
     )?;
     let timer = Timer {
         deadline,
-        per_op: proxy.timeout,
+        per_op: proxy.handshake_timeout(),
     };
-    let result = match proxy.kind {
-        ProxyKind::Http => http::connect(&mut tcp, proxy, host, port, &timer),
-        ProxyKind::Socks4 | ProxyKind::Socks4a => {
-            socks::connect_v4(&mut tcp, proxy, &target, port, &timer)
-        }
-        ProxyKind::Socks5 | ProxyKind::Socks5h => {
-            socks::connect_v5(&mut tcp, proxy, &target, port, &timer)
-        }
-    };
-    match result {
-        Ok(()) => {}
-        Err(ProxyError::Io { source, .. })
-            if matches!(
-                source.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-            ) =>
-        {
-            let by_deadline = deadline.is_expired() || proxy.timeout.is_none();
-            return Err(Error::Timeout {
-                op: "proxy handshake",
-                target: proxy.target(),
-                after: if by_deadline {
-                    deadline.total().unwrap_or_default()
-                } else {
-                    proxy.timeout.unwrap_or_default()
-                },
-                overall_deadline: by_deadline,
-            });
-        }
-        Err(err) => return Err(err.into()),
-    }
+    let result = drive(&mut tcp, &mut handshake, proxy, &timer);
+    handshake_result(result, proxy, deadline)?;
     tcp.set_read_timeout(None)
         .and_then(|()| tcp.set_write_timeout(None))
         .map_err(|source| Error::Io {
@@ -354,6 +342,37 @@ pub(crate) fn tunnel(
         })?;
     log::debug!("proxy {proxy} tunnel to {} is open", authority(host, port));
     Ok(tcp)
+}
+
+/// Turns the driver's outcome into the error `connect` reports: a timed-out read or write
+/// becomes [`Error::Timeout`] naming the proxy handshake and which limit ran out.
+pub(crate) fn handshake_result(
+    result: Result<(), ProxyError>,
+    proxy: &Proxy,
+    deadline: &Deadline,
+) -> Result<()> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(ProxyError::Io { source, .. })
+            if matches!(
+                source.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) =>
+        {
+            let by_deadline = deadline.is_expired() || proxy.timeout.is_none();
+            Err(Error::Timeout {
+                op: "proxy handshake",
+                target: proxy.target(),
+                after: if by_deadline {
+                    deadline.total().unwrap_or_default()
+                } else {
+                    proxy.timeout.unwrap_or_default()
+                },
+                overall_deadline: by_deadline,
+            })
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// Bounds each read and write of a proxy handshake by the proxy timeout and by what is
@@ -375,15 +394,65 @@ impl Timer<'_> {
     }
 }
 
+/// Runs `handshake` over `tcp`: writes what it asks for, peeks at what the proxy sent,
+/// and consumes exactly the bytes the machine took, so the tunnel's first bytes stay in
+/// the socket.
+fn drive(
+    tcp: &mut TcpStream,
+    handshake: &mut ProxyHandshake,
+    proxy: &Proxy,
+    timer: &Timer<'_>,
+) -> Result<(), ProxyError> {
+    let mut buf = [0u8; 1024];
+    loop {
+        while let Some(bytes) = handshake.poll_transmit() {
+            let op = handshake.operation();
+            let n = timer
+                .arm(tcp)
+                .and_then(|()| tcp.write(bytes))
+                .map_err(io_err(proxy, op))?;
+            if n == 0 {
+                return Err(io_err(proxy, op)(io::ErrorKind::WriteZero.into()));
+            }
+            handshake.transmitted(n);
+        }
+        if handshake.is_complete() {
+            return Ok(());
+        }
+        let op = handshake.operation();
+        let n = timer
+            .arm(tcp)
+            .and_then(|()| tcp.peek(&mut buf))
+            .map_err(io_err(proxy, op))?;
+        if n == 0 {
+            return Err(handshake.receive_eof());
+        }
+        let consumed = handshake
+            .receive(buf.get(..n).unwrap_or_default())?
+            .consumed();
+        tcp.read_exact(buf.get_mut(..consumed).unwrap_or_default())
+            .map_err(io_err(proxy, op))?;
+    }
+}
+
 /// The SOCKS destination: a name the proxy resolves, or an address resolved here.
 #[derive(Debug)]
-enum Target {
+pub(crate) enum Target {
     Name(String),
     Addr(IpAddr),
 }
 
 /// Resolves the target locally for SOCKS4 and SOCKS5; keeps the name for the others.
 fn socks_target(kind: ProxyKind, host: &str, port: u16, options: &NetOptions) -> Result<Target> {
+    match target_without_lookup(kind, host)? {
+        Some(target) => Ok(target),
+        None => target_from_addrs(kind, host, port, &resolve(host, port, options)?),
+    }
+}
+
+/// The target when no local name lookup is needed: an IP literal, or a name the proxy
+/// resolves (HTTP, SOCKS4a, SOCKS5h). `None` when the name must be resolved here.
+pub(crate) fn target_without_lookup(kind: ProxyKind, host: &str) -> Result<Option<Target>> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         if ip.is_ipv6() && matches!(kind, ProxyKind::Socks4 | ProxyKind::Socks4a) {
             return Err(ProxyError::Config {
@@ -391,26 +460,37 @@ fn socks_target(kind: ProxyKind, host: &str, port: u16, options: &NetOptions) ->
             }
             .into());
         }
-        return Ok(Target::Addr(ip));
+        return Ok(Some(Target::Addr(ip)));
     }
-    match kind {
+    Ok(match kind {
         ProxyKind::Http | ProxyKind::Socks4a | ProxyKind::Socks5h => {
-            Ok(Target::Name(host.to_owned()))
+            Some(Target::Name(host.to_owned()))
         }
-        ProxyKind::Socks5 => Ok(Target::Addr(resolve(host, port, options)?[0].ip())),
-        ProxyKind::Socks4 => resolve(host, port, options)?
-            .iter()
-            .find(|a| a.is_ipv4())
-            .map(|a| Target::Addr(a.ip()))
-            .ok_or_else(|| {
-                Error::Proxy(ProxyError::Config {
-                    reason: format!(
-                        "socks4 can only reach IPv4 addresses and {} has none (use socks4a or socks5)",
-                        authority(host, port)
-                    ),
-                })
-            }),
-    }
+        ProxyKind::Socks4 | ProxyKind::Socks5 => None,
+    })
+}
+
+/// The target picked from the locally resolved `addrs` (not empty): the first for
+/// SOCKS5, the first IPv4 one for SOCKS4.
+pub(crate) fn target_from_addrs(
+    kind: ProxyKind,
+    host: &str,
+    port: u16,
+    addrs: &[SocketAddr],
+) -> Result<Target> {
+    let pick = if kind == ProxyKind::Socks4 {
+        addrs.iter().find(|a| a.is_ipv4())
+    } else {
+        addrs.first()
+    };
+    pick.map(|a| Target::Addr(a.ip())).ok_or_else(|| {
+        Error::Proxy(ProxyError::Config {
+            reason: format!(
+                "socks4 can only reach IPv4 addresses and {} has none (use socks4a or socks5)",
+                authority(host, port)
+            ),
+        })
+    })
 }
 
 /// Wraps an I/O error with the operation and the proxy's address.

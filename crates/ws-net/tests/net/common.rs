@@ -247,6 +247,28 @@ pub(crate) fn dead_port() -> u16 {
         .port()
 }
 
+/// A loopback address whose connects time out instead of being refused: a listener that
+/// never accepts, with its accept queue filled, makes Linux drop further SYNs. Returns the
+/// listener and the sockets that fill its queue, to keep alive while the address is used.
+pub(crate) fn blackhole() -> (socket2::Socket, Vec<TcpStream>, SocketAddr) {
+    use socket2::{Domain, Socket, Type};
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    listener.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    let mut filling = Vec::new();
+    for _ in 0..16 {
+        match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(stream) => filling.push(stream),
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => return (listener, filling, addr),
+            Err(e) => panic!("unexpected error while filling the accept queue: {e}"),
+        }
+    }
+    panic!("the accept queue of {addr} never filled up");
+}
+
 /// A listener that accepts connections and never sends a byte; connections stay open
 /// for the listener's lifetime.
 pub(crate) struct SilentServer {

@@ -1,39 +1,29 @@
-//! Plain TCP connects: address fallback, resolver errors, socket options, timeouts.
+//! Plain TCP connects: address fallback, Happy Eyeballs, resolver errors, socket options,
+//! timeouts. Run for the blocking and the tokio path (`super::connect`).
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use ws_net::{Endpoint, Error, NetOptions, ProxyConfig, Stream};
+use ws_net::{Endpoint, Error, NetOptions, ProxyConfig};
 
-use crate::common::{IO_TIMEOUT, dead_port, tcp_echo_server};
+use super::{connect, connect_with_deadline};
 
-fn direct() -> NetOptions {
+use crate::common::{IO_TIMEOUT, blackhole, dead_port, tcp_echo_server};
+
+pub(crate) fn direct() -> NetOptions {
     NetOptions::default()
         .proxy(ProxyConfig::None)
         .read_timeout(Some(IO_TIMEOUT))
         .write_timeout(Some(IO_TIMEOUT))
 }
 
-fn roundtrip(stream: &mut Stream) {
+pub(crate) fn roundtrip(stream: &mut (impl Read + Write)) {
     stream.write_all(b"ping").unwrap();
     let mut buf = [0u8; 4];
     stream.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"ping");
-}
-
-#[test]
-fn connects_over_plain_tcp_with_the_configured_timeouts() {
-    let addr = tcp_echo_server();
-    let endpoint = Endpoint::parse(&format!("ws://127.0.0.1:{}/", addr.port())).unwrap();
-    let mut stream = ws_net::connect(&endpoint, &direct()).unwrap();
-    assert!(!stream.is_tls());
-    assert_eq!(stream.peer_addr().unwrap(), addr);
-    assert_eq!(stream.read_timeout().unwrap(), Some(IO_TIMEOUT));
-    assert_eq!(stream.write_timeout().unwrap(), Some(IO_TIMEOUT));
-    roundtrip(&mut stream);
-    stream.shutdown().unwrap();
 }
 
 /// The resolver hook gives a dead address first and a live one second: the second is
@@ -47,7 +37,7 @@ fn falls_back_to_the_next_address_when_the_first_is_dead() {
         Ok(vec![dead, live])
     }));
     let endpoint = Endpoint::parse("ws://echo.test:1/").unwrap();
-    let mut stream = ws_net::connect(&endpoint, &options).unwrap();
+    let mut stream = connect(&endpoint, &options).unwrap();
     assert_eq!(stream.peer_addr().unwrap(), live);
     roundtrip(&mut stream);
 }
@@ -60,7 +50,7 @@ fn falls_back_from_ipv6_to_ipv4_on_the_same_port() {
     let v6 = SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, live.port()));
     let options = direct().resolver(Arc::new(move |_: &str, _| Ok(vec![v6, live])));
     let endpoint = Endpoint::parse(&format!("ws://dual.test:{}/", live.port())).unwrap();
-    let mut stream = ws_net::connect(&endpoint, &options).unwrap();
+    let mut stream = connect(&endpoint, &options).unwrap();
     assert_eq!(stream.peer_addr().unwrap(), live);
     roundtrip(&mut stream);
 }
@@ -71,7 +61,7 @@ fn lists_every_address_and_its_failure_when_all_fail() {
     let b = SocketAddr::from(([127, 0, 0, 1], dead_port()));
     let options = direct().resolver(Arc::new(move |_: &str, _| Ok(vec![a, b])));
     let endpoint = Endpoint::parse("ws://nowhere.test:7/").unwrap();
-    let err = ws_net::connect(&endpoint, &options).unwrap_err();
+    let err = connect(&endpoint, &options).unwrap_err();
     let Error::Connect {
         peer,
         host,
@@ -102,13 +92,13 @@ fn lists_every_address_and_its_failure_when_all_fail() {
 fn resolver_failures_and_empty_answers_are_errors_naming_the_host() {
     let failing = direct().resolver(Arc::new(|_: &str, _| Err(io::Error::other("no such host"))));
     let endpoint = Endpoint::parse("ws://missing.test/").unwrap();
-    let err = ws_net::connect(&endpoint, &failing).unwrap_err();
+    let err = connect(&endpoint, &failing).unwrap_err();
     assert!(
         matches!(&err, Error::Resolve { host, port: 80, .. } if host == "missing.test"),
         "{err:?}"
     );
     let empty = direct().resolver(Arc::new(|_: &str, _| Ok(Vec::new())));
-    let err = ws_net::connect(&endpoint, &empty).unwrap_err();
+    let err = connect(&endpoint, &empty).unwrap_err();
     assert!(
         matches!(&err, Error::NoAddresses { host, port: 80 } if host == "missing.test"),
         "{err:?}"
@@ -120,7 +110,7 @@ fn resolver_failures_and_empty_answers_are_errors_naming_the_host() {
 fn the_system_resolver_resolves_localhost() {
     let live = tcp_echo_server();
     let endpoint = Endpoint::parse(&format!("ws://localhost:{}/", live.port())).unwrap();
-    let mut stream = ws_net::connect(&endpoint, &direct()).unwrap();
+    let mut stream = connect(&endpoint, &direct()).unwrap();
     roundtrip(&mut stream);
 }
 
@@ -129,7 +119,7 @@ fn an_expired_deadline_stops_before_connecting() {
     let live = tcp_echo_server();
     let endpoint = Endpoint::parse(&format!("ws://127.0.0.1:{}/", live.port())).unwrap();
     let deadline = ws_net::Deadline::after(Some(Duration::ZERO));
-    let err = ws_net::connect_with_deadline(&endpoint, &direct(), &deadline).unwrap_err();
+    let err = connect_with_deadline(&endpoint, &direct(), &deadline).unwrap_err();
     assert!(
         matches!(
             err,
@@ -149,7 +139,7 @@ fn socket_hooks_run_before_connect_and_their_errors_are_reported() {
     let endpoint = Endpoint::parse(&format!("ws://127.0.0.1:{}/", live.port())).unwrap();
     let failing = ws_net::SocketOptions::default()
         .hook(Arc::new(|_| Err(io::Error::other("refused by hook"))));
-    let err = ws_net::connect(&endpoint, &direct().socket(failing)).unwrap_err();
+    let err = connect(&endpoint, &direct().socket(failing)).unwrap_err();
     assert!(
         matches!(
             err,
@@ -163,33 +153,6 @@ fn socket_hooks_run_before_connect_and_their_errors_are_reported() {
 }
 
 #[test]
-fn split_plain_stream_works_from_two_threads() {
-    let live = tcp_echo_server();
-    let tcp = TcpStream::connect(live).unwrap();
-    tcp.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    let (mut reader, mut writer) = Stream::from_tcp(tcp).split();
-    let t = std::thread::spawn(move || {
-        let mut buf = [0u8; 5];
-        reader.read_exact(&mut buf).map(|()| buf)
-    });
-    writer.write_all(b"hello").unwrap();
-    assert_eq!(&t.join().unwrap().unwrap(), b"hello");
-    writer.shutdown().unwrap();
-}
-
-#[test]
-fn socket_options_apply_to_a_socket_the_caller_connected() {
-    let live = tcp_echo_server();
-    let tcp = TcpStream::connect(live).unwrap();
-    tcp.set_nodelay(false).unwrap();
-    ws_net::SocketOptions::default().apply_to(&tcp).unwrap();
-    assert!(tcp.nodelay().unwrap());
-    tcp.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    let mut stream = Stream::from_tcp(tcp);
-    roundtrip(&mut stream);
-}
-
-#[test]
 fn url_credentials_stay_out_of_logs_and_errors() {
     let logs = crate::common::captured_logs();
     let endpoint = Endpoint::parse(&format!(
@@ -198,34 +161,12 @@ fn url_credentials_stay_out_of_logs_and_errors() {
     ))
     .unwrap();
     assert_eq!(endpoint.userinfo(), Some(("alice", "url-s3cret")));
-    let err = ws_net::connect(&endpoint, &direct()).unwrap_err();
+    let err = connect(&endpoint, &direct()).unwrap_err();
     assert!(matches!(err, Error::Connect { .. }), "{err:?}");
     assert!(!err.to_string().contains("url-s3cret"));
     let lines = logs.lock().unwrap();
     assert!(lines.iter().any(|l| l.contains("127.0.0.1")), "{lines:?}");
     assert!(lines.iter().all(|l| !l.contains("url-s3cret")), "{lines:?}");
-}
-
-/// A loopback address whose connects time out instead of being refused: a listener that
-/// never accepts, with its accept queue filled, makes Linux drop further SYNs. Returns the
-/// listener and the sockets that fill its queue, to keep alive while the address is used.
-fn blackhole() -> (socket2::Socket, Vec<TcpStream>, SocketAddr) {
-    use socket2::{Domain, Socket, Type};
-    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    listener
-        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
-        .unwrap();
-    listener.listen(0).unwrap();
-    let addr = listener.local_addr().unwrap().as_socket().unwrap();
-    let mut filling = Vec::new();
-    for _ in 0..16 {
-        match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
-            Ok(stream) => filling.push(stream),
-            Err(e) if e.kind() == io::ErrorKind::TimedOut => return (listener, filling, addr),
-            Err(e) => panic!("unexpected error while filling the accept queue: {e}"),
-        }
-    }
-    panic!("the accept queue of {addr} never filled up");
 }
 
 /// Python's client stops at the first address that times out; we try the next one.
@@ -237,18 +178,116 @@ fn falls_back_to_the_next_address_when_the_first_times_out() {
         .connect_timeout(Some(Duration::from_millis(300)))
         .resolver(Arc::new(move |_: &str, _| Ok(vec![silent, live])));
     let endpoint = Endpoint::parse("ws://slow.test:1/").unwrap();
-    let mut stream = ws_net::connect(&endpoint, &options).unwrap();
+    let mut stream = connect(&endpoint, &options).unwrap();
     assert_eq!(stream.peer_addr().unwrap(), live);
     roundtrip(&mut stream);
 
     let only_silent = direct()
         .connect_timeout(Some(Duration::from_millis(300)))
         .resolver(Arc::new(move |_: &str, _| Ok(vec![silent])));
-    let err = ws_net::connect(&endpoint, &only_silent).unwrap_err();
+    let err = connect(&endpoint, &only_silent).unwrap_err();
     let Error::Connect { attempts, .. } = &err else {
         panic!("expected a connect error, got {err:?}");
     };
     assert_eq!(attempts.len(), 1);
     assert_eq!(attempts[0].0, silent);
     assert_eq!(attempts[0].1.kind(), io::ErrorKind::TimedOut, "{err}");
+}
+
+/// Happy Eyeballs: while the first address is black-holed, the second is tried after the
+/// attempt delay (250 ms) and wins, long before the 10 s connect timeout.
+#[test]
+fn a_black_holed_first_address_costs_the_attempt_delay_not_the_connect_timeout() {
+    let (_listener, _filling, silent) = blackhole();
+    let live = tcp_echo_server();
+    let options = direct()
+        .connect_timeout(Some(Duration::from_secs(10)))
+        .resolver(Arc::new(move |_: &str, _| Ok(vec![silent, live])));
+    let endpoint = Endpoint::parse("ws://eyeballs.test:1/").unwrap();
+    let start = Instant::now();
+    let mut stream = connect(&endpoint, &options).unwrap();
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert_eq!(stream.peer_addr().unwrap(), live);
+    roundtrip(&mut stream);
+}
+
+/// An attempt delay of zero waits for each attempt to end before the next one.
+#[test]
+fn a_zero_attempt_delay_tries_one_address_at_a_time() {
+    let (_listener, _filling, silent) = blackhole();
+    let live = tcp_echo_server();
+    let timeout = Duration::from_millis(500);
+    let options = direct()
+        .connect_timeout(Some(timeout))
+        .attempt_delay(Duration::ZERO)
+        .resolver(Arc::new(move |_: &str, _| Ok(vec![silent, live])));
+    let endpoint = Endpoint::parse("ws://sequential.test:1/").unwrap();
+    let start = Instant::now();
+    let mut stream = connect(&endpoint, &options).unwrap();
+    assert!(start.elapsed() >= timeout, "took {:?}", start.elapsed());
+    assert_eq!(stream.peer_addr().unwrap(), live);
+    roundtrip(&mut stream);
+}
+
+/// Attempts overlap, but each failed address keeps its own cause, in the order the
+/// attempts started.
+#[test]
+fn every_failed_address_keeps_its_own_cause() {
+    let (_listener, _filling, silent) = blackhole();
+    let dead = SocketAddr::from(([127, 0, 0, 1], dead_port()));
+    let options = direct()
+        .connect_timeout(Some(Duration::from_secs(1)))
+        .resolver(Arc::new(move |_: &str, _| Ok(vec![silent, dead])));
+    let endpoint = Endpoint::parse("ws://mixed.test:7/").unwrap();
+    let err = connect(&endpoint, &options).unwrap_err();
+    let Error::Connect {
+        peer: "server",
+        attempts,
+        ..
+    } = &err
+    else {
+        panic!("expected a connect error, got {err:?}");
+    };
+    let causes: Vec<(SocketAddr, io::ErrorKind)> =
+        attempts.iter().map(|(a, e)| (*a, e.kind())).collect();
+    assert_eq!(
+        causes,
+        vec![
+            (silent, io::ErrorKind::TimedOut),
+            (dead, io::ErrorKind::ConnectionRefused)
+        ]
+    );
+    assert_eq!(attempts[0].1.to_string(), "connect timed out after 1s");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("{silent} (connect timed out after 1s)"))
+            && text.contains(&dead.to_string()),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_overall_deadline_bounds_pending_attempts() {
+    let (_listener, _filling, silent) = blackhole();
+    let options = direct()
+        .connect_timeout(Some(Duration::from_secs(10)))
+        .deadline(Some(Duration::from_millis(300)))
+        .resolver(Arc::new(move |_: &str, _| Ok(vec![silent, silent])));
+    let endpoint = Endpoint::parse("ws://stuck.test:1/").unwrap();
+    let start = Instant::now();
+    let err = connect(&endpoint, &options).unwrap_err();
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(
+        matches!(
+            &err,
+            Error::Timeout { op: "tcp connect", overall_deadline: true, target, .. }
+                if target == "stuck.test:1"
+        ),
+        "{err:?}"
+    );
 }

@@ -7,8 +7,18 @@
     clippy::panic,
     reason = "tests and their fixtures fail loudly"
 )]
+#![allow(
+    clippy::duplicate_mod,
+    reason = "on_tokio runs the connect, proxy and tls modules a second time, async"
+)]
+
+/// The blocking connect, used by the modules shared with `on_tokio`.
+use ws_net::{connect, connect_with_deadline};
 
 mod common;
 mod connect;
+#[cfg(feature = "tokio")]
+mod on_tokio;
 mod proxy;
+mod stream;
 mod tls;

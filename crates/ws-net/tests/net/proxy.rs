@@ -1,5 +1,6 @@
 //! Tunnels through real proxy servers (`pproxy`, `gera2ld.socks`) to a real TLS peer, and
-//! scripted listeners for replies a real proxy would not send.
+//! scripted listeners for replies a real proxy would not send. Run for the blocking and
+//! the tokio path (`super::connect`).
 
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -11,9 +12,10 @@ use ws_net::{
     TlsOptions,
 };
 
+use super::connect;
 use crate::common::{
-    Ca, Echo, IO_TIMEOUT, ProxyProcess, SilentServer, Step, TempDir, TlsEchoServer, captured_logs,
-    dead_port, scripted, server_config, tcp_echo_server,
+    Ca, Echo, IO_TIMEOUT, ProxyProcess, SilentServer, Step, TempDir, TlsEchoServer, blackhole,
+    captured_logs, dead_port, scripted, server_config, tcp_echo_server,
 };
 
 fn through(proxy: Proxy) -> NetOptions {
@@ -38,8 +40,8 @@ fn wss_through(proxy: Proxy) {
     let tls = TlsOptions::default()
         .ignore_env_ca_bundle()
         .ca_file(dir.write("ca.pem", &ca.pem()));
-    let mut stream = ws_net::connect(&endpoint, &through(proxy).tls(tls))
-        .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+    let mut stream =
+        connect(&endpoint, &through(proxy).tls(tls)).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
     assert!(stream.is_tls());
     assert_eq!(
         stream.peer_addr().unwrap().port(),
@@ -115,7 +117,7 @@ fn http_proxy_with_wrong_credentials_says_authentication_failed_without_the_pass
     let logs = captured_logs();
     let options =
         through(Proxy::http("127.0.0.1", proxy.port).with_auth("alice", "wrong-Pa55word"));
-    let err = ws_net::connect(&endpoint, &options).unwrap_err();
+    let err = connect(&endpoint, &options).unwrap_err();
     let Error::Proxy(ProxyError::AuthenticationFailed { status_line, .. }) = &err else {
         panic!("expected a 407, got {err:?}");
     };
@@ -140,7 +142,7 @@ fn socks5_proxy_with_wrong_credentials_is_an_authentication_error() {
     let endpoint =
         Endpoint::parse(&format!("ws://127.0.0.1:{}/", tcp_echo_server().port())).unwrap();
     let options = through(Proxy::socks5("127.0.0.1", proxy.port).with_auth("carol", "nope-secret"));
-    let err = ws_net::connect(&endpoint, &options).unwrap_err();
+    let err = connect(&endpoint, &options).unwrap_err();
     assert!(
         matches!(
             err,
@@ -150,8 +152,7 @@ fn socks5_proxy_with_wrong_credentials_is_an_authentication_error() {
     );
     assert!(!err.to_string().contains("nope-secret"));
     // Without credentials the proxy accepts none of the offered methods.
-    let err =
-        ws_net::connect(&endpoint, &through(Proxy::socks5("127.0.0.1", proxy.port))).unwrap_err();
+    let err = connect(&endpoint, &through(Proxy::socks5("127.0.0.1", proxy.port))).unwrap_err();
     assert!(
         matches!(err, Error::Proxy(ProxyError::Socks5NoAcceptableAuth { .. })),
         "{err:?}"
@@ -170,7 +171,7 @@ fn plain_ws_through_a_real_proxy_of_each_kind() {
         Proxy::socks5h("127.0.0.1", pproxy.port),
     ] {
         let kind = proxy.kind();
-        let mut stream = ws_net::connect(&endpoint, &through(proxy)).unwrap();
+        let mut stream = connect(&endpoint, &through(proxy)).unwrap();
         stream.write_all(b"abc").unwrap();
         let mut buf = [0u8; 3];
         stream.read_exact(&mut buf).unwrap();
@@ -192,7 +193,7 @@ fn connect_request_brackets_ipv6_sends_basic_auth_and_keeps_bytes_after_the_head
         counter.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }));
-    let mut stream = ws_net::connect(&endpoint, &through(proxy).socket(socket)).unwrap();
+    let mut stream = connect(&endpoint, &through(proxy).socket(socket)).unwrap();
     assert_eq!(
         hooked.load(Ordering::SeqCst),
         1,
@@ -217,7 +218,7 @@ fn http_proxy_error(reply: &[u8]) -> Error {
         Step::Close,
     ]);
     let endpoint = Endpoint::parse("ws://target.test:8080/").unwrap();
-    ws_net::connect(&endpoint, &through(Proxy::http("127.0.0.1", addr.port()))).unwrap_err()
+    connect(&endpoint, &through(Proxy::http("127.0.0.1", addr.port()))).unwrap_err()
 }
 
 #[test]
@@ -317,8 +318,8 @@ fn every_socks5_reply_code_has_its_own_message() {
             Step::Write(vec![5, code, 0, 1, 0, 0, 0, 0, 0, 0]),
         ]);
         let endpoint = Endpoint::parse("ws://10.1.2.3:4567/").unwrap();
-        let err = ws_net::connect(&endpoint, &through(Proxy::socks5("127.0.0.1", addr.port())))
-            .unwrap_err();
+        let err =
+            connect(&endpoint, &through(Proxy::socks5("127.0.0.1", addr.port()))).unwrap_err();
         let Error::Proxy(ProxyError::Socks5Rejected {
             code: got,
             reason,
@@ -349,8 +350,8 @@ fn every_socks4_reply_code_has_its_own_message() {
             Step::Write(vec![0, code, 0, 0, 0, 0, 0, 0]),
         ]);
         let endpoint = Endpoint::parse("ws://10.1.2.3:4567/").unwrap();
-        let err = ws_net::connect(&endpoint, &through(Proxy::socks4("127.0.0.1", addr.port())))
-            .unwrap_err();
+        let err =
+            connect(&endpoint, &through(Proxy::socks4("127.0.0.1", addr.port()))).unwrap_err();
         let Error::Proxy(ProxyError::Socks4Rejected {
             code: got, reason, ..
         }) = &err
@@ -368,8 +369,7 @@ fn malformed_socks_replies_are_errors() {
     let endpoint = Endpoint::parse("ws://10.1.2.3:4567/").unwrap();
     // Wrong version in the greeting reply.
     let (addr, _s) = scripted(vec![Step::Read(3), Step::Write(vec![4, 0])]);
-    let err =
-        ws_net::connect(&endpoint, &through(Proxy::socks5("127.0.0.1", addr.port()))).unwrap_err();
+    let err = connect(&endpoint, &through(Proxy::socks5("127.0.0.1", addr.port()))).unwrap_err();
     assert!(
         matches!(
             err,
@@ -382,24 +382,21 @@ fn malformed_socks_replies_are_errors() {
     );
     // A method that was not offered.
     let (addr, _s) = scripted(vec![Step::Read(3), Step::Write(vec![5, 2])]);
-    let err =
-        ws_net::connect(&endpoint, &through(Proxy::socks5("127.0.0.1", addr.port()))).unwrap_err();
+    let err = connect(&endpoint, &through(Proxy::socks5("127.0.0.1", addr.port()))).unwrap_err();
     assert!(
         matches!(err, Error::Proxy(ProxyError::Malformed { .. })),
         "{err:?}"
     );
     // No acceptable method.
     let (addr, _s) = scripted(vec![Step::Read(3), Step::Write(vec![5, 0xff])]);
-    let err =
-        ws_net::connect(&endpoint, &through(Proxy::socks5("127.0.0.1", addr.port()))).unwrap_err();
+    let err = connect(&endpoint, &through(Proxy::socks5("127.0.0.1", addr.port()))).unwrap_err();
     assert!(
         matches!(err, Error::Proxy(ProxyError::Socks5NoAcceptableAuth { .. })),
         "{err:?}"
     );
     // Closed in the middle of the reply.
     let (addr, _s) = scripted(vec![Step::Read(3), Step::Write(vec![5]), Step::Close]);
-    let err =
-        ws_net::connect(&endpoint, &through(Proxy::socks5("127.0.0.1", addr.port()))).unwrap_err();
+    let err = connect(&endpoint, &through(Proxy::socks5("127.0.0.1", addr.port()))).unwrap_err();
     assert!(
         matches!(
             err,
@@ -415,8 +412,7 @@ fn malformed_socks_replies_are_errors() {
         Step::Read(9),
         Step::Write(vec![5, 0x5a, 0, 0, 0, 0, 0, 0]),
     ]);
-    let err =
-        ws_net::connect(&endpoint, &through(Proxy::socks4("127.0.0.1", addr.port()))).unwrap_err();
+    let err = connect(&endpoint, &through(Proxy::socks4("127.0.0.1", addr.port()))).unwrap_err();
     assert!(
         matches!(
             err,
@@ -432,8 +428,7 @@ fn malformed_socks_replies_are_errors() {
 #[test]
 fn socks4_cannot_reach_ipv6_and_says_so() {
     let endpoint = Endpoint::parse("ws://[::1]:80/").unwrap();
-    let err =
-        ws_net::connect(&endpoint, &through(Proxy::socks4("127.0.0.1", dead_port()))).unwrap_err();
+    let err = connect(&endpoint, &through(Proxy::socks4("127.0.0.1", dead_port()))).unwrap_err();
     assert!(
         matches!(err, Error::Proxy(ProxyError::Config { .. })),
         "{err:?}"
@@ -445,7 +440,7 @@ fn socks4_cannot_reach_ipv6_and_says_so() {
 fn an_unreachable_proxy_is_a_connect_error_naming_the_proxy() {
     let port = dead_port();
     let endpoint = Endpoint::parse("ws://target.test/").unwrap();
-    let err = ws_net::connect(&endpoint, &through(Proxy::socks5h("127.0.0.1", port))).unwrap_err();
+    let err = connect(&endpoint, &through(Proxy::socks5h("127.0.0.1", port))).unwrap_err();
     assert!(
         matches!(&err, Error::Connect { peer: "proxy", port: p, .. } if *p == port),
         "{err:?}"
@@ -464,7 +459,7 @@ fn a_silent_proxy_ends_in_a_timeout_naming_the_proxy_handshake() {
     for kind in [ProxyKind::Http, ProxyKind::Socks4a, ProxyKind::Socks5h] {
         let proxy = Proxy::new(kind, "127.0.0.1", silent.addr.port())
             .timeout(Some(Duration::from_millis(200)));
-        let err = ws_net::connect(&endpoint, &through(proxy)).unwrap_err();
+        let err = connect(&endpoint, &through(proxy)).unwrap_err();
         assert!(
             matches!(&err, Error::Timeout { op: "proxy handshake", overall_deadline: false, after, .. } if *after == Duration::from_millis(200)),
             "{kind:?}: {err:?}"
@@ -472,7 +467,7 @@ fn a_silent_proxy_ends_in_a_timeout_naming_the_proxy_handshake() {
     }
     let options = through(Proxy::http("127.0.0.1", silent.addr.port()))
         .deadline(Some(Duration::from_millis(200)));
-    let err = ws_net::connect(&endpoint, &options).unwrap_err();
+    let err = connect(&endpoint, &options).unwrap_err();
     assert!(
         matches!(
             err,
@@ -489,7 +484,7 @@ fn a_silent_proxy_ends_in_a_timeout_naming_the_proxy_handshake() {
 #[test]
 fn a_proxy_without_a_port_is_a_configuration_error() {
     let endpoint = Endpoint::parse("ws://target.test/").unwrap();
-    let err = ws_net::connect(&endpoint, &through(Proxy::http("127.0.0.1", 0))).unwrap_err();
+    let err = connect(&endpoint, &through(Proxy::http("127.0.0.1", 0))).unwrap_err();
     assert!(
         matches!(err, Error::Proxy(ProxyError::Config { .. })),
         "{err:?}"
@@ -512,7 +507,7 @@ fn a_dripping_proxy_cannot_stretch_the_handshake_past_the_deadline() {
     let options =
         through(Proxy::http("127.0.0.1", addr.port())).deadline(Some(Duration::from_millis(300)));
     let start = std::time::Instant::now();
-    let err = ws_net::connect(&endpoint, &options).unwrap_err();
+    let err = connect(&endpoint, &options).unwrap_err();
     assert!(
         start.elapsed() < Duration::from_secs(3),
         "took {:?}",
@@ -528,5 +523,36 @@ fn a_dripping_proxy_cannot_stretch_the_handshake_past_the_deadline() {
             }
         ),
         "{err:?}"
+    );
+}
+
+/// The proxy's name resolves to a black-holed address first: Happy Eyeballs reaches the
+/// listening one after the attempt delay, not after the 10 s connect timeout.
+#[test]
+fn proxies_are_reached_with_happy_eyeballs() {
+    let (_listener, _filling, silent) = blackhole();
+    let (addr, seen) = scripted(vec![
+        Step::ReadHead,
+        Step::Write(b"HTTP/1.1 200 OK\r\n\r\n".to_vec()),
+    ]);
+    let options = through(Proxy::http("proxy.test", addr.port()))
+        .connect_timeout(Some(Duration::from_secs(10)))
+        .resolver(Arc::new(move |host: &str, _| {
+            assert_eq!(host, "proxy.test");
+            Ok(vec![silent, addr])
+        }));
+    let endpoint = Endpoint::parse("ws://target.test:9/").unwrap();
+    let start = std::time::Instant::now();
+    let stream = connect(&endpoint, &options).unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert_eq!(stream.peer_addr().unwrap(), addr);
+    assert!(
+        String::from_utf8(seen.recv().unwrap())
+            .unwrap()
+            .starts_with("CONNECT target.test:9 HTTP/1.1\r\n")
     );
 }

@@ -1,17 +1,17 @@
-//! TLS against real rustls servers with certificates made by rcgen in each test.
+//! TLS against real rustls servers with certificates made by rcgen in each test. Run for
+//! the blocking and the tokio path (`super::connect`).
 
-use std::io::{self, Read, Write};
-use std::net::TcpStream;
+use std::io::{Read, Write};
 use std::sync::Arc;
-use std::thread;
 use std::time::Duration;
 
-use ws_net::rustls::pki_types::UnixTime;
-use ws_net::{Endpoint, Error, NetOptions, ProxyConfig, Stream, TlsError, TlsOptions, rustls};
+use ws_net::{Endpoint, Error, NetOptions, ProxyConfig, TlsError, TlsOptions, rustls};
+
+use super::connect;
 
 use crate::common::{Ca, Echo, IO_TIMEOUT, SilentServer, TempDir, TlsEchoServer, server_config};
 
-fn options(tls: TlsOptions) -> NetOptions {
+pub(crate) fn options(tls: TlsOptions) -> NetOptions {
     NetOptions::default()
         .proxy(ProxyConfig::None)
         .read_timeout(Some(IO_TIMEOUT))
@@ -19,18 +19,18 @@ fn options(tls: TlsOptions) -> NetOptions {
         .tls(tls.ignore_env_ca_bundle())
 }
 
-fn wss(host: &str, server: &TlsEchoServer) -> Endpoint {
+pub(crate) fn wss(host: &str, server: &TlsEchoServer) -> Endpoint {
     Endpoint::parse(&format!("wss://{host}:{}/echo", server.addr.port())).unwrap()
 }
 
-fn echo_roundtrip(stream: &mut Stream) {
+pub(crate) fn echo_roundtrip(stream: &mut (impl Read + Write)) {
     stream.write_all(b"hello over tls").unwrap();
     let mut buf = [0u8; 14];
     stream.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"hello over tls");
 }
 
-fn tls_error(result: ws_net::Result<Stream>) -> TlsError {
+fn tls_error<S: std::fmt::Debug>(result: ws_net::Result<S>) -> TlsError {
     match result {
         Err(Error::Tls(err)) => err,
         other => panic!("expected a tls error, got {other:?}"),
@@ -46,7 +46,7 @@ fn verifies_a_valid_certificate_from_a_ca_file() {
         Echo::Chunks,
     );
     let ca_file = dir.write("ca.pem", &ca.pem());
-    let mut stream = ws_net::connect(
+    let mut stream = connect(
         &wss("localhost", &server),
         &options(TlsOptions::default().ca_file(&ca_file)),
     )
@@ -56,32 +56,6 @@ fn verifies_a_valid_certificate_from_a_ca_file() {
     stream.shutdown().unwrap();
     // The server saw a close_notify, not a truncated stream.
     assert_eq!(server.ends.recv_timeout(IO_TIMEOUT).unwrap(), Ok(()));
-}
-
-#[test]
-fn a_peer_that_stops_reading_makes_tls_writes_time_out() {
-    let dir = TempDir::new();
-    let ca = Ca::new("test ca");
-    let server = TlsEchoServer::start(
-        server_config(&ca.leaf(&["localhost"]), None, &[]),
-        Echo::Hold,
-    );
-    let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
-    let opts = options(tls).write_timeout(Some(Duration::from_millis(200)));
-    let stream = ws_net::connect(&wss("localhost", &server), &opts).unwrap();
-    let (_reader, mut writer) = stream.split();
-    let chunk = vec![7u8; 64 * 1024];
-    // Loopback buffers hold a few megabytes at most; 256 MiB cannot all fit.
-    let err = (0..4096)
-        .find_map(|_| writer.write_all(&chunk).and_then(|()| writer.flush()).err())
-        .expect("writes to a peer that never reads must time out");
-    assert!(
-        matches!(
-            err.kind(),
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-        ),
-        "{err:?}"
-    );
 }
 
 #[test]
@@ -97,7 +71,7 @@ fn trusts_a_ca_directory() {
     let tls = TlsOptions::default()
         .without_default_roots()
         .ca_dir(dir.path());
-    let mut stream = ws_net::connect(&wss("localhost", &server), &options(tls)).unwrap();
+    let mut stream = connect(&wss("localhost", &server), &options(tls)).unwrap();
     echo_roundtrip(&mut stream);
 }
 
@@ -108,7 +82,7 @@ fn rejects_a_certificate_for_another_name_listing_its_names() {
     let leaf = ca.leaf(&["example.test", "www.example.test"]);
     let server = TlsEchoServer::start(server_config(&leaf, None, &[]), Echo::Chunks);
     let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
-    let err = tls_error(ws_net::connect(&wss("localhost", &server), &options(tls)));
+    let err = tls_error(connect(&wss("localhost", &server), &options(tls)));
     let TlsError::NameMismatch { host, presented } = &err else {
         panic!("expected a name mismatch, got {err:?}");
     };
@@ -135,7 +109,7 @@ fn server_name_override_verifies_against_the_given_name() {
     let tls = TlsOptions::default()
         .ca_file(dir.write("ca.pem", &ca.pem()))
         .server_name("example.test");
-    let mut stream = ws_net::connect(&wss("127.0.0.1", &server), &options(tls)).unwrap();
+    let mut stream = connect(&wss("127.0.0.1", &server), &options(tls)).unwrap();
     echo_roundtrip(&mut stream);
 }
 
@@ -149,14 +123,14 @@ fn rejects_a_certificate_from_an_unknown_ca() {
         Echo::Chunks,
     );
     let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &trusted.pem()));
-    let err = tls_error(ws_net::connect(&wss("localhost", &server), &options(tls)));
+    let err = tls_error(connect(&wss("localhost", &server), &options(tls)));
     assert!(
         matches!(&err, TlsError::UnknownIssuer { host } if host == "localhost"),
         "{err:?}"
     );
     assert!(err.to_string().contains("unknown issuer"), "{err}");
     // Nothing trusted at all: the webpki roots don't know the test CA either.
-    let err = tls_error(ws_net::connect(
+    let err = tls_error(connect(
         &wss("localhost", &server),
         &options(TlsOptions::default()),
     ));
@@ -173,7 +147,7 @@ fn rejects_an_expired_certificate() {
     });
     let server = TlsEchoServer::start(server_config(&leaf, None, &[]), Echo::Chunks);
     let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
-    let err = tls_error(ws_net::connect(&wss("localhost", &server), &options(tls)));
+    let err = tls_error(connect(&wss("localhost", &server), &options(tls)));
     assert!(
         matches!(&err, TlsError::Expired { host } if host == "localhost"),
         "{err:?}"
@@ -197,7 +171,7 @@ fn presents_a_client_certificate_when_the_server_requires_one() {
             dir.write("client.pem", &client.cert_pem),
             dir.write("client.key", &client.key_pem),
         );
-    let mut stream = ws_net::connect(&wss("localhost", &server), &options(tls)).unwrap();
+    let mut stream = connect(&wss("localhost", &server), &options(tls)).unwrap();
     echo_roundtrip(&mut stream);
 }
 
@@ -212,7 +186,7 @@ fn without_a_client_certificate_the_servers_alert_is_reported() {
     );
     let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
     // TLS 1.3: the client finishes its side first; the server's alert arrives on read.
-    let result = ws_net::connect(&wss("localhost", &server), &options(tls)).and_then(|mut s| {
+    let result = connect(&wss("localhost", &server), &options(tls)).and_then(|mut s| {
         let _ = s.write_all(b"x");
         let mut buf = [0u8; 1];
         s.read(&mut buf).map_err(|source| Error::Io {
@@ -270,7 +244,7 @@ fn accept_any_certificate_connects_to_an_untrusted_server() {
         Echo::Chunks,
     );
     let tls = TlsOptions::default().dangerous().accept_any_certificate();
-    let mut stream = ws_net::connect(&wss("localhost", &server), &options(tls)).unwrap();
+    let mut stream = connect(&wss("localhost", &server), &options(tls)).unwrap();
     echo_roundtrip(&mut stream);
 }
 
@@ -285,7 +259,7 @@ fn offers_alpn_and_reports_the_choice() {
     let tls = TlsOptions::default()
         .ca_file(dir.write("ca.pem", &ca.pem()))
         .alpn(["x-first", "x-second"]);
-    let stream = ws_net::connect(&wss("localhost", &server), &options(tls)).unwrap();
+    let stream = connect(&wss("localhost", &server), &options(tls)).unwrap();
     assert_eq!(stream.alpn_protocol().as_deref(), Some(&b"x-second"[..]));
 }
 
@@ -306,23 +280,7 @@ fn uses_a_callers_rustls_config_as_is() {
     .with_root_certificates(roots)
     .with_no_client_auth();
     let tls = TlsOptions::from_rustls_config(Arc::new(config));
-    let mut stream = ws_net::connect(&wss("localhost", &server), &options(tls)).unwrap();
-    echo_roundtrip(&mut stream);
-}
-
-#[test]
-fn wraps_a_socket_the_caller_connected() {
-    let dir = TempDir::new();
-    let ca = Ca::new("test ca");
-    let server = TlsEchoServer::start(
-        server_config(&ca.leaf(&["localhost"]), None, &[]),
-        Echo::Chunks,
-    );
-    let tcp = TcpStream::connect(server.addr).unwrap();
-    tcp.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
-    let mut stream = Stream::wrap_tls(tcp, "localhost", &tls).unwrap();
-    assert_eq!(stream.read_timeout().unwrap(), Some(IO_TIMEOUT));
+    let mut stream = connect(&wss("localhost", &server), &options(tls)).unwrap();
     echo_roundtrip(&mut stream);
 }
 
@@ -334,7 +292,7 @@ fn a_silent_tls_peer_ends_in_a_timeout_naming_the_handshake() {
         .proxy(ProxyConfig::None)
         .deadline(Some(Duration::from_millis(300)));
     let start = std::time::Instant::now();
-    let err = ws_net::connect(&endpoint, &opts).unwrap_err();
+    let err = connect(&endpoint, &opts).unwrap_err();
     assert!(start.elapsed() < Duration::from_secs(5));
     assert!(
         matches!(
@@ -352,7 +310,7 @@ fn a_silent_tls_peer_ends_in_a_timeout_naming_the_handshake() {
     let opts = opts
         .deadline(None)
         .read_timeout(Some(Duration::from_millis(200)));
-    let err = ws_net::connect(&endpoint, &opts).unwrap_err();
+    let err = connect(&endpoint, &opts).unwrap_err();
     assert!(
         matches!(
             err,
@@ -364,113 +322,6 @@ fn a_silent_tls_peer_ends_in_a_timeout_naming_the_handshake() {
         ),
         "{err:?}"
     );
-}
-
-/// One thread blocks reading while another writes, over TLS: the reader's blocking socket
-/// read holds no lock, so the writer gets through and the server (which answers only
-/// after `END`) replies.
-#[test]
-fn split_tls_stream_reads_and_writes_from_two_threads_at_once() {
-    let dir = TempDir::new();
-    let ca = Ca::new("test ca");
-    let server = TlsEchoServer::start(
-        server_config(&ca.leaf(&["localhost"]), None, &[]),
-        Echo::AfterEnd,
-    );
-    let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
-    let stream = ws_net::connect(&wss("localhost", &server), &options(tls)).unwrap();
-    let (mut reader, mut writer) = stream.split();
-    let (started_tx, started_rx) = std::sync::mpsc::channel();
-    let reading = thread::spawn(move || {
-        started_tx.send(()).unwrap();
-        let mut got = Vec::new();
-        let mut buf = [0u8; 4096];
-        while !got.ends_with(b"END") {
-            let n = reader.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            got.extend_from_slice(&buf[..n]);
-        }
-        Ok::<_, io::Error>(got)
-    });
-    started_rx.recv().unwrap();
-    let mut sent = Vec::new();
-    for i in 0..50 {
-        let chunk = format!("message {i};");
-        writer.write_all(chunk.as_bytes()).unwrap();
-        sent.extend_from_slice(chunk.as_bytes());
-    }
-    writer.write_all(b"END").unwrap();
-    writer.flush().unwrap();
-    sent.extend_from_slice(b"END");
-    assert_eq!(reading.join().unwrap().unwrap(), sent);
-}
-
-/// Full duplex under load: a megabyte goes out while the echo comes back concurrently,
-/// more than the socket buffers hold, so neither side may wait for the other.
-#[test]
-fn split_tls_stream_streams_a_megabyte_both_ways() {
-    let dir = TempDir::new();
-    let ca = Ca::new("test ca");
-    let server = TlsEchoServer::start(
-        server_config(&ca.leaf(&["localhost"]), None, &[]),
-        Echo::Chunks,
-    );
-    let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
-    let stream = ws_net::connect(&wss("localhost", &server), &options(tls)).unwrap();
-    let (mut reader, mut writer) = stream.split();
-    let data: Vec<u8> = (0..1024 * 1024u32).map(|i| (i % 251) as u8).collect();
-    let expected = data.clone();
-    let reading = thread::spawn(move || {
-        let mut got = vec![0u8; expected.len()];
-        reader.read_exact(&mut got).unwrap();
-        assert!(got == expected, "echoed bytes differ");
-        reader
-    });
-    for chunk in data.chunks(10_000) {
-        writer.write_all(chunk).unwrap();
-    }
-    writer.flush().unwrap();
-    let reader = reading.join().unwrap();
-    let stream = Stream::reunite(reader, writer).unwrap();
-    stream.shutdown().unwrap();
-}
-
-#[test]
-fn tls_errors_map_rustls_variants() {
-    use rustls::CertificateError as C;
-    let cases = [
-        (
-            rustls::Error::InvalidCertificate(C::UnknownIssuer),
-            "unknown issuer",
-        ),
-        (rustls::Error::InvalidCertificate(C::Expired), "expired"),
-        (
-            rustls::Error::InvalidCertificate(C::ExpiredContext {
-                time: UnixTime::since_unix_epoch(Duration::from_secs(2)),
-                not_after: UnixTime::since_unix_epoch(Duration::from_secs(1)),
-            }),
-            "expired",
-        ),
-        (
-            rustls::Error::InvalidCertificate(C::NotValidYet),
-            "not valid yet",
-        ),
-        (rustls::Error::InvalidCertificate(C::Revoked), "rejected"),
-        (
-            rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure),
-            "HandshakeFailure",
-        ),
-        (rustls::Error::DecryptError, "handshake with h.test failed"),
-    ];
-    for (err, needle) in cases {
-        let mapped = TlsError::from_rustls("h.test", &err).to_string();
-        assert!(
-            mapped.contains(needle) && mapped.contains("h.test"),
-            "{mapped}"
-        );
-    }
 }
 
 /// Set in the environment of the child process started by
@@ -486,7 +337,7 @@ fn writes_session_keys_to_the_sslkeylogfile() {
     let keylog = dir.path().join("keys.log");
     let output = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
-            "tls::keylog_child_connects",
+            &format!("{}::keylog_child_connects", test_path()),
             "--exact",
             "--nocapture",
             "--test-threads=1",
@@ -504,6 +355,13 @@ fn writes_session_keys_to_the_sslkeylogfile() {
     assert!(keys.contains("CLIENT_TRAFFIC_SECRET_0 "), "{keys}");
 }
 
+/// This module's path as the test harness names it (`tls` or `on_tokio::tls`).
+fn test_path() -> &'static str {
+    module_path!()
+        .split_once("::")
+        .map_or(module_path!(), |(_, rest)| rest)
+}
+
 /// The child half of `writes_session_keys_to_the_sslkeylogfile`; does nothing otherwise.
 #[test]
 fn keylog_child_connects() {
@@ -517,6 +375,6 @@ fn keylog_child_connects() {
         Echo::Chunks,
     );
     let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
-    let mut stream = ws_net::connect(&wss("localhost", &server), &options(tls)).unwrap();
+    let mut stream = connect(&wss("localhost", &server), &options(tls)).unwrap();
     echo_roundtrip(&mut stream);
 }

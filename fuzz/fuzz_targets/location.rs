@@ -1,0 +1,5 @@
+//! The `location` fuzz target: [`ws_fuzz::location`] holds the input layout and the checks, shared
+//! with the regression replay test (`crates/ws-fuzz/tests/regressions.rs`).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ws_fuzz::location::run(data));
