@@ -1,5 +1,7 @@
 //! [`TlsOptions`]: how `wss://` connections are verified, and the TLS handshake.
 
+pub(crate) mod verify;
+
 use std::ffi::OsString;
 use std::fmt;
 use std::io;
@@ -20,6 +22,7 @@ use crate::endpoint::authority;
 use crate::error::{Error, Result, TlsError};
 use crate::options::Deadline;
 use crate::stream::Stream;
+use crate::tls::verify::ExplicitTrust;
 
 /// The environment variable naming an extra CA bundle (file or directory) to trust.
 pub const CA_BUNDLE_ENV: &str = "WEBSOCKET_CLIENT_CA_BUNDLE";
@@ -32,6 +35,14 @@ pub const CA_BUNDLE_ENV: &str = "WEBSOCKET_CLIENT_CA_BUNDLE";
 /// the host name, sends that name as SNI, offers no ALPN protocols, and writes session
 /// keys to the file named by `SSLKEYLOGFILE` when that variable is set. The crypto
 /// provider is always `ring`, chosen explicitly.
+///
+/// A server certificate that is byte for byte one of the certificates trusted
+/// explicitly (CA files, CA directories, the bundle variable) is accepted even when it
+/// cannot end a chain, as OpenSSL accepts it: the self-signed certificate of
+/// `openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -subj
+/// /CN=localhost -addext subjectAltName=DNS:localhost` says `CA:TRUE`, and passing it to
+/// [`TlsOptions::ca_file`] lets a client connect to the server using it. Its name and
+/// validity dates are still checked, and so is the server's proof that it holds the key.
 #[derive(Clone, Default)]
 pub struct TlsOptions {
     mode: Mode,
@@ -168,7 +179,26 @@ impl TlsOptions {
                     .dangerous()
                     .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
             }
-            Mode::Verify => builder.with_root_certificates(self.root_store()?),
+            Mode::Verify => {
+                let (roots, explicit) = self.root_store()?;
+                if explicit.is_empty() {
+                    builder.with_root_certificates(roots)
+                } else {
+                    let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                        Arc::new(roots),
+                        provider.clone(),
+                    )
+                    .build()
+                    .map_err(|e| TlsError::Config {
+                        reason: e.to_string(),
+                    })?;
+                    builder
+                        .dangerous()
+                        .with_custom_certificate_verifier(Arc::new(ExplicitTrust::new(
+                            webpki, explicit,
+                        )))
+                }
+            }
         };
         let mut config = match &self.client_cert {
             None => builder.with_no_client_auth(),
@@ -187,7 +217,8 @@ impl TlsOptions {
         Ok(Arc::new(config))
     }
 
-    fn root_store(&self) -> Result<RootCertStore, TlsError> {
+    /// The roots, and the certificates among them the caller listed explicitly.
+    fn root_store(&self) -> Result<(RootCertStore, Vec<CertificateDer<'static>>), TlsError> {
         let mut roots = RootCertStore::empty();
         if !self.no_default_roots {
             roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -201,21 +232,30 @@ impl TlsOptions {
                 log::debug!("platform roots: {added} added, {ignored} ignored");
             }
         }
+        let mut explicit = Vec::new();
         for file in &self.ca_files {
-            add_ca_file(&mut roots, file)?;
+            add_ca_file(&mut explicit, file)?;
         }
         for dir in &self.ca_dirs {
-            add_ca_dir(&mut roots, dir)?;
+            add_ca_dir(&mut explicit, dir)?;
         }
         if !self.ignore_env_bundle {
-            add_env_bundle(&mut roots, std::env::var_os(CA_BUNDLE_ENV))?;
+            add_env_bundle(&mut explicit, std::env::var_os(CA_BUNDLE_ENV))?;
+        }
+        for (cert, path) in &explicit {
+            roots
+                .add(cert.clone())
+                .map_err(|e| TlsError::CaCertificates {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
         }
         if roots.is_empty() {
             return Err(TlsError::Config {
                 reason: "no trusted root certificates".to_owned(),
             });
         }
-        Ok(roots)
+        Ok((roots, explicit.into_iter().map(|(cert, _)| cert).collect()))
     }
 }
 
@@ -330,21 +370,25 @@ pub(crate) fn handshake(
 
 /// Adds the file or directory named by `WEBSOCKET_CLIENT_CA_BUNDLE` (`value`); a path
 /// that does not exist is ignored, as Python's client does.
-fn add_env_bundle(roots: &mut RootCertStore, value: Option<OsString>) -> Result<(), TlsError> {
+fn add_env_bundle(trusted: &mut Trusted, value: Option<OsString>) -> Result<(), TlsError> {
     let Some(path) = value.filter(|v| !v.is_empty()).map(PathBuf::from) else {
         return Ok(());
     };
     if path.is_dir() {
-        add_ca_dir(roots, &path)
+        add_ca_dir(trusted, &path)
     } else if path.is_file() {
-        add_ca_file(roots, &path).map(drop)
+        add_ca_file(trusted, &path).map(drop)
     } else {
         log::debug!("{CA_BUNDLE_ENV} names a missing path, ignored");
         Ok(())
     }
 }
 
-fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<usize, TlsError> {
+/// Certificates the caller trusts, each with the file it came from.
+type Trusted = Vec<(CertificateDer<'static>, PathBuf)>;
+
+/// Adds the certificates of a PEM file; each must be usable as a trust anchor.
+fn add_ca_file(trusted: &mut Trusted, path: &Path) -> Result<usize, TlsError> {
     let err = |reason: String| TlsError::CaCertificates {
         path: path.to_owned(),
         reason,
@@ -352,7 +396,10 @@ fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<usize, TlsError
     let mut added = 0;
     for cert in CertificateDer::pem_file_iter(path).map_err(|e| err(e.to_string()))? {
         let cert = cert.map_err(|e| err(e.to_string()))?;
-        roots.add(cert).map_err(|e| err(e.to_string()))?;
+        RootCertStore::empty()
+            .add(cert.clone())
+            .map_err(|e| err(e.to_string()))?;
+        trusted.push((cert, path.to_owned()));
         added += 1;
     }
     if added == 0 {
@@ -361,7 +408,7 @@ fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<usize, TlsError
     Ok(added)
 }
 
-fn add_ca_dir(roots: &mut RootCertStore, dir: &Path) -> Result<(), TlsError> {
+fn add_ca_dir(trusted: &mut Trusted, dir: &Path) -> Result<(), TlsError> {
     let err = |reason: String| TlsError::CaCertificates {
         path: dir.to_owned(),
         reason,
@@ -370,7 +417,7 @@ fn add_ca_dir(roots: &mut RootCertStore, dir: &Path) -> Result<(), TlsError> {
     for entry in std::fs::read_dir(dir).map_err(|e| err(e.to_string()))? {
         let path = entry.map_err(|e| err(e.to_string()))?.path();
         if path.is_file() {
-            match add_ca_file(roots, &path) {
+            match add_ca_file(trusted, &path) {
                 Ok(n) => added += n,
                 Err(e) => log::debug!("skipping {}: {e}", path.display()),
             }
@@ -487,7 +534,7 @@ mod tests {
         let file = dir.join("bundle.pem");
         std::fs::write(&file, ca_pem()).unwrap();
 
-        let mut roots = RootCertStore::empty();
+        let mut roots = Trusted::new();
         add_env_bundle(&mut roots, Some(file.clone().into())).unwrap();
         assert_eq!(roots.len(), 1);
         add_env_bundle(&mut roots, Some(dir.clone().into())).unwrap();

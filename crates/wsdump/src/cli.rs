@@ -101,7 +101,8 @@ pub(crate) struct Args {
     #[arg(long, value_name = "\"NAME: VALUE,...\"")]
     pub(crate) headers: Option<String>,
 
-    /// Trust the CA certificates in this PEM file (in addition to the usual roots).
+    /// Trust the CA certificates in this PEM file (in addition to the usual roots), or a
+    /// server's own self-signed certificate (as `openssl req -x509` makes it).
     #[arg(long, value_name = "PATH")]
     pub(crate) ca_file: Option<PathBuf>,
 
