@@ -24,7 +24,17 @@
 //!   keepalive pings, a ping timeout, reconnection with backoff ([`Reconnect`]) and a
 //!   thread-safe [`AppHandle`]; `docs/FROM-PYTHON-APP.md` maps every Python parameter.
 //! - permessage-deflate compression (RFC 7692) on request, with
-//!   [`ClientBuilder::deflate`] and [`DeflateOptions`]; off by default (see there why).
+//!   `ClientBuilder::deflate` and `DeflateOptions`; off by default (see there why).
+//!
+//! # Cargo features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `tls` | on | `wss://` with rustls (`ring`) and the webpki roots; without it a `wss://` URL fails with [`TlsError::FeatureDisabled`] |
+//! | `deflate` | on | permessage-deflate (`ClientBuilder::deflate`, `DeflateOptions`, zlib-rs) |
+//!
+//! `default-features = false` gives a plain `ws://` client; `docs/FEATURES.md` lists the
+//! combinations CI checks and the size of the smallest build.
 //! - The peer is held to RFC 6455: a broken rule makes the client send the right close
 //!   code (1002, 1007 or 1009) before returning [`Error::Protocol`] or
 //!   [`Error::Payload`].
@@ -54,10 +64,15 @@
 //! never reach the log.
 // One `unsafe` block, in `reader.rs`, opts in with its SAFETY proof.
 #![deny(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod app;
 mod config;
 mod connect;
+#[cfg(feature = "deflate")]
+mod deflate;
+#[cfg(not(feature = "deflate"))]
+#[path = "deflate_disabled.rs"]
 mod deflate;
 mod error;
 mod frame;
@@ -69,9 +84,12 @@ mod websocket;
 
 pub use ws_frame::{CloseCode, Limits, Message, OpCode};
 pub use ws_handshake::{HostHeader, Origin};
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub use ws_net::rustls;
 pub use ws_net::{
     Keepalive, NoProxy, Proxy, ProxyConfig, ProxyError, ProxyKind, SocketOptions, TlsError,
-    TlsOptions, UrlError, rustls,
+    TlsOptions, UrlError,
 };
 /// The lower layers, for their error types and advanced options.
 pub use {ws_frame, ws_handshake, ws_net};
@@ -81,6 +99,8 @@ pub use crate::config::{
     ClientBuilder, DEFAULT_CLOSE_TIMEOUT, DEFAULT_REDIRECT_LIMIT, DEFAULT_WRITE_BUFFER_SIZE,
     HeaderFn,
 };
+#[cfg(feature = "deflate")]
+#[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
 pub use crate::deflate::DeflateOptions;
 pub use crate::error::{Error, Op, Result};
 pub use crate::frame::Frame;

@@ -363,6 +363,15 @@ pub enum TlsError {
         /// What went wrong.
         reason: String,
     },
+    /// A `wss://` URL in a build without TLS.
+    #[error(
+        "tls: {host} needs TLS (wss://), which this build leaves out; enable the `tls` \
+         feature of ws-client (or ws-net), or connect with ws://"
+    )]
+    FeatureDisabled {
+        /// The server name.
+        host: String,
+    },
     /// The TLS configuration could not be built.
     #[error("tls: invalid configuration: {reason}")]
     Config {
@@ -399,12 +408,7 @@ fn name_mismatch(host: &str, presented: &[String]) -> String {
 /// `prefix` and the UTC date of `time`, or nothing when unknown.
 fn at(prefix: &str, time: Option<SystemTime>) -> String {
     time.and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-        .map(|since| {
-            format!(
-                "{prefix}{}",
-                crate::tls::verify::format_utc(since.as_secs())
-            )
-        })
+        .map(|since| format!("{prefix}{}", format_utc(since.as_secs())))
         .unwrap_or_default()
 }
 
@@ -426,6 +430,7 @@ fn alert_hint(alert: &str) -> &'static str {
     }
 }
 
+#[cfg(feature = "tls")]
 /// A certificate name from webpki's `DnsName("a")`/`IpAddress(1.2.3.4)` form in
 /// OpenSSL's (`DNS:a`, `IP:1.2.3.4`).
 fn openssl_name(name: &str) -> String {
@@ -441,6 +446,7 @@ fn openssl_name(name: &str) -> String {
     name.to_owned()
 }
 
+#[cfg(feature = "tls")]
 impl TlsError {
     /// Maps a rustls error seen while talking to `host` to a specific variant.
     pub fn from_rustls(host: &str, err: &rustls::Error) -> Self {
@@ -545,6 +551,32 @@ impl TlsError {
         };
         Self::BadCertificate { host, reason }
     }
+}
+
+/// The UTC date and time of `secs` since 1970 as `YYYY-MM-DD HH:MM:SS UTC`.
+pub(crate) fn format_utc(secs: u64) -> String {
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's `civil_from_days`.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }
 
 impl From<TlsError> for io::Error {

@@ -66,6 +66,8 @@ mod socket;
 mod stream;
 mod tls;
 
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use rustls;
 
 pub use crate::endpoint::Endpoint;
