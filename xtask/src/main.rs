@@ -56,6 +56,10 @@ const CI_STEPS: &[Step] = &[
         run: doc,
     },
     Step {
+        name: "package",
+        run: package,
+    },
+    Step {
         name: "no-std-build",
         run: no_std_build,
     },
@@ -112,7 +116,7 @@ fn print_help() {
         "usage: cargo xtask <task>\n\n\
          tasks:\n  \
          ci        every check CI runs: fmt, clippy, the feature sets, tests, autobahn, docs,\n            \
-         no_std build, fuzz build, tidy\n  \
+         cargo package, no_std build, fuzz build, tidy\n  \
          autobahn  the Autobahn fuzzing server referees the client; fails on any case not OK\n  \
          bench     our client vs tungstenite on loopback plus the codec benchmarks; writes\n            \
          target/bench/report.md and report.json (options: --rounds N, --time S,\n            \
@@ -317,6 +321,20 @@ fn doc(root: &Path) -> StepResult {
         ],
     );
     cmd.env("RUSTDOCFLAGS", "-D warnings");
+    run(cmd)
+}
+
+/// The crates meant for crates.io, in publishing order (see `docs/NAMING.md`).
+const PUBLISHED: &[&str] = &["ws-frame", "ws-handshake", "ws-net", "ws-client", "wsdump"];
+
+/// `cargo package` for every published crate: each is built from its packaged sources,
+/// against the packaged versions of the others (no upload). `--allow-dirty` so a local
+/// run with uncommitted edits checks them too.
+fn package(root: &Path) -> StepResult {
+    let mut cmd = cargo_with(root, &["package", "--locked", "--allow-dirty"]);
+    for crate_name in PUBLISHED {
+        cmd.args(["-p", crate_name]);
+    }
     run(cmd)
 }
 
