@@ -125,6 +125,11 @@ pub fn connect(url: &str) -> Result<WebSocket> {
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
 
+/// `docs/FROM-TUNGSTENITE.md`'s Rust snippets, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/FROM-TUNGSTENITE.md")]
+struct FromTungsteniteDoctests;
+
 /// Keeps the thread-safety promises of the public types.
 #[cfg(test)]
 mod tests {
