@@ -226,6 +226,7 @@ const FEATURE_SETS: &[(&str, &[&str])] = &[
     ("ws-client", &[]),
     ("ws-client", &["tls"]),
     ("ws-client", &["deflate"]),
+    ("ws-client", &["http"]),
     ("ws-net", &[]),
 ];
 

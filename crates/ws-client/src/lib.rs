@@ -32,6 +32,7 @@
 //! |---|---|---|
 //! | `tls` | on | `wss://` with rustls (`ring`) and the webpki roots; without it a `wss://` URL fails with [`TlsError::FeatureDisabled`] |
 //! | `deflate` | on | permessage-deflate (`ClientBuilder::deflate`, `DeflateOptions`, zlib-rs) |
+//! | `http` | off | connect with an `http::Request<()>` or `http::Uri` (`ClientBuilder::connect_request`, `connect_uri`), every header kept in order |
 //!
 //! `default-features = false` gives a plain `ws://` client; `docs/FEATURES.md` lists the
 //! combinations CI checks and the size of the smallest build.
@@ -76,12 +77,19 @@ mod deflate;
 mod deflate;
 mod error;
 mod frame;
+#[cfg(feature = "http")]
+mod http_request;
 mod logging;
 mod mask;
 mod reader;
 mod sender;
 mod websocket;
 
+/// The `http` crate, whose `Request` and `Uri` [`ClientBuilder::connect_request`] and
+/// [`ClientBuilder::connect_uri`] take.
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub use ::http;
 pub use ws_frame::{CloseCode, Limits, Message, OpCode};
 pub use ws_handshake::{HostHeader, Origin};
 #[cfg(feature = "tls")]

@@ -99,3 +99,69 @@ fn wss_without_the_tls_feature_names_the_feature() {
         "{err}"
     );
 }
+
+/// A request as tungstenite's `into_client_request` builds it, plus the caller's headers:
+/// the server sees each header once, the caller's in their order, and the caller's key.
+#[cfg(feature = "http")]
+#[test]
+fn an_http_request_connects_with_its_headers_in_order() {
+    let (url, server) = echo_once();
+    let host = url
+        .trim_start_matches("ws://")
+        .trim_end_matches('/')
+        .to_owned();
+    let request = http::Request::get(&url)
+        .header("Host", &host)
+        .header("Connection", "Upgrade")
+        .header("Upgrade", "websocket")
+        .header("Sec-WebSocket-Version", "13")
+        .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .header("X-Second", "b")
+        .header("X-First", "a")
+        .body(())
+        .unwrap();
+    let mut ws = ClientBuilder::new()
+        .read_timeout(Some(IO_TIMEOUT))
+        .connect_request(&request)
+        .unwrap();
+    ws.send_text("via http::Request").unwrap();
+    assert_eq!(
+        ws.recv().unwrap(),
+        Message::Text("via http::Request".into())
+    );
+    let headers = server.join().unwrap();
+    let count = |name: &str| {
+        headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .count()
+    };
+    for name in ["Host", "Upgrade", "Connection", "Sec-WebSocket-Key"] {
+        assert_eq!(count(name), 1, "{name} in {headers:?}");
+    }
+    let value = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(value("Sec-WebSocket-Key"), Some("dGhlIHNhbXBsZSBub25jZQ=="));
+    assert_eq!(value("Host"), Some(host.as_str()));
+    let custom: Vec<&str> = headers
+        .iter()
+        .filter(|(n, _)| n.to_ascii_lowercase().starts_with("x-"))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(custom, ["x-second", "x-first"]);
+
+    // An http::Uri works as a URL.
+    let (url, server) = echo_once();
+    let uri: http::Uri = url.parse().unwrap();
+    let mut ws = ClientBuilder::new()
+        .read_timeout(Some(IO_TIMEOUT))
+        .connect_uri(&uri)
+        .unwrap();
+    ws.send_text("via Uri").unwrap();
+    assert_eq!(ws.recv().unwrap(), Message::Text("via Uri".into()));
+    server.join().unwrap();
+}
