@@ -514,40 +514,7 @@ impl TlsError {
             other if crate::tls::verify::is_ca_used_as_end_entity(other) => {
                 return Self::CaUsedAsEndEntity { host };
             }
-            C::BadEncoding => "it is not a well-formed X.509 certificate".to_owned(),
-            C::BadSignature => {
-                "its signature does not verify with the issuer's key; the chain is broken \
-                 or forged"
-                    .to_owned()
-            }
-            C::UnsupportedSignatureAlgorithmContext { .. }
-            | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
-                "it is signed with an algorithm this client does not support; reissue it \
-                 with ECDSA P-256, Ed25519 or RSA-SHA256"
-                    .to_owned()
-            }
-            C::Revoked => "it has been revoked by its issuer".to_owned(),
-            C::UnhandledCriticalExtension => {
-                "it has a critical extension this client does not understand".to_owned()
-            }
-            other => match crate::tls::verify::webpki_error(other) {
-                Some(webpki::Error::EndEntityUsedAsCa) => {
-                    "the chain uses a non-CA certificate as an issuer; send the right \
-                     intermediate certificates"
-                        .to_owned()
-                }
-                Some(webpki::Error::PathLenConstraintViolated) => {
-                    "the chain is longer than an issuer's path length constraint allows".to_owned()
-                }
-                Some(webpki::Error::NameConstraintViolation) => {
-                    "an issuer's name constraints forbid its names".to_owned()
-                }
-                Some(webpki::Error::UnsupportedCertVersion) => {
-                    "it is not an X.509 version 3 certificate; reissue it as version 3".to_owned()
-                }
-                Some(code) => format!("it failed webpki's check {code}"),
-                None => format!("it failed rustls' check {other:?}"),
-            },
+            other => certificate_reason(other),
         };
         Self::BadCertificate { host, reason }
     }
@@ -577,6 +544,61 @@ pub(crate) fn format_utc(secs: u64) -> String {
         rem / 60 % 60,
         rem % 60
     )
+}
+
+/// What is wrong with a certificate, as a sentence, for the causes without a variant.
+#[cfg(feature = "tls")]
+fn certificate_reason(cert: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as C;
+    match cert {
+        C::BadEncoding => "it is not a well-formed X.509 certificate".to_owned(),
+        C::BadSignature => {
+            "its signature does not verify with the issuer's key; the chain is broken \
+             or forged"
+                .to_owned()
+        }
+        C::UnsupportedSignatureAlgorithmContext { .. }
+        | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+            "it is signed with an algorithm this client does not support; reissue it \
+             with ECDSA P-256, Ed25519 or RSA-SHA256"
+                .to_owned()
+        }
+        C::Revoked => "it has been revoked by its issuer".to_owned(),
+        C::UnknownRevocationStatus
+        | C::ExpiredRevocationList
+        | C::ExpiredRevocationListContext { .. } => {
+            "its revocation status cannot be established from the revocation lists \
+             given; supply current lists"
+                .to_owned()
+        }
+        C::InvalidOcspResponse => {
+            "the server stapled an OCSP response that does not verify".to_owned()
+        }
+        C::ApplicationVerificationFailure => {
+            "the caller's own certificate verifier refused it".to_owned()
+        }
+        C::UnhandledCriticalExtension => {
+            "it has a critical extension this client does not understand".to_owned()
+        }
+        other => match crate::tls::verify::webpki_error(other) {
+            Some(webpki::Error::EndEntityUsedAsCa) => {
+                "the chain uses a non-CA certificate as an issuer; send the right \
+                 intermediate certificates"
+                    .to_owned()
+            }
+            Some(webpki::Error::PathLenConstraintViolated) => {
+                "the chain is longer than an issuer's path length constraint allows".to_owned()
+            }
+            Some(webpki::Error::NameConstraintViolation) => {
+                "an issuer's name constraints forbid its names".to_owned()
+            }
+            Some(webpki::Error::UnsupportedCertVersion) => {
+                "it is not an X.509 version 3 certificate; reissue it as version 3".to_owned()
+            }
+            Some(code) => format!("it failed the certificate check {code}"),
+            None => format!("it failed the certificate check {other:?}"),
+        },
+    }
 }
 
 impl From<TlsError> for io::Error {
