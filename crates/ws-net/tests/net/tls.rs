@@ -443,12 +443,13 @@ fn split_tls_stream_streams_a_megabyte_both_ways() {
 }
 
 #[test]
+#[allow(clippy::too_many_lines, reason = "one row per rustls error")]
 fn tls_errors_map_rustls_variants() {
     use rustls::CertificateError as C;
     let webpki = |e: webpki::Error| {
         rustls::Error::InvalidCertificate(C::Other(rustls::OtherError(Arc::new(e))))
     };
-    let cases: [(rustls::Error, IsVariant, &str); 11] = [
+    let cases: [(rustls::Error, IsVariant, &str); 13] = [
         (
             rustls::Error::InvalidCertificate(C::UnknownIssuer),
             |e| matches!(e, TlsError::UnknownIssuer { .. }),
@@ -516,6 +517,16 @@ fn tls_errors_map_rustls_variants() {
             rustls::Error::InvalidCertificate(C::BadSignature),
             |e| matches!(e, TlsError::BadCertificate { .. }),
             "rejected: its signature does not verify with the issuer's key",
+        ),
+        (
+            rustls::Error::InvalidCertificate(C::UnknownRevocationStatus),
+            |e| matches!(e, TlsError::BadCertificate { .. }),
+            "rejected: its revocation status cannot be established",
+        ),
+        (
+            rustls::Error::InvalidCertificate(C::ApplicationVerificationFailure),
+            |e| matches!(e, TlsError::BadCertificate { .. }),
+            "rejected: the caller's own certificate verifier refused it",
         ),
         (
             rustls::Error::InvalidCertificate(C::Revoked),
