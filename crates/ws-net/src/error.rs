@@ -553,8 +553,8 @@ fn certificate_reason(cert: &rustls::CertificateError) -> String {
     match cert {
         C::BadEncoding => "it is not a well-formed X.509 certificate".to_owned(),
         C::BadSignature => {
-            "its signature does not verify with the issuer's key; the chain is broken \
-             or forged"
+            "a signature does not verify: its issuer did not sign it, or the server does \
+             not hold its private key; the server is misconfigured or an impostor"
                 .to_owned()
         }
         C::UnsupportedSignatureAlgorithmContext { .. }

@@ -516,7 +516,7 @@ fn tls_errors_map_rustls_variants() {
         (
             rustls::Error::InvalidCertificate(C::BadSignature),
             |e| matches!(e, TlsError::BadCertificate { .. }),
-            "rejected: its signature does not verify with the issuer's key",
+            "rejected: a signature does not verify: its issuer did not sign it",
         ),
         (
             rustls::Error::InvalidCertificate(C::UnknownRevocationStatus),
@@ -802,4 +802,39 @@ fn certificate_failures_are_sentences_with_a_fix() {
         assert_eq!(err.to_string(), expected);
         assert!(!err.to_string().contains("Other("), "{err}");
     }
+}
+
+/// A server presenting the trusted self-signed certificate without holding its key: the
+/// byte-for-byte match does not skip the handshake signature check.
+#[test]
+fn a_trusted_certificate_without_its_key_is_refused() {
+    use rustls::server::{ClientHello, ResolvesServerCert};
+    use rustls::sign::CertifiedKey;
+
+    #[derive(Debug)]
+    struct Impostor(Arc<CertifiedKey>);
+    impl ResolvesServerCert for Impostor {
+        fn resolve(&self, _: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+            Some(self.0.clone())
+        }
+    }
+
+    let dir = TempDir::new();
+    let trusted = Leaf::self_signed_ca(&["localhost"], |_| {});
+    let other = Leaf::self_signed_ca(&["localhost"], |_| {});
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let wrong_key = provider.key_provider.load_private_key(other.key).unwrap();
+    let certified = CertifiedKey::new(vec![trusted.cert.clone()], wrong_key);
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(Impostor(Arc::new(certified))));
+    let server = TlsEchoServer::start(Arc::new(config), Echo::Chunks);
+    let tls = TlsOptions::default().ca_file(dir.write("cert.pem", &trusted.cert_pem));
+    let err = tls_error(ws_net::connect(&wss("localhost", &server), &options(tls)));
+    assert!(
+        matches!(&err, TlsError::BadCertificate { reason, .. } if reason.contains("private key")),
+        "{err:?}"
+    );
 }
