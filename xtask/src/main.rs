@@ -33,6 +33,10 @@ const CI_STEPS: &[Step] = &[
         run: clippy,
     },
     Step {
+        name: "features",
+        run: features,
+    },
+    Step {
         name: "clippy-no-std",
         run: clippy_no_std,
     },
@@ -51,6 +55,10 @@ const CI_STEPS: &[Step] = &[
     Step {
         name: "doc",
         run: doc,
+    },
+    Step {
+        name: "package",
+        run: package,
     },
     Step {
         name: "no-std-build",
@@ -75,6 +83,20 @@ fn main() -> ExitCode {
     let root = project_root();
     let result = match args.first().map(String::as_str) {
         Some("ci") => run_steps(&root, CI_STEPS),
+        Some("step") => match CI_STEPS
+            .iter()
+            .find(|s| Some(s.name) == args.get(1).map(String::as_str))
+        {
+            Some(step) => run_steps(&root, std::slice::from_ref(step)),
+            None => Err(format!(
+                "`cargo xtask step NAME` takes one of: {}",
+                CI_STEPS
+                    .iter()
+                    .map(|s| s.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        },
         Some("tidy") => tidy::run(&root),
         Some("autobahn") => autobahn::run_autobahn(&root),
         Some("bench") => bench::run_bench(&root, &args[1..]),
@@ -98,12 +120,13 @@ fn print_help() {
     println!(
         "usage: cargo xtask <task>\n\n\
          tasks:\n  \
-         ci        every check CI runs: fmt, clippy, tests, autobahn, docs, no_std build,\n            \
-         fuzz build, fuzz (30 s per target), tidy\n  \
+         ci        every check CI runs: fmt, clippy, the feature sets, tests, autobahn, docs,\n            \
+         cargo package, no_std build, fuzz build, fuzz (30 s per target), tidy\n  \
          autobahn  the Autobahn fuzzing server referees the client; fails on any case not OK\n  \
          bench     our client vs tungstenite on loopback plus the codec benchmarks; writes\n            \
          target/bench/report.md and report.json (options: --rounds N, --time S,\n            \
          --warmup S, --quick, --no-codec)\n  \
+         step      one step of ci by name: `cargo xtask step features`\n  \
          tidy      repository checks: file headers, no #[ignore], licenses\n  \
          fuzz      run every fuzz target: `cargo xtask fuzz [SECONDS]` (default 60; installs\n            \
          cargo-fuzz); a crash is left in fuzz/artifacts/<target>/"
@@ -203,6 +226,51 @@ fn clippy(root: &Path) -> StepResult {
     ))
 }
 
+/// The feature sets `docs/FEATURES.md` documents, besides the defaults (which `clippy`
+/// and `test` cover with `--all-features`): each passes clippy and its tests.
+const FEATURE_SETS: &[(&str, &[&str])] = &[
+    ("ws-client", &[]),
+    ("ws-client", &["tls"]),
+    ("ws-client", &["deflate"]),
+    ("ws-client", &["http"]),
+    ("ws-net", &[]),
+];
+
+fn features(root: &Path) -> StepResult {
+    for (package, features) in FEATURE_SETS {
+        let feature_args = if features.is_empty() {
+            Vec::new()
+        } else {
+            vec!["--features".to_owned(), features.join(",")]
+        };
+        let mut cmd = cargo_with(
+            root,
+            &[
+                "clippy",
+                "-p",
+                package,
+                "--no-default-features",
+                "--all-targets",
+            ],
+        );
+        cmd.args(&feature_args)
+            .args(["--locked", "--", "-D", "warnings"]);
+        run(cmd)?;
+        // Unit tests, plus ws-client's tests/features.rs (a ws:// round trip, and the
+        // error a wss:// URL gets without `tls`).
+        let mut cmd = cargo_with(
+            root,
+            &["test", "-p", package, "--no-default-features", "--lib"],
+        );
+        if *package == "ws-client" {
+            cmd.args(["--test", "features"]);
+        }
+        cmd.args(&feature_args).arg("--locked");
+        run(cmd)?;
+    }
+    Ok(())
+}
+
 fn clippy_no_std(root: &Path) -> StepResult {
     // Without std, alone and with the permessage-deflate codec (no_std + alloc too).
     for features in [&[][..], &["--features", "deflate"][..]] {
@@ -260,6 +328,20 @@ fn doc(root: &Path) -> StepResult {
         ],
     );
     cmd.env("RUSTDOCFLAGS", "-D warnings");
+    run(cmd)
+}
+
+/// The crates meant for crates.io, in publishing order (see `docs/NAMING.md`).
+const PUBLISHED: &[&str] = &["ws-frame", "ws-handshake", "ws-net", "ws-client", "wsdump"];
+
+/// `cargo package` for every published crate: each is built from its packaged sources,
+/// against the packaged versions of the others (no upload). `--allow-dirty` so a local
+/// run with uncommitted edits checks them too.
+fn package(root: &Path) -> StepResult {
+    let mut cmd = cargo_with(root, &["package", "--locked", "--allow-dirty"]);
+    for crate_name in PUBLISHED {
+        cmd.args(["-p", crate_name]);
+    }
     run(cmd)
 }
 

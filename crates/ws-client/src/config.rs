@@ -50,7 +50,7 @@ pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 /// | `get_mask_key` | [`mask_key_fn`](Self::mask_key_fn) |
 /// | `enable_multithread` | always on: see [`WebSocket::sender`] and [`WebSocket::split`] |
 /// | `fire_cont_frame` | [`WebSocket::recv_frame`] |
-/// | (none) | [`limits`](Self::limits), [`auto_pong`](Self::auto_pong), [`write_buffer_size`](Self::write_buffer_size), [`deflate`](Self::deflate) |
+/// | (none) | [`limits`](Self::limits), [`auto_pong`](Self::auto_pong), [`write_buffer_size`](Self::write_buffer_size), `deflate` (feature `deflate`) |
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -356,6 +356,8 @@ impl ClientBuilder {
     /// println!("compressed: {}", ws.is_compressed());
     /// # Ok::<(), ws_client::Error>(())
     /// ```
+    #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
     pub fn deflate(mut self, options: Option<DeflateOptions>) -> Self {
         self.deflate = options;
         self

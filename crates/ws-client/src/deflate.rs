@@ -180,6 +180,18 @@ impl ws_frame::Compress for Compressor {
     }
 }
 
+/// Turns permessage-deflate on in both halves of the engine, with the parameters the
+/// server agreed to.
+pub(crate) fn enable(
+    inbound: &mut ws_frame::Inbound,
+    outbound: &mut ws_frame::Outbound,
+    params: DeflateParams,
+    options: &DeflateOptions,
+) {
+    outbound.set_compression(compression(params, options));
+    inbound.set_inflate(!params.server_no_context_takeover);
+}
+
 /// The engine's permessage-deflate settings for the parameters the server agreed to.
 pub(crate) fn compression(
     params: DeflateParams,

@@ -24,7 +24,18 @@
 //!   keepalive pings, a ping timeout, reconnection with backoff ([`Reconnect`]) and a
 //!   thread-safe [`AppHandle`]; `docs/FROM-PYTHON-APP.md` maps every Python parameter.
 //! - permessage-deflate compression (RFC 7692) on request, with
-//!   [`ClientBuilder::deflate`] and [`DeflateOptions`]; off by default (see there why).
+//!   `ClientBuilder::deflate` and `DeflateOptions`; off by default (see there why).
+//!
+//! # Cargo features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `tls` | on | `wss://` with rustls (`ring`) and the webpki roots; without it a `wss://` URL fails with [`TlsError::FeatureDisabled`] |
+//! | `deflate` | on | permessage-deflate (`ClientBuilder::deflate`, `DeflateOptions`, zlib-rs) |
+//! | `http` | off | connect with an `http::Request<()>` or `http::Uri` (`ClientBuilder::connect_request`, `connect_uri`), every header kept in order |
+//!
+//! `default-features = false` gives a plain `ws://` client; `docs/FEATURES.md` lists the
+//! combinations CI checks and the size of the smallest build.
 //! - The peer is held to RFC 6455: a broken rule makes the client send the right close
 //!   code (1002, 1007 or 1009) before returning [`Error::Protocol`] or
 //!   [`Error::Payload`].
@@ -53,13 +64,20 @@
 //! Through the `log` crate; see [`enable_trace`] for what each level shows. Credentials
 //! never reach the log.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod app;
 mod config;
 mod connect;
+#[cfg(feature = "deflate")]
+mod deflate;
+#[cfg(not(feature = "deflate"))]
+#[path = "deflate_disabled.rs"]
 mod deflate;
 mod error;
 mod frame;
+#[cfg(feature = "http")]
+mod http_request;
 mod logging;
 mod mask;
 mod reader;
@@ -67,11 +85,19 @@ mod redirect;
 mod sender;
 mod websocket;
 
+/// The `http` crate, whose `Request` and `Uri` [`ClientBuilder::connect_request`] and
+/// [`ClientBuilder::connect_uri`] take.
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub use ::http;
 pub use ws_frame::{CloseCode, Limits, Message, OpCode};
 pub use ws_handshake::{HostHeader, Origin};
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub use ws_net::rustls;
 pub use ws_net::{
     Keepalive, NoProxy, Proxy, ProxyConfig, ProxyError, ProxyKind, SocketOptions, TlsError,
-    TlsOptions, UrlError, rustls,
+    TlsOptions, UrlError,
 };
 /// The lower layers, for their error types and advanced options.
 pub use {ws_frame, ws_handshake, ws_net};
@@ -81,6 +107,8 @@ pub use crate::config::{
     ClientBuilder, DEFAULT_CLOSE_TIMEOUT, DEFAULT_REDIRECT_LIMIT, DEFAULT_WRITE_BUFFER_SIZE,
     HeaderFn,
 };
+#[cfg(feature = "deflate")]
+#[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
 pub use crate::deflate::DeflateOptions;
 pub use crate::error::{Error, Op, Result};
 pub use crate::frame::Frame;
@@ -105,6 +133,11 @@ pub fn connect(url: &str) -> Result<WebSocket> {
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
+
+/// `docs/FROM-TUNGSTENITE.md`'s Rust snippets, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/FROM-TUNGSTENITE.md")]
+struct FromTungsteniteDoctests;
 
 /// Keeps the thread-safety promises of the public types.
 #[cfg(test)]

@@ -9,7 +9,7 @@ use ws_handshake::{Accepted, DeflateParams};
 use ws_net::Stream;
 
 use crate::config::ClientBuilder;
-use crate::deflate::compression;
+use crate::deflate;
 use crate::error::{Error, Result};
 use crate::frame::Frame;
 use crate::mask::MaskSource;
@@ -91,8 +91,7 @@ impl WebSocket {
         let mut outbound =
             Outbound::client(&config, Box::new(MaskSource::new(builder.mask_key.clone())));
         if let Some((params, options)) = deflate {
-            outbound.set_compression(compression(params, &options));
-            inbound.set_inflate(!params.server_no_context_takeover);
+            deflate::enable(&mut inbound, &mut outbound, params, &options);
         }
         // Bytes read past the handshake response are the first frames.
         inbound.receive(&accepted.rest);

@@ -36,6 +36,7 @@
 // One module, `mask::wide`, opts in to pick an AVX2 loop at run time; see its SAFETY notes.
 #![deny(unsafe_code)]
 #![warn(clippy::indexing_slicing)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;

@@ -35,7 +35,11 @@ fn config() -> Config {
                 .max_message_size(Some(1 << 14)),
         )
         .send_chunk(4096)
-        .keepalive(Some(Duration::from_secs(5)), Some(Duration::from_secs(2)), b"ka")
+        .keepalive(
+            Some(Duration::from_secs(5)),
+            Some(Duration::from_secs(2)),
+            b"ka",
+        )
 }
 
 /// Runs the checks on one input; panics on a finding.
@@ -62,7 +66,9 @@ pub fn run(data: &[u8]) {
         match op % 10 {
             0 => {
                 // Received bytes: the next `arg` bytes of the script.
-                let bytes = script.get(at..(at + n).min(script.len())).unwrap_or_default();
+                let bytes = script
+                    .get(at..(at + n).min(script.len()))
+                    .unwrap_or_default();
                 at += bytes.len();
                 conn.receive(bytes);
             }

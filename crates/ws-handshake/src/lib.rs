@@ -50,6 +50,7 @@
 //! ```
 #![forbid(unsafe_code)]
 #![warn(clippy::indexing_slicing)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod accept;
 mod deflate;

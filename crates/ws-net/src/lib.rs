@@ -83,6 +83,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod endpoint;
 mod error;
@@ -94,6 +95,8 @@ mod tls;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use rustls;
 
 pub use crate::endpoint::Endpoint;

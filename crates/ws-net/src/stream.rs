@@ -13,11 +13,9 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use rustls::ClientConnection;
-
-use crate::error::{Result, TlsError};
+use crate::error::Result;
 use crate::options::Deadline;
-use crate::tls::{self, TlsOptions};
+use crate::tls::{self, ClientConnection, TlsOptions, from_engine_error};
 
 /// Size of the reader's ciphertext buffer: one maximal TLS record plus overhead.
 const READ_BUF: usize = 16 * 1024 + 2048;
@@ -76,6 +74,7 @@ impl Stream {
         tls::handshake(tcp, server_name, port, tls, &Deadline::none(), per_op)
     }
 
+    #[cfg(feature = "tls")]
     pub(crate) fn from_tls_parts(tcp: TcpStream, conn: ClientConnection, name: String) -> Self {
         let sock = Arc::new(tcp);
         let shared = Arc::new(Shared {
@@ -269,7 +268,7 @@ impl ReadHalf {
                     if let Err(err) = conn.process_new_packets() {
                         drop(conn);
                         let _ = flush_tls(&self.sock, tls);
-                        return Err(TlsError::from_rustls(&tls.name, &err).into());
+                        return Err(from_engine_error(&tls.name, &err).into());
                     }
                 }
                 needs_flush = conn.wants_write();
@@ -299,7 +298,7 @@ impl ReadHalf {
                 let mut conn = lock(&tls.conn)?;
                 conn.read_tls(&mut io::empty())?;
                 if let Err(err) = conn.process_new_packets() {
-                    return Err(TlsError::from_rustls(&tls.name, &err).into());
+                    return Err(from_engine_error(&tls.name, &err).into());
                 }
                 return match conn.reader().read(out) {
                     Ok(n) => Ok(n),

@@ -15,13 +15,13 @@ mod echo;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::CommandFactory;
 
 use crate::cli::{Args, Command};
 use crate::echo::EchoServer;
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = Args::from_env();
     let result = match (&args.command, &args.echo_server, &args.url) {
         (Some(Command::Demo), _, _) => demo::run(),
         (None, Some(addr), None) => echo_server(addr, args.tls),

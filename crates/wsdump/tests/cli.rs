@@ -572,3 +572,309 @@ fn deflate_flag_negotiates_compression_with_a_real_server() {
         "without --deflate nothing is negotiated"
     );
 }
+
+/// What a [`recording_server`] saw of one client.
+#[derive(Debug)]
+struct Seen {
+    /// `Sec-WebSocket-Protocol` values offered, in order, split on commas.
+    subprotocols: Vec<String>,
+    origin: Option<String>,
+    x_id: Option<String>,
+    /// Text messages received before the close.
+    texts: Vec<String>,
+}
+
+/// A one-connection server that accepts `superchat`, greets with the text `hi`, records
+/// what the client offered and sent, and answers the client's close.
+fn recording_server() -> (String, mpsc::Receiver<Seen>) {
+    one_shot(|mut tcp| {
+        let mut handshake = ServerHandshake::new().subprotocols(["superchat"]);
+        let mut buf = [0; 4096];
+        let accepted = loop {
+            let n = tcp.read(&mut buf).unwrap();
+            assert!(n > 0, "client left during the handshake");
+            if let Some(accepted) = handshake.feed(&buf[..n]).unwrap() {
+                break accepted;
+            }
+        };
+        tcp.write_all(&accepted.response).unwrap();
+        let mut hi = Vec::new();
+        encode_frame(&mut hi, true, OpCode::Text, None, b"hi");
+        tcp.write_all(&hi).unwrap();
+        let mut decoder = server_decoder(&accepted.rest);
+        let mut texts = Vec::new();
+        while let Some(message) = next_message(&mut tcp, &mut decoder) {
+            match message {
+                Message::Text(text) => texts.push(text.clone()),
+                Message::Close(_) => {
+                    tcp.write_all(&close_frame(1000)).unwrap();
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let subprotocols = accepted
+            .headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("Sec-WebSocket-Protocol"))
+            .flat_map(|(_, value)| value.split(',').map(|p| p.trim().to_owned()))
+            .collect();
+        Seen {
+            subprotocols,
+            origin: accepted.header("Origin").map(str::to_owned),
+            x_id: accepted.header("X-Id").map(str::to_owned),
+            texts,
+        }
+    })
+}
+
+/// Each command line of Python's `wsdump` (`{url}` stands for the server's URL) runs
+/// against a real server, which checks what it was offered and sent; the last column is
+/// wsdump's output. The lines marked "argparse refuses" are ones where Python swallows
+/// the URL into `-s`/`-v`; we take the URL-looking value as the URL.
+#[test]
+fn python_wsdump_command_lines_mean_the_same() {
+    struct Row {
+        line: &'static str,
+        stdin: &'static str,
+        subprotocols: &'static [&'static str],
+        origin: Option<&'static str>,
+        x_id: Option<&'static str>,
+        texts: &'static [&'static str],
+        stdout: &'static str,
+    }
+    const fn row(line: &'static str, stdout: &'static str) -> Row {
+        Row {
+            line,
+            stdin: "",
+            subprotocols: &[],
+            origin: None,
+            x_id: None,
+            texts: &[],
+            stdout,
+        }
+    }
+    let rows = [
+        Row {
+            subprotocols: &["chat", "superchat"],
+            ..row("-r {url} -s chat superchat", "hi\n")
+        },
+        Row {
+            subprotocols: &["chat", "superchat"],
+            ..row("-s chat superchat -r {url}", "hi\n")
+        },
+        // argparse refuses: the URL is swallowed by -s.
+        Row {
+            subprotocols: &["chat", "superchat"],
+            ..row("-r -s chat superchat {url}", "hi\n")
+        },
+        Row {
+            subprotocols: &["superchat"],
+            ..row("-r --subprotocols=superchat {url}", "hi\n")
+        },
+        row("-r {url} -s", "hi\n"),
+        row("-r -v {url}", "text: hi\nclose: 1000\n"),
+        row("-r {url} -v", "text: hi\nclose: 1000\n"),
+        row("-r -v 1 {url}", "text: hi\nclose: 1000\n"),
+        row("-r {url} -v 0", "hi\n"),
+        row("-r -vv {url}", "text: hi\nclose: 1000\n"),
+        row("-r -v 2 {url}", "text: hi\nclose: 1000\n"),
+        row("-r --verbose=2 {url}", "text: hi\nclose: 1000\n"),
+        Row {
+            origin: Some("http://me.example"),
+            ..row("-r -o http://me.example {url}", "hi\n")
+        },
+        Row {
+            x_id: Some("7"),
+            ..row("{url} -r --headers X-Id:7,X-Other:8", "hi\n")
+        },
+        Row {
+            texts: &["first", "typed"],
+            stdin: "typed\n",
+            ..row("-r -t first {url}", "hi\n")
+        },
+        Row {
+            texts: &["typed"],
+            stdin: "typed\n",
+            ..row("--raw --eof-wait 1 {url}", "hi\n")
+        },
+        row("-r --eof-wait=1 --timings {url}", "*: hi\n"),
+        row("-n -r {url}", "hi\n"),
+    ];
+    for row in rows {
+        let (url, seen) = recording_server();
+        let line = row.line.replace("{url}", &url);
+        let args: Vec<&str> = line.split(' ').collect();
+        let run = wsdump(&args, row.stdin);
+        assert!(run.status.success(), "{line}: {run:?}");
+        match row.stdout.strip_prefix("*") {
+            Some(tail) => assert!(run.stdout.ends_with(tail), "{line}: {run:?}"),
+            None => assert_eq!(run.stdout, row.stdout, "{line}"),
+        }
+        if line.contains("eof-wait") {
+            assert!(run.took >= Duration::from_secs(1), "{line}: {:?}", run.took);
+        }
+        // -vv (level 2) turns on the protocol trace on stderr.
+        let level_two = ["-vv", "-v 2", "=2"].iter().any(|f| line.contains(f));
+        assert_eq!(!run.stderr.is_empty(), level_two, "{line}: {run:?}");
+        let seen = seen.recv_timeout(IO_TIMEOUT).unwrap();
+        assert_eq!(seen.subprotocols, row.subprotocols, "{line}");
+        assert_eq!(
+            seen.origin.as_deref(),
+            row.origin.or(Some(&*origin_of(&url))),
+            "{line}"
+        );
+        assert_eq!(seen.x_id.as_deref(), row.x_id, "{line}");
+        assert_eq!(seen.texts, row.texts, "{line}");
+    }
+}
+
+/// The Origin wsdump derives from a `ws://host:port/` URL when `-o` is absent.
+fn origin_of(url: &str) -> String {
+    let host = url.trim_start_matches("ws://").trim_end_matches('/');
+    format!("http://{host}")
+}
+
+/// A `wss://` server on 127.0.0.1 presenting `cert_pem`/`key_pem` to each connection in
+/// turn: it echoes the first text message, then closes. Returns the port.
+fn tls_echo(cert_pem: &str, key_pem: &str) -> u16 {
+    use std::sync::Arc;
+    use ws_client::rustls::pki_types::pem::PemObject;
+    use ws_client::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use ws_client::rustls::{ServerConfig, ServerConnection, StreamOwned, crypto};
+
+    let cert = CertificateDer::from_pem_slice(cert_pem.as_bytes()).unwrap();
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
+    let config = Arc::new(
+        ServerConfig::builder_with_provider(Arc::new(crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert], key)
+            .unwrap(),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for tcp in listener.incoming() {
+            let Ok(tcp) = tcp else { return };
+            tcp.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+            tcp.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+            let conn = ServerConnection::new(config.clone()).unwrap();
+            let mut tls = StreamOwned::new(conn, tcp);
+            // A refused certificate ends the connection here; wait for the next one.
+            let _ = echo_one_text(&mut tls);
+        }
+    });
+    port
+}
+
+/// The server side of one connection over any stream: upgrade, echo a text, close.
+fn echo_one_text(stream: &mut (impl Read + Write)) -> std::io::Result<()> {
+    let mut handshake = ServerHandshake::new();
+    let mut buf = [0; 4096];
+    let accepted = loop {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        if let Some(accepted) = handshake.feed(&buf[..n]).map_err(std::io::Error::other)? {
+            break accepted;
+        }
+    };
+    stream.write_all(&accepted.response)?;
+    let mut decoder = server_decoder(&accepted.rest);
+    loop {
+        if let Some(message) = decoder.next_message().map_err(std::io::Error::other)? {
+            if let Message::Text(text) = message {
+                let mut out = Vec::new();
+                encode_frame(&mut out, true, OpCode::Text, None, text.as_bytes());
+                out.extend(close_frame(1000));
+                stream.write_all(&out)?;
+                return stream.flush();
+            }
+            continue;
+        }
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        decoder.feed(&buf[..n]);
+    }
+}
+
+/// The dev certificate of `openssl req -x509 ... -subj /CN=localhost -addext
+/// subjectAltName=DNS:localhost` (`CA:TRUE`), made by openssl when it is installed and by
+/// rcgen the same way: trusted with --ca-file it connects; otherwise each failure is one
+/// line saying what to do.
+#[test]
+fn a_self_signed_dev_certificate_works_with_ca_file() {
+    let dir = std::env::temp_dir().join(format!("wsdump-devcert-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut certs = Vec::new();
+    {
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "localhost");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        certs.push(("rcgen", cert.pem(), key.serialize_pem()));
+    }
+    let (cert_file, key_file) = (dir.join("openssl-cert.pem"), dir.join("openssl-key.pem"));
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout"])
+        .arg(&key_file)
+        .arg("-out")
+        .arg(&cert_file)
+        .args([
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    if made.is_ok_and(|s| s.success()) {
+        let cert = std::fs::read_to_string(&cert_file).unwrap();
+        let key = std::fs::read_to_string(&key_file).unwrap();
+        certs.push(("openssl", cert, key));
+    } else {
+        println!("note: openssl is not usable; testing the rcgen-made certificate only");
+    }
+    for (maker, cert_pem, key_pem) in certs {
+        let port = tls_echo(&cert_pem, &key_pem);
+        let cert = dir.join(format!("{maker}.pem"));
+        std::fs::write(&cert, &cert_pem).unwrap();
+        let cert = cert.to_str().unwrap();
+        let url = format!("wss://localhost:{port}/");
+
+        let run = wsdump(&["-r", "--ca-file", cert, &url], "trusted\n");
+        assert!(run.status.success(), "{maker}: {run:?}");
+        assert_eq!(run.stdout, "trusted\n", "{maker}");
+
+        let run = wsdump(&["-r", &url], "untrusted\n");
+        assert_eq!(run.status.code(), Some(1), "{maker}: {run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "{maker}: {run:?}");
+        assert!(
+            run.stderr
+                .contains("certificate of localhost is a CA certificate")
+                && run.stderr.contains("--ca-file"),
+            "{maker}: {run:?}"
+        );
+
+        let by_ip = format!("wss://127.0.0.1:{port}/");
+        let run = wsdump(&["-r", "--ca-file", cert, &by_ip], "wrong name\n");
+        assert_eq!(run.status.code(), Some(1), "{maker}: {run:?}");
+        assert!(
+            run.stderr.contains(
+                "certificate of localhost is not valid for the name 127.0.0.1: it covers \
+                 DNS:localhost; connect with that name"
+            ),
+            "{maker}: {run:?}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -108,6 +108,46 @@ impl Ca {
     }
 }
 
+impl Leaf {
+    /// A self-signed certificate made the way `openssl req -x509 -newkey rsa:2048 -nodes
+    /// -subj /CN=localhost -addext subjectAltName=DNS:localhost` makes it: the subject
+    /// is `CN=localhost`, the SAN lists the names, and OpenSSL's default `v3_ca` section
+    /// marks it `basicConstraints = critical, CA:TRUE`. `edit` may change the dates.
+    pub(crate) fn self_signed_ca(
+        names: &[&str],
+        edit: impl FnOnce(&mut CertificateParams),
+    ) -> Self {
+        let names: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
+        let mut params = CertificateParams::new(names).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        edit(&mut params);
+        let key = KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        Self {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+            cert: cert.der().clone(),
+            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        }
+    }
+
+    /// The certificate and key in PEM files (as `openssl req` writes them).
+    pub(crate) fn from_pem_files(cert: &Path, key: &Path) -> Self {
+        use ws_net::rustls::pki_types::pem::PemObject;
+        let cert_pem = std::fs::read_to_string(cert).unwrap();
+        let key_pem = std::fs::read_to_string(key).unwrap();
+        Self {
+            cert: CertificateDer::from_pem_slice(cert_pem.as_bytes()).unwrap(),
+            key: PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap(),
+            cert_pem,
+            key_pem,
+        }
+    }
+}
+
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }

@@ -3,6 +3,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -166,38 +167,117 @@ fn split_tls_stream_streams_a_megabyte_both_ways() {
     stream.shutdown().unwrap();
 }
 
+/// A check that an error is one specific variant.
+type IsVariant = fn(&TlsError) -> bool;
+
 #[test]
+#[allow(clippy::too_many_lines, reason = "one row per rustls error")]
 fn tls_errors_map_rustls_variants() {
     use rustls::CertificateError as C;
-    let cases = [
+    let webpki = |e: webpki::Error| {
+        rustls::Error::InvalidCertificate(C::Other(rustls::OtherError(Arc::new(e))))
+    };
+    let cases: [(rustls::Error, IsVariant, &str); 13] = [
         (
             rustls::Error::InvalidCertificate(C::UnknownIssuer),
+            |e| matches!(e, TlsError::UnknownIssuer { .. }),
             "unknown issuer",
         ),
-        (rustls::Error::InvalidCertificate(C::Expired), "expired"),
+        (
+            rustls::Error::InvalidCertificate(C::Expired),
+            |e| {
+                matches!(
+                    e,
+                    TlsError::Expired {
+                        not_after: None,
+                        ..
+                    }
+                )
+            },
+            "tls: certificate of h.test expired; renew it",
+        ),
         (
             rustls::Error::InvalidCertificate(C::ExpiredContext {
                 time: UnixTime::since_unix_epoch(Duration::from_secs(2)),
                 not_after: UnixTime::since_unix_epoch(Duration::from_secs(1)),
             }),
-            "expired",
+            |e| {
+                matches!(
+                    e,
+                    TlsError::Expired {
+                        not_after: Some(_),
+                        ..
+                    }
+                )
+            },
+            "expired on 1970-01-01 00:00:01 UTC",
         ),
         (
             rustls::Error::InvalidCertificate(C::NotValidYet),
-            "not valid yet",
+            |e| {
+                matches!(
+                    e,
+                    TlsError::NotValidYet {
+                        not_before: None,
+                        ..
+                    }
+                )
+            },
+            "not valid yet; check this machine's clock",
         ),
-        (rustls::Error::InvalidCertificate(C::Revoked), "rejected"),
         (
-            rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure),
-            "HandshakeFailure",
+            rustls::Error::InvalidCertificate(C::InvalidPurpose),
+            |e| matches!(e, TlsError::NotForServers { .. }),
+            "lacks serverAuth); reissue it with extendedKeyUsage=serverAuth",
         ),
-        (rustls::Error::DecryptError, "handshake with h.test failed"),
+        (
+            webpki(webpki::Error::CaUsedAsEndEntity),
+            |e| matches!(e, TlsError::CaUsedAsEndEntity { .. }),
+            "is a CA certificate (basicConstraints CA:TRUE)",
+        ),
+        (
+            webpki(webpki::Error::EndEntityUsedAsCa),
+            |e| matches!(e, TlsError::BadCertificate { .. }),
+            "rejected: the chain uses a non-CA certificate as an issuer; send the right \
+             intermediate certificates",
+        ),
+        (
+            rustls::Error::InvalidCertificate(C::BadSignature),
+            |e| matches!(e, TlsError::BadCertificate { .. }),
+            "rejected: a signature does not verify: its issuer did not sign it",
+        ),
+        (
+            rustls::Error::InvalidCertificate(C::UnknownRevocationStatus),
+            |e| matches!(e, TlsError::BadCertificate { .. }),
+            "rejected: its revocation status cannot be established",
+        ),
+        (
+            rustls::Error::InvalidCertificate(C::ApplicationVerificationFailure),
+            |e| matches!(e, TlsError::BadCertificate { .. }),
+            "rejected: the caller's own certificate verifier refused it",
+        ),
+        (
+            rustls::Error::InvalidCertificate(C::Revoked),
+            |e| matches!(e, TlsError::BadCertificate { .. }),
+            "rejected: it has been revoked by its issuer",
+        ),
+        (
+            rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired),
+            |e| matches!(e, TlsError::Alert { alert, .. } if alert == "CertificateRequired"),
+            "alert CertificateRequired; the server wants a client certificate: pass one \
+             with TlsOptions::client_cert",
+        ),
+        (
+            rustls::Error::DecryptError,
+            |e| matches!(e, TlsError::Handshake { .. }),
+            "handshake with h.test failed",
+        ),
     ];
-    for (err, needle) in cases {
-        let mapped = TlsError::from_rustls("h.test", &err).to_string();
-        assert!(
-            mapped.contains(needle) && mapped.contains("h.test"),
-            "{mapped}"
-        );
+    for (err, is_variant, needle) in cases {
+        let mapped = TlsError::from_rustls("h.test", &err);
+        assert!(is_variant(&mapped), "{err:?} gave {mapped:?}");
+        let text = mapped.to_string();
+        assert!(text.contains(needle) && text.contains("h.test"), "{text}");
+        assert!(!text.contains("Other("), "{text}");
     }
 }

@@ -9,7 +9,9 @@ use ws_net::{Endpoint, Error, NetOptions, ProxyConfig, TlsError, TlsOptions, rus
 
 use super::connect;
 
-use crate::common::{Ca, Echo, IO_TIMEOUT, SilentServer, TempDir, TlsEchoServer, server_config};
+use crate::common::{
+    Ca, Echo, IO_TIMEOUT, Leaf, SilentServer, TempDir, TlsEchoServer, server_config,
+};
 
 pub(crate) fn options(tls: TlsOptions) -> NetOptions {
     NetOptions::default()
@@ -29,6 +31,9 @@ pub(crate) fn echo_roundtrip(stream: &mut (impl Read + Write)) {
     stream.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"hello over tls");
 }
+
+/// A check that an error is one specific variant.
+type IsVariant = fn(&TlsError) -> bool;
 
 fn tls_error<S: std::fmt::Debug>(result: ws_net::Result<S>) -> TlsError {
     match result {
@@ -93,7 +98,7 @@ fn rejects_a_certificate_for_another_name_listing_its_names() {
     );
     let text = err.to_string();
     assert!(
-        text.contains("not valid for localhost") && text.contains("example.test"),
+        text.contains("not valid for the name localhost") && text.contains("example.test"),
         "{text}"
     );
 }
@@ -149,7 +154,7 @@ fn rejects_an_expired_certificate() {
     let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
     let err = tls_error(connect(&wss("localhost", &server), &options(tls)));
     assert!(
-        matches!(&err, TlsError::Expired { host } if host == "localhost"),
+        matches!(&err, TlsError::Expired { host, .. } if host == "localhost"),
         "{err:?}"
     );
     assert!(err.to_string().contains("expired"), "{err}");
@@ -377,4 +382,241 @@ fn keylog_child_connects() {
     let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
     let mut stream = connect(&wss("localhost", &server), &options(tls)).unwrap();
     echo_roundtrip(&mut stream);
+}
+
+/// The self-signed `CA:TRUE` certificate of the usual openssl one-liner, trusted as the CA
+/// file, is accepted as the server's own (OpenSSL does the same); untrusted, it is refused
+/// with a sentence saying how to trust it.
+#[test]
+fn trusts_a_self_signed_ca_certificate_given_as_the_ca_file() {
+    let dir = TempDir::new();
+    let leaf = Leaf::self_signed_ca(&["localhost"], |_| {});
+    let cert_file = dir.write("cert.pem", &leaf.cert_pem);
+    let server = TlsEchoServer::start(server_config(&leaf, None, &[]), Echo::Chunks);
+    let tls = TlsOptions::default().ca_file(&cert_file);
+    let mut stream = connect(&wss("localhost", &server), &options(tls)).unwrap();
+    echo_roundtrip(&mut stream);
+
+    // The same through a CA directory, and with only that certificate trusted.
+    let tls = TlsOptions::default()
+        .without_default_roots()
+        .ca_dir(dir.path());
+    let mut stream = connect(&wss("localhost", &server), &options(tls)).unwrap();
+    echo_roundtrip(&mut stream);
+
+    let err = tls_error(connect(
+        &wss("localhost", &server),
+        &options(TlsOptions::default()),
+    ));
+    assert!(
+        matches!(&err, TlsError::CaUsedAsEndEntity { host } if host == "localhost"),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "tls: certificate of localhost is a CA certificate (basicConstraints CA:TRUE), which \
+         cannot be a server's own unless trusted by itself; if this is your server's \
+         self-signed certificate, pass that file with TlsOptions::ca_file (wsdump \
+         --ca-file), or issue the server a certificate signed by this CA"
+    );
+}
+
+/// A trusted self-signed certificate still has to carry the name connected to.
+#[test]
+fn a_trusted_self_signed_certificate_must_match_the_name() {
+    let dir = TempDir::new();
+    let leaf = Leaf::self_signed_ca(&["localhost"], |_| {});
+    let server = TlsEchoServer::start(server_config(&leaf, None, &[]), Echo::Chunks);
+    let tls = TlsOptions::default().ca_file(dir.write("cert.pem", &leaf.cert_pem));
+    let err = tls_error(connect(&wss("127.0.0.1", &server), &options(tls)));
+    let TlsError::NameMismatch { host, presented } = &err else {
+        panic!("expected a name mismatch, got {err:?}");
+    };
+    assert_eq!(host, "127.0.0.1");
+    assert_eq!(presented, &["DNS:localhost"]);
+    assert_eq!(
+        err.to_string(),
+        "tls: certificate of localhost is not valid for the name 127.0.0.1: it covers \
+         DNS:localhost; connect with that name (or set TlsOptions::server_name), or skip \
+         verification for a test server (wsdump --nocert)"
+    );
+}
+
+/// A trusted self-signed certificate still has to be within its validity dates.
+#[test]
+fn a_trusted_self_signed_certificate_must_be_current() {
+    let dir = TempDir::new();
+    for (not_before, not_after, expected) in [
+        (
+            (2019, 1, 1),
+            (2020, 1, 1),
+            "tls: certificate of localhost expired on 2020-01-01 00:00:00 UTC; renew it on \
+             the server, or check this machine's clock",
+        ),
+        (
+            (2090, 1, 1),
+            (2091, 1, 1),
+            "tls: certificate of localhost is not valid yet, only from 2090-01-01 00:00:00 \
+             UTC; check this machine's clock, or reissue the certificate with an earlier start",
+        ),
+    ] {
+        let leaf = Leaf::self_signed_ca(&["localhost"], |p| {
+            p.not_before = rcgen::date_time_ymd(not_before.0, not_before.1, not_before.2);
+            p.not_after = rcgen::date_time_ymd(not_after.0, not_after.1, not_after.2);
+        });
+        let server = TlsEchoServer::start(server_config(&leaf, None, &[]), Echo::Chunks);
+        let tls = TlsOptions::default().ca_file(dir.write("cert.pem", &leaf.cert_pem));
+        let err = tls_error(connect(&wss("localhost", &server), &options(tls)));
+        if not_before.0 < 2025 {
+            assert!(
+                matches!(
+                    &err,
+                    TlsError::Expired {
+                        not_after: Some(_),
+                        ..
+                    }
+                ),
+                "{err:?}"
+            );
+        } else {
+            assert!(
+                matches!(
+                    &err,
+                    TlsError::NotValidYet {
+                        not_before: Some(_),
+                        ..
+                    }
+                ),
+                "{err:?}"
+            );
+        }
+        assert_eq!(err.to_string(), expected);
+    }
+}
+
+/// The certificate the openssl one-liner makes, when `openssl` is installed.
+#[test]
+fn trusts_the_certificate_of_the_openssl_one_liner() {
+    let dir = TempDir::new();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .args([
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    match made {
+        Ok(status) if status.success() => {}
+        other => {
+            println!("note: openssl is not usable ({other:?}); skipping the openssl-made case");
+            return;
+        }
+    }
+    let leaf = Leaf::from_pem_files(&cert, &key);
+    let server = TlsEchoServer::start(server_config(&leaf, None, &[]), Echo::Chunks);
+    let tls = TlsOptions::default().ca_file(&cert);
+    let mut stream = connect(&wss("localhost", &server), &options(tls)).unwrap();
+    echo_roundtrip(&mut stream);
+    let err = tls_error(connect(
+        &wss("localhost", &server),
+        &options(TlsOptions::default()),
+    ));
+    assert!(matches!(err, TlsError::CaUsedAsEndEntity { .. }), "{err:?}");
+}
+
+/// The remaining certificate failures each read as a sentence with a fix.
+#[test]
+fn certificate_failures_are_sentences_with_a_fix() {
+    let dir = TempDir::new();
+    let ca = Ca::new("test ca");
+    let ca_file = dir.write("ca.pem", &ca.pem());
+    let cases: [(Leaf, &str, IsVariant, &str); 3] = [
+        (
+            Ca::new("other").leaf(&["localhost"]),
+            "localhost",
+            |e| matches!(e, TlsError::UnknownIssuer { .. }),
+            "tls: certificate of localhost is signed by an unknown issuer (not among the \
+             trusted roots); trust its CA, or a self-signed server's own certificate, with \
+             TlsOptions::ca_file (wsdump --ca-file), or skip verification for a test server \
+             (wsdump --nocert)",
+        ),
+        (
+            ca.leaf(&["a.test", "b.test"]),
+            "localhost",
+            |e| matches!(e, TlsError::NameMismatch { .. }),
+            "tls: certificate of a.test is not valid for the name localhost: it covers \
+             DNS:a.test, DNS:b.test; connect with one of those names (or set \
+             TlsOptions::server_name), or skip verification for a test server (wsdump \
+             --nocert)",
+        ),
+        (
+            ca.leaf_with(&["localhost"], |p| {
+                p.not_before = rcgen::date_time_ymd(2019, 1, 1);
+                p.not_after = rcgen::date_time_ymd(2020, 6, 30);
+            }),
+            "localhost",
+            |e| {
+                matches!(
+                    e,
+                    TlsError::Expired {
+                        not_after: Some(_),
+                        ..
+                    }
+                )
+            },
+            "tls: certificate of localhost expired on 2020-06-30 00:00:00 UTC; renew it on \
+             the server, or check this machine's clock",
+        ),
+    ];
+    for (leaf, host, is_variant, expected) in cases {
+        let server = TlsEchoServer::start(server_config(&leaf, None, &[]), Echo::Chunks);
+        let tls = TlsOptions::default().ca_file(&ca_file);
+        let err = tls_error(connect(&wss(host, &server), &options(tls)));
+        assert!(is_variant(&err), "{err:?}");
+        assert_eq!(err.to_string(), expected);
+        assert!(!err.to_string().contains("Other("), "{err}");
+    }
+}
+
+/// A server presenting the trusted self-signed certificate without holding its key: the
+/// byte-for-byte match does not skip the handshake signature check.
+#[test]
+fn a_trusted_certificate_without_its_key_is_refused() {
+    use rustls::server::{ClientHello, ResolvesServerCert};
+    use rustls::sign::CertifiedKey;
+
+    #[derive(Debug)]
+    struct Impostor(Arc<CertifiedKey>);
+    impl ResolvesServerCert for Impostor {
+        fn resolve(&self, _: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+            Some(self.0.clone())
+        }
+    }
+
+    let dir = TempDir::new();
+    let trusted = Leaf::self_signed_ca(&["localhost"], |_| {});
+    let other = Leaf::self_signed_ca(&["localhost"], |_| {});
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let wrong_key = provider.key_provider.load_private_key(other.key).unwrap();
+    let certified = CertifiedKey::new(vec![trusted.cert.clone()], wrong_key);
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(Impostor(Arc::new(certified))));
+    let server = TlsEchoServer::start(Arc::new(config), Echo::Chunks);
+    let tls = TlsOptions::default().ca_file(dir.write("cert.pem", &trusted.cert_pem));
+    let err = tls_error(connect(&wss("localhost", &server), &options(tls)));
+    assert!(
+        matches!(&err, TlsError::BadCertificate { reason, .. } if reason.contains("private key")),
+        "{err:?}"
+    );
 }
