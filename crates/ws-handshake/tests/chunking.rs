@@ -8,7 +8,7 @@
 )]
 
 use proptest::prelude::*;
-use ws_handshake::{ClientRequest, Error, Outcome, ServerHandshake};
+use ws_handshake::{ClientRequest, Error, Outcome, ResponseLimits, ServerHandshake};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -28,7 +28,16 @@ fn request() -> ClientRequest {
 /// Feed `input` in pieces cut at `cuts`; return the outcome (or error) with the bytes behind
 /// the head: `rest` plus whatever the caller had not fed yet.
 fn feed_in_pieces(input: &[u8], cuts: &[usize]) -> Result<(Outcome, Vec<u8>), Error> {
-    let mut handshake = request().build().unwrap();
+    feed_in_pieces_with(input, cuts, ResponseLimits::default())
+}
+
+/// As [`feed_in_pieces`], with `limits` on the response.
+fn feed_in_pieces_with(
+    input: &[u8],
+    cuts: &[usize],
+    limits: ResponseLimits,
+) -> Result<(Outcome, Vec<u8>), Error> {
+    let mut handshake = request().limits(limits).build().unwrap();
     let mut points: Vec<usize> = cuts.iter().map(|c| c % (input.len() + 1)).collect();
     points.push(input.len());
     points.sort_unstable();
@@ -47,6 +56,11 @@ fn feed_in_pieces(input: &[u8], cuts: &[usize]) -> Result<(Outcome, Vec<u8>), Er
         }
     }
     handshake.finish_eof().map(|o| (o, Vec::new()))
+}
+
+/// Where `needle` first starts in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 const FIXTURES: [&str; 12] = [
@@ -103,9 +117,31 @@ proptest! {
         data in prop::collection::vec(any::<u8>(), 0..600),
         cuts in prop::collection::vec(0usize..700, 0..6),
     ) {
+        const HEAD: usize = 128;
+        const HEADERS: usize = 4;
+        const BODY: usize = 64;
         let mut input = prefix.to_vec();
         input.extend_from_slice(&data);
-        let _ = feed_in_pieces(&input, &cuts);
+        let limits = ResponseLimits::default()
+            .max_head_bytes(HEAD)
+            .max_headers(HEADERS)
+            .max_body_bytes(BODY);
+        match feed_in_pieces_with(&input, &cuts, limits) {
+            // Whatever the bytes, a head that was accepted fit the limits it names...
+            Ok((Outcome::Accepted(accepted), _)) => {
+                prop_assert!(accepted.headers.len() <= HEADERS);
+                let head_end = find(&input, b"\r\n\r\n").map(|i| i + 4);
+                prop_assert!(head_end.is_some_and(|end| end <= HEAD), "head of {head_end:?} bytes");
+            }
+            // ...and an error response's body is cut at the body limit.
+            Err(Error::BadStatus { headers, body, .. }) => {
+                prop_assert!(headers.len() <= HEADERS);
+                prop_assert!(body.len() <= BODY, "body of {} bytes kept", body.len());
+            }
+            Err(Error::HeadTooLarge { limit }) => prop_assert_eq!(limit, HEAD),
+            Err(Error::TooManyHeaders { limit }) => prop_assert_eq!(limit, HEADERS),
+            _ => {}
+        }
         let _ = ServerHandshake::new().feed(&input);
     }
 

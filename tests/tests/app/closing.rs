@@ -2,6 +2,7 @@
 //! close during a backoff wait, before the run; and `recv_frame` across read timeouts.
 
 use super::*;
+use ws_frame::{CloseEncodeError, SendError};
 
 #[test]
 fn close_during_a_backoff_wait_ends_the_run_at_once() {
@@ -59,19 +60,20 @@ fn close_from_another_thread_is_bounded_against_a_dead_peer() {
     });
     let (app, _tx, events) = recording_app(&server.url("/app"));
     let handle = app.handle();
-    let close_timeout = 300 * MS;
+    let close_timeout = 2000 * MS;
     // No keepalive: the run loop blocks in a read without a timeout.
     let done = spawn_run(app, RunOptions::new().close_timeout(close_timeout));
     wait_for(&events, "open");
     let asked = Instant::now();
     handle.close(CloseCode::NORMAL, "").unwrap();
-    assert!(asked.elapsed() < 100 * MS, "close() blocked");
+    // close() only asks: it returns long before the close timeout runs out.
+    assert!(asked.elapsed() < close_timeout / 2, "close() blocked");
     let (returned, ended) = done.recv_timeout(TIMEOUT).unwrap();
     release.send(()).unwrap();
     assert_closed(&ended.unwrap(), ClosedBy::Local, Some(1006), "");
     let took = returned - asked;
     assert!(
-        took + 5 * MS >= close_timeout && took < close_timeout + 500 * MS,
+        took + 5 * MS >= close_timeout && took < close_timeout + 3000 * MS,
         "took {took:?}"
     );
     assert_eq!(next_event(&events).1, r#"close Some(1006) """#);
@@ -96,11 +98,24 @@ fn invalid_close_codes_are_refused_by_the_handle() {
     let handle = app.handle();
     for code in [1005, 1006, 1015, 999] {
         let err = handle.close(CloseCode::from_raw(code), "").unwrap_err();
-        assert!(matches!(err, Error::InvalidFrame(_)), "{code}: {err:?}");
+        assert!(
+            matches!(
+                &err,
+                Error::InvalidFrame(SendError::Close(CloseEncodeError::UnsendableCode(c)))
+                    if u16::from(*c) == code
+            ),
+            "{code}: {err:?}"
+        );
     }
     let err = handle
         .close(CloseCode::NORMAL, &"x".repeat(124))
         .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::InvalidFrame(SendError::Close(CloseEncodeError::ReasonTooLong {
+            len: 124
+        }))
+    ));
     assert_eq!(
         err.to_string(),
         "refusing to send an invalid frame: close reason is 124 bytes, at most 123 allowed"

@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use ws_client::{CloseCode, Error, Frame, Message, OpCode};
+use ws_frame::{CloseEncodeError, SendError};
 use ws_tests::{
     Tls, accept_raw, read_client_frame, server_frame, tcp_server, tungstenite, ws_server,
 };
@@ -202,27 +203,68 @@ fn invalid_frames_are_refused_before_anything_is_written() {
     });
     let ws = client().connect(&peer.url("/")).unwrap();
     let refused = [
-        Frame::new(OpCode::Ping, vec![0; 126]),
-        Frame::new(OpCode::Ping, b"x".to_vec()).with_fin(false),
-        Frame::new(OpCode::Text, b"x".to_vec()).with_rsv(0b100),
-        Frame::new(OpCode::Close, 1005u16.to_be_bytes().to_vec()),
-        Frame::new(OpCode::Close, 999u16.to_be_bytes().to_vec()),
-        Frame::new(OpCode::Close, vec![3]),
-        Frame::new(OpCode::Continuation, b"x".to_vec()),
-        Frame::new(OpCode::Text, b"\xff".to_vec()),
+        (
+            Frame::new(OpCode::Ping, vec![0; 126]),
+            SendError::ControlFrameTooLong {
+                opcode: OpCode::Ping,
+                len: 126,
+            },
+        ),
+        (
+            Frame::new(OpCode::Ping, b"x".to_vec()).with_fin(false),
+            SendError::FragmentedControlFrame {
+                opcode: OpCode::Ping,
+            },
+        ),
+        (
+            Frame::new(OpCode::Text, b"x".to_vec()).with_rsv(0b100),
+            SendError::ReservedBits { bits: 0b100 },
+        ),
+        (
+            Frame::new(OpCode::Close, 1005u16.to_be_bytes().to_vec()),
+            SendError::Close(CloseEncodeError::UnsendableCode(CloseCode::NO_STATUS)),
+        ),
+        (
+            Frame::new(OpCode::Close, 999u16.to_be_bytes().to_vec()),
+            SendError::Close(CloseEncodeError::UnsendableCode(CloseCode::from_raw(999))),
+        ),
+        (
+            Frame::new(OpCode::Close, vec![3]),
+            SendError::InvalidClosePayload,
+        ),
+        (
+            Frame::new(OpCode::Continuation, b"x".to_vec()),
+            SendError::ContinuationWithoutMessage,
+        ),
+        (
+            Frame::new(OpCode::Text, b"\xff".to_vec()),
+            SendError::InvalidUtf8 { offset: 0 },
+        ),
     ];
-    for frame in &refused {
-        let err = ws.send_frame(frame).unwrap_err();
-        assert!(matches!(err, Error::InvalidFrame(_)), "{frame:?}: {err:?}");
+    for (frame, expected) in &refused {
+        match ws.send_frame(frame) {
+            Err(Error::InvalidFrame(e)) => assert_eq!(&e, expected, "{frame:?}"),
+            other => panic!("{frame:?}: {other:?}"),
+        }
     }
-    assert!(matches!(ws.ping(&[0; 126]), Err(Error::InvalidFrame(_))));
+    assert!(matches!(
+        ws.ping(&[0; 126]),
+        Err(Error::InvalidFrame(SendError::ControlFrameTooLong {
+            len: 126,
+            ..
+        }))
+    ));
     assert!(matches!(
         ws.send_fragment(OpCode::Ping, b"x", false),
-        Err(Error::InvalidFrame(_))
+        Err(Error::InvalidFrame(SendError::FragmentedControlFrame {
+            opcode: OpCode::Ping
+        }))
     ));
     assert!(matches!(
         ws.sender().send_close(CloseCode::ABNORMAL, ""),
-        Err(Error::InvalidFrame(_))
+        Err(Error::InvalidFrame(SendError::Close(
+            CloseEncodeError::UnsendableCode(CloseCode::ABNORMAL)
+        )))
     ));
     ws.send_frame(&Frame::new(OpCode::Text, b"valid".to_vec()))
         .unwrap();
