@@ -85,6 +85,16 @@ where
                 stream.set_read_timeout(Some(TIMEOUT)).unwrap();
                 stream.set_write_timeout(Some(TIMEOUT)).unwrap();
                 let handler = Arc::clone(&handler);
+                // Join the handlers that finished: an unjoined thread keeps its stack, so
+                // a server for many connections would grow with every one of them.
+                let (finished, running): (Vec<_>, Vec<_>) =
+                    threads.drain(..).partition(thread::JoinHandle::is_finished);
+                threads = running;
+                for t in finished {
+                    if let Err(panic) = t.join() {
+                        std::panic::resume_unwind(panic);
+                    }
+                }
                 threads.push(thread::spawn(move || handler(stream)));
             }
             for t in threads {

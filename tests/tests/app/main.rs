@@ -13,6 +13,7 @@ mod callbacks;
 mod closing;
 mod keepalive;
 mod reconnect;
+mod soak;
 
 use std::io::Write;
 use std::net::{Shutdown, TcpListener};

@@ -130,3 +130,90 @@ fn abort_wakes_a_thread_blocked_in_recv() {
     );
     peer.join();
 }
+
+/// Many threads send through clones of one sender while another receives; a close from a
+/// third thread in the middle ends every party promptly: each sender's next send fails
+/// with `ConnectionClosed`, the reader gets the server's close and then `ConnectionClosed`.
+fn close_from_a_third_thread_ends_every_party(tls: Tls) {
+    const THREADS: usize = 8;
+    let peer = ws_server(1, tls, &[], echo);
+    let ws = connect(tls, &peer);
+    let (mut reader, sender) = ws.split();
+    let (first_tx, first_rx) = mpsc::channel::<()>();
+    let reading = thread::spawn(move || {
+        let mut got = Vec::new();
+        let mut first = Some(first_tx);
+        loop {
+            match reader.recv() {
+                Ok(Message::Binary(data)) => {
+                    got.push(data);
+                    if let Some(tx) = first.take() {
+                        tx.send(()).unwrap();
+                    }
+                }
+                Ok(Message::Close(close)) => {
+                    let after = reader.recv();
+                    return (got, close, after);
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    });
+    let writers: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let sender = sender.clone();
+            thread::spawn(move || {
+                let mut seq = 0;
+                loop {
+                    match sender.send_binary(&payload(t, seq % 3)) {
+                        Ok(()) => seq += 1,
+                        Err(e) => return (seq, e),
+                    }
+                }
+            })
+        })
+        .collect();
+    first_rx.recv_timeout(TIMEOUT).unwrap();
+    let closer = {
+        let sender = sender.clone();
+        thread::spawn(move || sender.send_close(CloseCode::NORMAL, "stop"))
+    };
+    closer.join().unwrap().unwrap();
+    for w in writers {
+        let (sent, err) = w.join().unwrap();
+        assert!(
+            matches!(err, Error::ConnectionClosed { code: None, .. }),
+            "a sender ended with {err:?} after {sent} messages"
+        );
+    }
+    let (got, close, after) = reading.join().unwrap();
+    assert_eq!(close, Some((CloseCode::NORMAL, "stop".to_owned())));
+    assert!(
+        matches!(after, Err(Error::ConnectionClosed { .. })),
+        "{after:?}"
+    );
+    // Whatever arrived before the close arrived whole and in order per sender.
+    let mut next = [0usize; THREADS];
+    for data in got {
+        let text = String::from_utf8_lossy(&data[..data.len().min(12)]).into_owned();
+        let t: usize = text.split(':').next().unwrap().parse().unwrap();
+        assert_eq!(
+            data,
+            payload(t, next[t] % 3),
+            "sender {t} message {}",
+            next[t]
+        );
+        next[t] += 1;
+    }
+    peer.join();
+}
+
+#[test]
+fn close_from_a_third_thread_ends_every_party_over_ws() {
+    close_from_a_third_thread_ends_every_party(Tls::Off);
+}
+
+#[test]
+fn close_from_a_third_thread_ends_every_party_over_wss() {
+    close_from_a_third_thread_ends_every_party(Tls::On);
+}
