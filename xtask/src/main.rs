@@ -5,6 +5,7 @@
 //! stops the run with a message naming the step.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod api;
 mod autobahn;
 mod bench;
 mod fuzz;
@@ -57,6 +58,10 @@ const CI_STEPS: &[Step] = &[
         run: doc,
     },
     Step {
+        name: "api",
+        run: api_check,
+    },
+    Step {
         name: "package",
         run: package,
     },
@@ -83,6 +88,7 @@ fn main() -> ExitCode {
     let root = project_root();
     let result = match args.first().map(String::as_str) {
         Some("ci") => run_steps(&root, CI_STEPS),
+        Some("api") => api::run(&root, args.get(1).is_some_and(|a| a == "--bless")),
         Some("step") => match CI_STEPS
             .iter()
             .find(|s| Some(s.name) == args.get(1).map(String::as_str))
@@ -127,6 +133,7 @@ fn print_help() {
          target/bench/report.md and report.json (options: --rounds N, --time S,\n            \
          --warmup S, --quick, --no-codec)\n  \
          step      one step of ci by name: `cargo xtask step features`\n  \
+         api       compare each crate's public items with docs/api/ (--bless rewrites them)\n  \
          tidy      repository checks: file headers, no #[ignore], licenses\n  \
          fuzz      run every fuzz target: `cargo xtask fuzz [SECONDS]` (default 60; installs\n            \
          cargo-fuzz); a crash is left in fuzz/artifacts/<target>/"
@@ -329,6 +336,11 @@ fn doc(root: &Path) -> StepResult {
     );
     cmd.env("RUSTDOCFLAGS", "-D warnings");
     run(cmd)
+}
+
+/// The `api` step: the public items of each library crate against `docs/api/`.
+fn api_check(root: &Path) -> StepResult {
+    api::run(root, false)
 }
 
 /// The crates meant for crates.io, in publishing order (see `docs/NAMING.md`).

@@ -74,8 +74,10 @@ pub enum Error {
 
     /// The connection is closed (`WebSocketConnectionClosedException`): the peer closed it,
     /// it was lost, or an operation was tried after the close. `code` and `reason` are the
-    /// peer's close frame when one was received; `code` is 1006 (abnormal) when the TCP
-    /// connection ended without a close frame.
+    /// peer's close frame when one was received; `code` is 1006 (abnormal) when the
+    /// connection was lost without a close frame, however it was lost: an end of stream,
+    /// a reset, a broken pipe or an aborted connection all come back as this variant, with
+    /// the I/O error as `source`, so matching it never misses a dead connection.
     #[error("connection closed{}", describe_close(*code, reason))]
     ConnectionClosed {
         /// The peer's close code, 1006 if the connection was lost without one, `None` if
@@ -83,6 +85,9 @@ pub enum Error {
         code: Option<CloseCode>,
         /// The peer's close reason (empty when none).
         reason: String,
+        /// How the connection was lost, when an I/O error said so.
+        #[source]
+        source: Option<io::Error>,
     },
 
     /// An operation took longer than its timeout (`WebSocketTimeoutException`).
@@ -205,17 +210,36 @@ impl Error {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
                 Self::Timeout { op, detail: None }
             }
-            // A TLS peer that vanished without close_notify, or a cut connection.
-            io::ErrorKind::UnexpectedEof if op == Op::Read => Self::abnormal_close(),
+            // A TLS peer that vanished without close_notify, a reset, a broken pipe: the
+            // connection is gone, however it went.
+            io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::NotConnected
+                if matches!(op, Op::Read | Op::Write | Op::Flush | Op::Close) =>
+            {
+                Self::ConnectionClosed {
+                    code: Some(CloseCode::ABNORMAL),
+                    reason: String::new(),
+                    source: Some(source),
+                }
+            }
             _ => Self::Io { op, source },
         }
     }
 
     /// The connection ended without a close frame.
     pub(crate) fn abnormal_close() -> Self {
+        Self::closed(Some(CloseCode::ABNORMAL), String::new())
+    }
+
+    /// [`Error::ConnectionClosed`] without an I/O cause.
+    pub(crate) fn closed(code: Option<CloseCode>, reason: String) -> Self {
         Self::ConnectionClosed {
-            code: Some(CloseCode::ABNORMAL),
-            reason: String::new(),
+            code,
+            reason,
+            source: None,
         }
     }
 
@@ -330,11 +354,36 @@ mod tests {
     }
 
     #[test]
+    fn every_way_of_losing_the_connection_is_connection_closed_with_its_cause() {
+        use std::error::Error as _;
+        for kind in [
+            io::ErrorKind::UnexpectedEof,
+            io::ErrorKind::ConnectionReset,
+            io::ErrorKind::ConnectionAborted,
+            io::ErrorKind::BrokenPipe,
+            io::ErrorKind::NotConnected,
+        ] {
+            for op in [Op::Read, Op::Write, Op::Flush] {
+                let e = Error::io(op, io::Error::from(kind));
+                assert!(
+                    matches!(&e, Error::ConnectionClosed { code: Some(c), source: Some(s), .. }
+                        if *c == CloseCode::ABNORMAL && s.kind() == kind),
+                    "{op:?} {kind:?}: {e:?}"
+                );
+                assert_eq!(
+                    e.source().map(ToString::to_string),
+                    Some(io::Error::from(kind).to_string())
+                );
+            }
+        }
+        // Other failures stay I/O errors naming the operation.
+        let e = Error::io(Op::Read, io::Error::from(io::ErrorKind::PermissionDenied));
+        assert!(matches!(e, Error::Io { op: Op::Read, .. }), "{e:?}");
+    }
+
+    #[test]
     fn connection_closed_message_names_code_and_reason() {
-        let e = Error::ConnectionClosed {
-            code: Some(CloseCode::GOING_AWAY),
-            reason: "bye".to_owned(),
-        };
+        let e = Error::closed(Some(CloseCode::GOING_AWAY), "bye".to_owned());
         assert_eq!(e.to_string(), "connection closed (code 1001: bye)");
         assert_eq!(
             Error::abnormal_close().to_string(),

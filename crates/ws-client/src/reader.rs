@@ -279,11 +279,8 @@ fn recv_error(e: RecvError) -> Error {
             log::debug!(target: "ws_client", "connection lost without a close frame");
             Error::abnormal_close()
         }
-        RecvError::Closed { code, reason } => Error::ConnectionClosed { code, reason },
-        other => Error::ConnectionClosed {
-            code: other.close_code(),
-            reason: other.to_string(),
-        },
+        RecvError::Closed { code, reason } => Error::closed(code, reason),
+        other => Error::closed(other.close_code(), other.to_string()),
     }
 }
 

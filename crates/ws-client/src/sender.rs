@@ -142,20 +142,14 @@ impl Writer {
 }
 
 fn broken() -> Error {
-    Error::ConnectionClosed {
-        code: None,
-        reason: "an earlier write failed part-way".to_owned(),
-    }
+    Error::closed(None, "an earlier write failed part-way".to_owned())
 }
 
 /// The engine's refusal as the client's error: after our close frame it is
 /// [`Error::ConnectionClosed`] (Python raises `WebSocketConnectionClosedException`).
 fn send_error(e: SendError) -> Error {
     match e {
-        SendError::CloseSent => Error::ConnectionClosed {
-            code: None,
-            reason: "a close frame was already sent".to_owned(),
-        },
+        SendError::CloseSent => Error::closed(None, "a close frame was already sent".to_owned()),
         other => Error::InvalidFrame(other),
     }
 }

@@ -70,7 +70,7 @@ fn server_close_is_echoed_with_its_code_and_close_still_shuts_down() {
     );
     let err = ws.recv().unwrap_err();
     assert!(
-        matches!(&err, Error::ConnectionClosed { code: Some(c), reason } if u16::from(*c) == 4000 && reason == "server bye"),
+        matches!(&err, Error::ConnectionClosed { code: Some(c), reason, .. } if u16::from(*c) == 4000 && reason == "server bye"),
         "{err:?}"
     );
     // Unlike Python, close() after the server closed first still ends the connection.

@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use ws_client::ws_frame::{PayloadError, ProtocolError};
-use ws_client::{Error, Limits, Proxy, ProxyConfig, TlsOptions};
+use ws_client::{CloseCode, Error, Limits, Proxy, ProxyConfig, TlsOptions};
 use ws_tests::{
     Tls, accept_raw, echo, read_client_frame, read_request_head, server_frame, tcp_server,
     ws_server,
@@ -96,7 +96,7 @@ fn message_over_the_limit_sends_1009() {
 }
 
 #[test]
-fn connection_reset_is_io_with_the_operation() {
+fn connection_reset_is_a_lost_connection_with_the_reset_as_its_cause() {
     let peer = tcp_server(1, |mut tcp| {
         accept_raw(&mut tcp, b"");
         // Wait for the client's message so it is in recv, then reset the connection.
@@ -109,7 +109,8 @@ fn connection_reset_is_io_with_the_operation() {
     ws.send_text("go").unwrap();
     let err = ws.recv().unwrap_err();
     assert!(
-        matches!(&err, Error::Io { op: ws_client::Op::Read, source } if source.kind() == std::io::ErrorKind::ConnectionReset),
+        matches!(&err, Error::ConnectionClosed { code: Some(c), source: Some(source), .. }
+            if *c == CloseCode::ABNORMAL && source.kind() == std::io::ErrorKind::ConnectionReset),
         "{err:?}"
     );
     peer.join();

@@ -149,7 +149,7 @@ fn silent_server_after_the_101_times_out_the_read_and_keeps_the_connection() {
 }
 
 #[test]
-fn reset_mid_frame_is_a_read_error_after_the_complete_messages() {
+fn reset_mid_frame_is_a_lost_connection_after_the_complete_messages() {
     let peer = tcp_server(1, |mut tcp| {
         accept_raw(&mut tcp, &messages_then_partial(&["one", "two"], 5));
         let go = read_client_frame(&mut tcp);
@@ -162,7 +162,8 @@ fn reset_mid_frame_is_a_read_error_after_the_complete_messages() {
     let start = Instant::now();
     let err = ws.recv().unwrap_err();
     assert!(
-        matches!(&err, Error::Io { op: Op::Read, source } if source.kind() == std::io::ErrorKind::ConnectionReset),
+        matches!(&err, Error::ConnectionClosed { code: Some(c), source: Some(source), .. }
+            if *c == CloseCode::ABNORMAL && source.kind() == std::io::ErrorKind::ConnectionReset),
         "{err:?}"
     );
     assert_prompt(start, "the reset");

@@ -165,10 +165,7 @@ impl AppHandle {
             .lock()
             .sender
             .clone()
-            .ok_or_else(|| Error::ConnectionClosed {
-                code: None,
-                reason: "the app is not connected".to_owned(),
-            })
+            .ok_or_else(|| Error::closed(None, "the app is not connected".to_owned()))
     }
 
     /// Sends a text message.
