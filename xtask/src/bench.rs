@@ -26,6 +26,8 @@ struct Settings {
     warmup: f64,
     time: f64,
     codec: bool,
+    /// Another `ws-bench` build whose `ours` client is run next to this one's.
+    compare: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -35,6 +37,7 @@ impl Default for Settings {
             warmup: 0.2,
             time: 1.0,
             codec: true,
+            compare: None,
         }
     }
 }
@@ -118,6 +121,9 @@ struct Results {
     samples: [Vec<Sample>; 3],
     /// `[ours, tungstenite]` run alone, for their memory; only for cells with `rss`.
     memory: [Vec<Sample>; 2],
+    /// `[ours, tungstenite]` of the `--compare-with` build, one pair per round, from its
+    /// own interleaved run next to this build's.
+    compared: Vec<[Sample; 2]>,
     /// Runs that failed (after a retry) and were left out.
     failures: Vec<String>,
 }
@@ -125,6 +131,11 @@ struct Results {
 /// Runs `cargo xtask bench [--rounds N] [--time S] [--warmup S] [--quick] [--no-codec]`.
 pub(crate) fn run_bench(root: &Path, args: &[String]) -> StepResult {
     let settings = parse_args(args)?;
+    if let Some(path) = &settings.compare {
+        if !path.is_file() {
+            return Err(format!("--compare-with {}: no such file", path.display()));
+        }
+    }
     let started = Instant::now();
     let out_dir = root.join("target").join("bench");
     fs::create_dir_all(&out_dir).map_err(|e| format!("create {}: {e}", out_dir.display()))?;
@@ -199,11 +210,18 @@ fn parse_args(args: &[String]) -> Result<Settings, String> {
                 settings.warmup = 0.1;
             }
             "--no-codec" => settings.codec = false,
+            "--compare-with" => {
+                let path = it
+                    .next()
+                    .ok_or("--compare-with needs the path of another ws-bench binary")?;
+                settings.compare = Some(path.into());
+            }
             other => {
                 return Err(format!(
                     "unknown bench option `{other}`; options: --rounds N (default 5), \
                      --time SECONDS per cell (1), --warmup SECONDS (0.2), --quick (0.3 s \
-                     per cell), --no-codec (skip the criterion benchmarks)"
+                     per cell), --no-codec (skip the criterion benchmarks), --compare-with PATH \
+                     (another ws-bench build's client as a before/after column)"
                 ));
             }
         }
@@ -292,12 +310,23 @@ fn loopback(
                 time: settings.time,
                 slices: SLICES,
             };
+            // The compared build runs right before or after this one (alternating by
+            // round), ours and tungstenite interleaved in its own process: its ratio
+            // ours/tungstenite is as load-robust as this build's, and the two ratios'
+            // quotient is the before/after figure.
+            let compared_first = round % 2 == 1;
+            if compared_first {
+                compare_run(settings, cell, port, pin, result);
+            }
             // A run that fails or hangs is retried once, then left out of this round (and
             // reported), so one bad run does not lose the whole benchmark.
             let samples = client_run(exe, cell, &run, port, pin).or_else(|first| {
                 eprintln!("{first}; retrying once");
                 client_run(exe, cell, &run, port, pin)
             });
+            if !compared_first {
+                compare_run(settings, cell, port, pin, result);
+            }
             match samples {
                 Ok(samples) => {
                     for (&which, sample) in order.iter().zip(samples) {
@@ -335,6 +364,30 @@ fn loopback(
         }
     }
     results
+}
+
+/// Runs the `--compare-with` build's `ours` and `tungstenite` on `cell`, if asked to.
+fn compare_run(settings: &Settings, cell: &Cell, port: u16, pin: bool, result: &mut Results) {
+    let Some(exe) = &settings.compare else {
+        return;
+    };
+    let run = Run {
+        clients: &["ours", "tungstenite"],
+        warmup: settings.warmup,
+        time: settings.time,
+        slices: SLICES,
+    };
+    match client_run(exe, cell, &run, port, pin) {
+        Ok(samples) => {
+            if let [ours, theirs] = samples[..] {
+                result.compared.push([ours, theirs]);
+            }
+        }
+        Err(e) => {
+            eprintln!("compared build: {e}; left out");
+            result.failures.push(format!("compared build: {e}"));
+        }
+    }
 }
 
 /// How many turns each client's timed work is cut into.
@@ -780,8 +833,93 @@ fn markdown(
             grouped(s.anon[1]),
         );
     }
+    compare_table(&mut md, settings, results);
     codec_table(&mut md, codec);
     md
+}
+
+/// This build against the `--compare-with` build, for one cell.
+struct Comparison {
+    /// Median over rounds of this build's ours/tungstenite.
+    this: f64,
+    /// Median over rounds of the compared build's ours/tungstenite.
+    other: f64,
+    /// Median, lowest and highest per-round quotient of the two.
+    ratio: f64,
+    low: f64,
+    high: f64,
+    /// Median CPU µs per message of this build's and the compared build's ours.
+    cpu_us: [f64; 2],
+}
+
+fn compare(results: &Results) -> Option<Comparison> {
+    if results.compared.is_empty() {
+        return None;
+    }
+    let ratio = |ours: &Sample, theirs: &Sample| {
+        if theirs.per_second > 0.0 {
+            ours.per_second / theirs.per_second
+        } else {
+            0.0
+        }
+    };
+    let this: Vec<f64> = results.samples[0]
+        .iter()
+        .zip(&results.samples[1])
+        .map(|(a, b)| ratio(a, b))
+        .collect();
+    let other: Vec<f64> = results.compared.iter().map(|[a, b]| ratio(a, b)).collect();
+    let per_round: Vec<f64> = this
+        .iter()
+        .zip(&other)
+        .map(|(a, b)| if *b > 0.0 { a / b } else { 0.0 })
+        .collect();
+    Some(Comparison {
+        this: median(this),
+        other: median(other),
+        ratio: median(per_round.clone()),
+        low: per_round.iter().copied().fold(f64::INFINITY, f64::min),
+        high: per_round.iter().copied().fold(0.0, f64::max),
+        cpu_us: [
+            median(results.samples[0].iter().map(|s| s.cpu_us).collect()),
+            median(results.compared.iter().map(|[s, _]| s.cpu_us).collect()),
+        ],
+    })
+}
+
+/// The before/after table when `--compare-with` was given.
+fn compare_table(md: &mut String, settings: &Settings, results: &[Results]) {
+    let Some(path) = &settings.compare else {
+        return;
+    };
+    let _ = writeln!(
+        *md,
+        "\nThis build against `{}` (`--compare-with`): per cell and round the compared \
+         build runs its ours and tungstenite interleaved in its own process, right before or \
+         after this build's run (alternating); this/compared is the quotient of the two \
+         ours/tungstenite ratios, median and range over rounds (> 1: this build is \
+         faster).\n\n\
+         | Cell | This ours/tungstenite | Compared ours/tungstenite | This/compared | \
+         Per-round range | CPU µs/msg this / compared |\n|---|---:|---:|---:|---:|---:|",
+        path.display()
+    );
+    for (cell, result) in CELLS.iter().zip(results) {
+        let Some(c) = compare(result) else {
+            continue;
+        };
+        let _ = writeln!(
+            *md,
+            "| {} | {:.2}× | {:.2}× | **{:.3}×** | {:.3}–{:.3} | {} / {} |",
+            cell.name(),
+            c.this,
+            c.other,
+            c.ratio,
+            c.low,
+            c.high,
+            cpu_figure(c.cpu_us[0]),
+            cpu_figure(c.cpu_us[1]),
+        );
+    }
 }
 
 /// A CPU time per message in microseconds, with sensible precision.
@@ -865,11 +1003,21 @@ fn json(
                 anon.join(", ")
             )
         };
+        let compared = compare(result).map_or_else(
+            || "null".to_owned(),
+            |c| {
+                format!(
+                    "{{\"this_ratio\": {:.4}, \"compared_ratio\": {:.4}, \"ratio\": {:.4}, \
+                     \"low\": {:.4}, \"high\": {:.4}, \"cpu_us_per_message\": [{:.3}, {:.3}]}}",
+                    c.this, c.other, c.ratio, c.low, c.high, c.cpu_us[0], c.cpu_us[1]
+                )
+            },
+        );
         let _ = write!(
             js,
             "{}\n    {{\"name\": {}, \"mode\": \"{}\", \"kind\": \"{}\", \"size\": {}, \
              \"batch\": {}, \"median_messages_per_s\": {{\"ours\": {:.1}, \"tungstenite\": {:.1}, \"raw\": {:.1}}}, \
-             \"ratio\": {:.4}, \"target\": {}, \"met\": {}, \"ours\": {}, \"tungstenite\": {}, \"raw\": {}}}",
+             \"ratio\": {:.4}, \"target\": {}, \"met\": {}, \"ours\": {}, \"tungstenite\": {}, \"raw\": {}, \"compared\": {compared}}}",
             if i == 0 { "" } else { "," },
             quote(&cell.name()),
             if cell.pipelined {
