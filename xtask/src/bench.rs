@@ -17,6 +17,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 use std::{fs, thread};
 
+use crate::bench_scale::{Scale, run_scale};
+use crate::chart;
 use crate::{StepResult, cargo_with, run};
 
 /// Settings from the command line.
@@ -28,6 +30,12 @@ struct Settings {
     codec: bool,
     /// Another `ws-bench` build whose `ours` client is run next to this one's.
     compare: Option<std::path::PathBuf>,
+    /// Run the scale cells (after the loopback cells, or alone with `--scale`).
+    scale: bool,
+    /// Only the scale cells.
+    scale_only: bool,
+    /// Idle connections held by each client in the scale cells.
+    connections: usize,
 }
 
 impl Default for Settings {
@@ -38,6 +46,9 @@ impl Default for Settings {
             time: 1.0,
             codec: true,
             compare: None,
+            scale: true,
+            scale_only: false,
+            connections: 10_000,
         }
     }
 }
@@ -144,13 +155,33 @@ pub(crate) fn run_bench(root: &Path, args: &[String]) -> StepResult {
         root,
         &["build", "--release", "--locked", "-p", "ws-bench"],
     ))?;
+    let exe = root.join("target").join("release").join("ws-bench");
+    if settings.scale_only {
+        let scale = run_scale(&exe, settings.rounds, settings.connections, settings.time);
+        let mut md = String::from("# Benchmark: scale cells\n");
+        scale.markdown(&mut md);
+        print!("\n{md}");
+        let path = out_dir.join("scale.md");
+        fs::write(&path, md).map_err(|e| format!("write {}: {e}", path.display()))?;
+        let svg = chart::svg(
+            "ws-client scale cells: median ratio, whisker = per-round range (> 1: ours better)",
+            &scale_rows(&scale),
+        );
+        let svg_path = out_dir.join("scale.svg");
+        fs::write(&svg_path, svg).map_err(|e| format!("write {}: {e}", svg_path.display()))?;
+        eprintln!(
+            "xtask bench --scale: wrote {} in {:.0} s",
+            path.display(),
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
     let codec = if settings.codec {
         codec_benchmarks(root)?
     } else {
         Vec::new()
     };
 
-    let exe = root.join("target").join("release").join("ws-bench");
     let pin = taskset_works();
     if !pin {
         eprintln!("taskset is not available: round trips run unpinned");
@@ -164,14 +195,34 @@ pub(crate) fn run_bench(root: &Path, args: &[String]) -> StepResult {
     let results = loopback(&exe, &settings, pin, free.port, pinned.port);
     free.stop();
     pinned.stop();
+    let scale = settings
+        .scale
+        .then(|| run_scale(&exe, settings.rounds, settings.connections, settings.time));
 
     let machine = Machine::detect();
-    let report = markdown(&settings, &machine, pin, &results, &codec);
-    let json = json(&settings, &machine, pin, &results, &codec);
+    let mut report = markdown(&settings, &machine, pin, &results, &codec);
+    let mut json = json(&settings, &machine, pin, &results, &codec);
+    if let Some(scale) = &scale {
+        scale.markdown(&mut report);
+        if let Some(end) = json.rfind('}') {
+            json.truncate(end);
+            let _ = writeln!(json, ",\n  \"scale\": {}\n}}", scale.json());
+        }
+    }
     print!("\n{report}");
     let md_path = out_dir.join("report.md");
     let json_path = out_dir.join("report.json");
     fs::write(&md_path, report).map_err(|e| format!("write {}: {e}", md_path.display()))?;
+    let svg_path = out_dir.join("chart.svg");
+    let mut rows = chart_rows(&results);
+    if let Some(scale) = &scale {
+        rows.extend(scale_rows(scale));
+    }
+    let svg = chart::svg(
+        "ws-client against each peer: median ratio, whisker = per-round range (> 1: ours faster)",
+        &rows,
+    );
+    fs::write(&svg_path, svg).map_err(|e| format!("write {}: {e}", svg_path.display()))?;
     fs::write(&json_path, json).map_err(|e| format!("write {}: {e}", json_path.display()))?;
     eprintln!(
         "xtask bench: wrote {} and {} in {:.0} s",
@@ -210,6 +261,18 @@ fn parse_args(args: &[String]) -> Result<Settings, String> {
                 settings.warmup = 0.1;
             }
             "--no-codec" => settings.codec = false,
+            "--scale" => settings.scale_only = true,
+            "--no-scale" => settings.scale = false,
+            "--connections" => {
+                let n = value("--connections")?;
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    reason = "a positive count"
+                )]
+                let n = n.round() as usize;
+                settings.connections = n.max(1);
+            }
             "--compare-with" => {
                 let path = it
                     .next()
@@ -221,7 +284,8 @@ fn parse_args(args: &[String]) -> Result<Settings, String> {
                     "unknown bench option `{other}`; options: --rounds N (default 5), \
                      --time SECONDS per cell (1), --warmup SECONDS (0.2), --quick (0.3 s \
                      per cell), --no-codec (skip the criterion benchmarks), --compare-with PATH \
-                     (another ws-bench build's client as a before/after column)"
+                     (another ws-bench build's client as a before/after column), --scale (only \
+                     the scale cells), --no-scale, --connections N (idle connections, 10000)"
                 ));
             }
         }
@@ -230,13 +294,18 @@ fn parse_args(args: &[String]) -> Result<Settings, String> {
 }
 
 /// An echo server process.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Server {
     fn start(exe: &Path, pinned: bool) -> Result<Self, String> {
+        Self::start_with(exe, pinned, "server")
+    }
+
+    /// Starts `exe SUBCOMMAND` and reads the port it prints.
+    pub(crate) fn start_with(exe: &Path, pinned: bool, subcommand: &str) -> Result<Self, String> {
         let mut cmd = if pinned {
             let mut cmd = Command::new("taskset");
             cmd.args(["-c", "0"]).arg(exe);
@@ -244,7 +313,7 @@ impl Server {
         } else {
             Command::new(exe)
         };
-        cmd.arg("server").stdout(Stdio::piped());
+        cmd.arg(subcommand).stdout(Stdio::piped());
         let mut child = cmd
             .spawn()
             .map_err(|e| format!("start {}: {e}", exe.display()))?;
@@ -267,7 +336,7 @@ impl Server {
         }
     }
 
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -478,7 +547,10 @@ fn parse_sample(line: &str) -> Option<Sample> {
 }
 
 /// Waits for `child`, killing it after `limit` so a stuck run cannot hang the task.
-fn wait_with_timeout(mut child: Child, limit: Duration) -> Result<std::process::Output, String> {
+pub(crate) fn wait_with_timeout(
+    mut child: Child,
+    limit: Duration,
+) -> Result<std::process::Output, String> {
     let deadline = Instant::now() + limit;
     loop {
         match child.try_wait() {
@@ -626,7 +698,7 @@ impl Machine {
     }
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+pub(crate) fn median(mut values: Vec<f64>) -> f64 {
     if values.is_empty() {
         return 0.0;
     }
@@ -836,6 +908,65 @@ fn markdown(
     compare_table(&mut md, settings, results);
     codec_table(&mut md, codec);
     md
+}
+
+/// The chart's rows: per cell, ours against tungstenite, raw and the compared build.
+fn chart_rows(results: &[Results]) -> Vec<chart::Row> {
+    let mut rows = Vec::new();
+    for (cell, result) in CELLS.iter().zip(results) {
+        let s = summarize(result);
+        rows.push(chart::Row {
+            cell: cell.name(),
+            peer: "tungstenite".to_owned(),
+            median: s.ratio,
+            low: s.low,
+            high: s.high,
+        });
+        let raw: Vec<f64> = result.samples[0]
+            .iter()
+            .zip(&result.samples[2])
+            .map(|(a, b)| {
+                if b.per_second > 0.0 {
+                    a.per_second / b.per_second
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        if !raw.is_empty() {
+            rows.push(chart::Row {
+                cell: cell.name(),
+                peer: "raw".to_owned(),
+                median: if s.raw > 0.0 { s.ours / s.raw } else { 0.0 },
+                low: raw.iter().copied().fold(f64::INFINITY, f64::min),
+                high: raw.iter().copied().fold(0.0, f64::max),
+            });
+        }
+        if let Some(c) = compare(result) {
+            rows.push(chart::Row {
+                cell: cell.name(),
+                peer: "compared build".to_owned(),
+                median: c.ratio,
+                low: c.low,
+                high: c.high,
+            });
+        }
+    }
+    rows
+}
+
+fn scale_rows(scale: &Scale) -> Vec<chart::Row> {
+    scale
+        .ratios()
+        .into_iter()
+        .map(|(cell, median, low, high)| chart::Row {
+            cell,
+            peer: "tungstenite".to_owned(),
+            median,
+            low,
+            high,
+        })
+        .collect()
 }
 
 /// This build against the `--compare-with` build, for one cell.

@@ -7,6 +7,8 @@
 
 mod autobahn;
 mod bench;
+mod bench_scale;
+mod chart;
 mod fuzz;
 mod tidy;
 
