@@ -17,6 +17,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 use std::{fs, thread};
 
+use crate::bench_scale::{Scale, run_scale};
+use crate::chart;
 use crate::{StepResult, cargo_with, run};
 
 /// Settings from the command line.
@@ -26,6 +28,14 @@ struct Settings {
     warmup: f64,
     time: f64,
     codec: bool,
+    /// Another `ws-bench` build whose `ours` client is run next to this one's.
+    compare: Option<std::path::PathBuf>,
+    /// Run the scale cells (after the loopback cells, or alone with `--scale`).
+    scale: bool,
+    /// Only the scale cells.
+    scale_only: bool,
+    /// Idle connections held by each client in the scale cells.
+    connections: usize,
 }
 
 impl Default for Settings {
@@ -35,6 +45,10 @@ impl Default for Settings {
             warmup: 0.2,
             time: 1.0,
             codec: true,
+            compare: None,
+            scale: true,
+            scale_only: false,
+            connections: 10_000,
         }
     }
 }
@@ -118,6 +132,9 @@ struct Results {
     samples: [Vec<Sample>; 3],
     /// `[ours, tungstenite]` run alone, for their memory; only for cells with `rss`.
     memory: [Vec<Sample>; 2],
+    /// `[ours, tungstenite]` of the `--compare-with` build, one pair per round, from its
+    /// own interleaved run next to this build's.
+    compared: Vec<[Sample; 2]>,
     /// Runs that failed (after a retry) and were left out.
     failures: Vec<String>,
 }
@@ -125,6 +142,11 @@ struct Results {
 /// Runs `cargo xtask bench [--rounds N] [--time S] [--warmup S] [--quick] [--no-codec]`.
 pub(crate) fn run_bench(root: &Path, args: &[String]) -> StepResult {
     let settings = parse_args(args)?;
+    if let Some(path) = &settings.compare {
+        if !path.is_file() {
+            return Err(format!("--compare-with {}: no such file", path.display()));
+        }
+    }
     let started = Instant::now();
     let out_dir = root.join("target").join("bench");
     fs::create_dir_all(&out_dir).map_err(|e| format!("create {}: {e}", out_dir.display()))?;
@@ -133,13 +155,33 @@ pub(crate) fn run_bench(root: &Path, args: &[String]) -> StepResult {
         root,
         &["build", "--release", "--locked", "-p", "ws-bench"],
     ))?;
+    let exe = root.join("target").join("release").join("ws-bench");
+    if settings.scale_only {
+        let scale = run_scale(&exe, settings.rounds, settings.connections, settings.time);
+        let mut md = String::from("# Benchmark: scale cells\n");
+        scale.markdown(&mut md);
+        print!("\n{md}");
+        let path = out_dir.join("scale.md");
+        fs::write(&path, md).map_err(|e| format!("write {}: {e}", path.display()))?;
+        let svg = chart::svg(
+            "ws-client scale cells: median ratio, whisker = per-round range (> 1: ours better)",
+            &scale_rows(&scale),
+        );
+        let svg_path = out_dir.join("scale.svg");
+        fs::write(&svg_path, svg).map_err(|e| format!("write {}: {e}", svg_path.display()))?;
+        eprintln!(
+            "xtask bench --scale: wrote {} in {:.0} s",
+            path.display(),
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
     let codec = if settings.codec {
         codec_benchmarks(root)?
     } else {
         Vec::new()
     };
 
-    let exe = root.join("target").join("release").join("ws-bench");
     let pin = taskset_works();
     if !pin {
         eprintln!("taskset is not available: round trips run unpinned");
@@ -153,14 +195,34 @@ pub(crate) fn run_bench(root: &Path, args: &[String]) -> StepResult {
     let results = loopback(&exe, &settings, pin, free.port, pinned.port);
     free.stop();
     pinned.stop();
+    let scale = settings
+        .scale
+        .then(|| run_scale(&exe, settings.rounds, settings.connections, settings.time));
 
     let machine = Machine::detect();
-    let report = markdown(&settings, &machine, pin, &results, &codec);
-    let json = json(&settings, &machine, pin, &results, &codec);
+    let mut report = markdown(&settings, &machine, pin, &results, &codec);
+    let mut json = json(&settings, &machine, pin, &results, &codec);
+    if let Some(scale) = &scale {
+        scale.markdown(&mut report);
+        if let Some(end) = json.rfind('}') {
+            json.truncate(end);
+            let _ = writeln!(json, ",\n  \"scale\": {}\n}}", scale.json());
+        }
+    }
     print!("\n{report}");
     let md_path = out_dir.join("report.md");
     let json_path = out_dir.join("report.json");
     fs::write(&md_path, report).map_err(|e| format!("write {}: {e}", md_path.display()))?;
+    let svg_path = out_dir.join("chart.svg");
+    let mut rows = chart_rows(&results);
+    if let Some(scale) = &scale {
+        rows.extend(scale_rows(scale));
+    }
+    let svg = chart::svg(
+        "ws-client against each peer: median ratio, whisker = per-round range (> 1: ours faster)",
+        &rows,
+    );
+    fs::write(&svg_path, svg).map_err(|e| format!("write {}: {e}", svg_path.display()))?;
     fs::write(&json_path, json).map_err(|e| format!("write {}: {e}", json_path.display()))?;
     eprintln!(
         "xtask bench: wrote {} and {} in {:.0} s",
@@ -199,11 +261,31 @@ fn parse_args(args: &[String]) -> Result<Settings, String> {
                 settings.warmup = 0.1;
             }
             "--no-codec" => settings.codec = false,
+            "--scale" => settings.scale_only = true,
+            "--no-scale" => settings.scale = false,
+            "--connections" => {
+                let n = value("--connections")?;
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    reason = "a positive count"
+                )]
+                let n = n.round() as usize;
+                settings.connections = n.max(1);
+            }
+            "--compare-with" => {
+                let path = it
+                    .next()
+                    .ok_or("--compare-with needs the path of another ws-bench binary")?;
+                settings.compare = Some(path.into());
+            }
             other => {
                 return Err(format!(
                     "unknown bench option `{other}`; options: --rounds N (default 5), \
                      --time SECONDS per cell (1), --warmup SECONDS (0.2), --quick (0.3 s \
-                     per cell), --no-codec (skip the criterion benchmarks)"
+                     per cell), --no-codec (skip the criterion benchmarks), --compare-with PATH \
+                     (another ws-bench build's client as a before/after column), --scale (only \
+                     the scale cells), --no-scale, --connections N (idle connections, 10000)"
                 ));
             }
         }
@@ -212,13 +294,18 @@ fn parse_args(args: &[String]) -> Result<Settings, String> {
 }
 
 /// An echo server process.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Server {
     fn start(exe: &Path, pinned: bool) -> Result<Self, String> {
+        Self::start_with(exe, pinned, "server")
+    }
+
+    /// Starts `exe SUBCOMMAND` and reads the port it prints.
+    pub(crate) fn start_with(exe: &Path, pinned: bool, subcommand: &str) -> Result<Self, String> {
         let mut cmd = if pinned {
             let mut cmd = Command::new("taskset");
             cmd.args(["-c", "0"]).arg(exe);
@@ -226,7 +313,7 @@ impl Server {
         } else {
             Command::new(exe)
         };
-        cmd.arg("server").stdout(Stdio::piped());
+        cmd.arg(subcommand).stdout(Stdio::piped());
         let mut child = cmd
             .spawn()
             .map_err(|e| format!("start {}: {e}", exe.display()))?;
@@ -249,7 +336,7 @@ impl Server {
         }
     }
 
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -292,12 +379,23 @@ fn loopback(
                 time: settings.time,
                 slices: SLICES,
             };
+            // The compared build runs right before or after this one (alternating by
+            // round), ours and tungstenite interleaved in its own process: its ratio
+            // ours/tungstenite is as load-robust as this build's, and the two ratios'
+            // quotient is the before/after figure.
+            let compared_first = round % 2 == 1;
+            if compared_first {
+                compare_run(settings, cell, port, pin, result);
+            }
             // A run that fails or hangs is retried once, then left out of this round (and
             // reported), so one bad run does not lose the whole benchmark.
             let samples = client_run(exe, cell, &run, port, pin).or_else(|first| {
                 eprintln!("{first}; retrying once");
                 client_run(exe, cell, &run, port, pin)
             });
+            if !compared_first {
+                compare_run(settings, cell, port, pin, result);
+            }
             match samples {
                 Ok(samples) => {
                     for (&which, sample) in order.iter().zip(samples) {
@@ -335,6 +433,30 @@ fn loopback(
         }
     }
     results
+}
+
+/// Runs the `--compare-with` build's `ours` and `tungstenite` on `cell`, if asked to.
+fn compare_run(settings: &Settings, cell: &Cell, port: u16, pin: bool, result: &mut Results) {
+    let Some(exe) = &settings.compare else {
+        return;
+    };
+    let run = Run {
+        clients: &["ours", "tungstenite"],
+        warmup: settings.warmup,
+        time: settings.time,
+        slices: SLICES,
+    };
+    match client_run(exe, cell, &run, port, pin) {
+        Ok(samples) => {
+            if let [ours, theirs] = samples[..] {
+                result.compared.push([ours, theirs]);
+            }
+        }
+        Err(e) => {
+            eprintln!("compared build: {e}; left out");
+            result.failures.push(format!("compared build: {e}"));
+        }
+    }
 }
 
 /// How many turns each client's timed work is cut into.
@@ -425,7 +547,10 @@ fn parse_sample(line: &str) -> Option<Sample> {
 }
 
 /// Waits for `child`, killing it after `limit` so a stuck run cannot hang the task.
-fn wait_with_timeout(mut child: Child, limit: Duration) -> Result<std::process::Output, String> {
+pub(crate) fn wait_with_timeout(
+    mut child: Child,
+    limit: Duration,
+) -> Result<std::process::Output, String> {
     let deadline = Instant::now() + limit;
     loop {
         match child.try_wait() {
@@ -573,7 +698,7 @@ impl Machine {
     }
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+pub(crate) fn median(mut values: Vec<f64>) -> f64 {
     if values.is_empty() {
         return 0.0;
     }
@@ -780,8 +905,152 @@ fn markdown(
             grouped(s.anon[1]),
         );
     }
+    compare_table(&mut md, settings, results);
     codec_table(&mut md, codec);
     md
+}
+
+/// The chart's rows: per cell, ours against tungstenite, raw and the compared build.
+fn chart_rows(results: &[Results]) -> Vec<chart::Row> {
+    let mut rows = Vec::new();
+    for (cell, result) in CELLS.iter().zip(results) {
+        let s = summarize(result);
+        rows.push(chart::Row {
+            cell: cell.name(),
+            peer: "tungstenite".to_owned(),
+            median: s.ratio,
+            low: s.low,
+            high: s.high,
+        });
+        let raw: Vec<f64> = result.samples[0]
+            .iter()
+            .zip(&result.samples[2])
+            .map(|(a, b)| {
+                if b.per_second > 0.0 {
+                    a.per_second / b.per_second
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        if !raw.is_empty() {
+            rows.push(chart::Row {
+                cell: cell.name(),
+                peer: "raw".to_owned(),
+                median: if s.raw > 0.0 { s.ours / s.raw } else { 0.0 },
+                low: raw.iter().copied().fold(f64::INFINITY, f64::min),
+                high: raw.iter().copied().fold(0.0, f64::max),
+            });
+        }
+        if let Some(c) = compare(result) {
+            rows.push(chart::Row {
+                cell: cell.name(),
+                peer: "compared build".to_owned(),
+                median: c.ratio,
+                low: c.low,
+                high: c.high,
+            });
+        }
+    }
+    rows
+}
+
+fn scale_rows(scale: &Scale) -> Vec<chart::Row> {
+    scale
+        .ratios()
+        .into_iter()
+        .map(|(cell, median, low, high)| chart::Row {
+            cell,
+            peer: "tungstenite".to_owned(),
+            median,
+            low,
+            high,
+        })
+        .collect()
+}
+
+/// This build against the `--compare-with` build, for one cell.
+struct Comparison {
+    /// Median over rounds of this build's ours/tungstenite.
+    this: f64,
+    /// Median over rounds of the compared build's ours/tungstenite.
+    other: f64,
+    /// Median, lowest and highest per-round quotient of the two.
+    ratio: f64,
+    low: f64,
+    high: f64,
+    /// Median CPU µs per message of this build's and the compared build's ours.
+    cpu_us: [f64; 2],
+}
+
+fn compare(results: &Results) -> Option<Comparison> {
+    if results.compared.is_empty() {
+        return None;
+    }
+    let ratio = |ours: &Sample, theirs: &Sample| {
+        if theirs.per_second > 0.0 {
+            ours.per_second / theirs.per_second
+        } else {
+            0.0
+        }
+    };
+    let this: Vec<f64> = results.samples[0]
+        .iter()
+        .zip(&results.samples[1])
+        .map(|(a, b)| ratio(a, b))
+        .collect();
+    let other: Vec<f64> = results.compared.iter().map(|[a, b]| ratio(a, b)).collect();
+    let per_round: Vec<f64> = this
+        .iter()
+        .zip(&other)
+        .map(|(a, b)| if *b > 0.0 { a / b } else { 0.0 })
+        .collect();
+    Some(Comparison {
+        this: median(this),
+        other: median(other),
+        ratio: median(per_round.clone()),
+        low: per_round.iter().copied().fold(f64::INFINITY, f64::min),
+        high: per_round.iter().copied().fold(0.0, f64::max),
+        cpu_us: [
+            median(results.samples[0].iter().map(|s| s.cpu_us).collect()),
+            median(results.compared.iter().map(|[s, _]| s.cpu_us).collect()),
+        ],
+    })
+}
+
+/// The before/after table when `--compare-with` was given.
+fn compare_table(md: &mut String, settings: &Settings, results: &[Results]) {
+    let Some(path) = &settings.compare else {
+        return;
+    };
+    let _ = writeln!(
+        *md,
+        "\nThis build against `{}` (`--compare-with`): per cell and round the compared \
+         build runs its ours and tungstenite interleaved in its own process, right before or \
+         after this build's run (alternating); this/compared is the quotient of the two \
+         ours/tungstenite ratios, median and range over rounds (> 1: this build is \
+         faster).\n\n\
+         | Cell | This ours/tungstenite | Compared ours/tungstenite | This/compared | \
+         Per-round range | CPU µs/msg this / compared |\n|---|---:|---:|---:|---:|---:|",
+        path.display()
+    );
+    for (cell, result) in CELLS.iter().zip(results) {
+        let Some(c) = compare(result) else {
+            continue;
+        };
+        let _ = writeln!(
+            *md,
+            "| {} | {:.2}× | {:.2}× | **{:.3}×** | {:.3}–{:.3} | {} / {} |",
+            cell.name(),
+            c.this,
+            c.other,
+            c.ratio,
+            c.low,
+            c.high,
+            cpu_figure(c.cpu_us[0]),
+            cpu_figure(c.cpu_us[1]),
+        );
+    }
 }
 
 /// A CPU time per message in microseconds, with sensible precision.
@@ -865,11 +1134,21 @@ fn json(
                 anon.join(", ")
             )
         };
+        let compared = compare(result).map_or_else(
+            || "null".to_owned(),
+            |c| {
+                format!(
+                    "{{\"this_ratio\": {:.4}, \"compared_ratio\": {:.4}, \"ratio\": {:.4}, \
+                     \"low\": {:.4}, \"high\": {:.4}, \"cpu_us_per_message\": [{:.3}, {:.3}]}}",
+                    c.this, c.other, c.ratio, c.low, c.high, c.cpu_us[0], c.cpu_us[1]
+                )
+            },
+        );
         let _ = write!(
             js,
             "{}\n    {{\"name\": {}, \"mode\": \"{}\", \"kind\": \"{}\", \"size\": {}, \
              \"batch\": {}, \"median_messages_per_s\": {{\"ours\": {:.1}, \"tungstenite\": {:.1}, \"raw\": {:.1}}}, \
-             \"ratio\": {:.4}, \"target\": {}, \"met\": {}, \"ours\": {}, \"tungstenite\": {}, \"raw\": {}}}",
+             \"ratio\": {:.4}, \"target\": {}, \"met\": {}, \"ours\": {}, \"tungstenite\": {}, \"raw\": {}, \"compared\": {compared}}}",
             if i == 0 { "" } else { "," },
             quote(&cell.name()),
             if cell.pipelined {

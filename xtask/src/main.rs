@@ -8,6 +8,8 @@
 mod api;
 mod autobahn;
 mod bench;
+mod bench_scale;
+mod chart;
 mod fuzz;
 mod tidy;
 

@@ -7,6 +7,12 @@
 //!     # CLIENTS: comma-separated ours, tungstenite, raw; each on its own connection,
 //!     # TIME_S each, interleaved in SLICES turns. Prints one line per client:
 //!     # `client=.. messages=.. seconds=.. cpu_seconds=.. batch=.. peak_rss_kib=.. rss_anon_kib=..`
+//! ws-bench scale-server                # one thread, any number of held connections
+//! ws-bench idle CLIENT PORT N          # opens N connections, keeps them, prints
+//!     # `client=.. connections=N rss_anon_before_kib=.. rss_anon_after_kib=.. seconds=..`
+//! ws-bench setup CLIENTS PORT WARMUP_S TIME_S SLICES
+//!     # connect + handshake + drop in a loop, interleaved; prints
+//!     # `client=.. connections=.. seconds=..`
 //! ```
 //!
 //! `cargo xtask bench` builds this in release mode, starts the servers, runs the clients
@@ -18,6 +24,7 @@
 )]
 
 mod client;
+mod scale;
 mod server;
 
 use std::net::TcpListener;
@@ -32,9 +39,14 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["server"] => server(),
         ["client", rest @ ..] => client(rest),
+        ["scale-server"] => scale_server(),
+        ["idle", client, port, n] => idle(client, port, n),
+        ["setup", rest @ ..] => setup(rest),
         _ => Err(
             "usage: ws-bench server | ws-bench client ours,tungstenite,raw PORT rt|pipe \
-             binary|text SIZE WARMUP_S TIME_S SLICES"
+             binary|text SIZE WARMUP_S TIME_S SLICES | ws-bench scale-server | ws-bench idle \
+             ours|tungstenite PORT N | ws-bench setup ours,tungstenite PORT WARMUP_S TIME_S \
+             SLICES"
                 .to_owned(),
         ),
     };
@@ -62,15 +74,7 @@ fn client(args: &[&str]) -> Result<(), String> {
         return Err(format!("client takes 8 arguments, got {}", args.len()));
     };
     let names: Vec<&str> = clients.split(',').collect();
-    let mut impls = Vec::new();
-    for name in &names {
-        impls.push(match *name {
-            "ours" => Impl::Ours,
-            "tungstenite" => Impl::Tungstenite,
-            "raw" => Impl::Raw,
-            other => return Err(format!("unknown client `{other}`")),
-        });
-    }
+    let impls = impls(&names)?;
     let mode = match *mode {
         "rt" => Mode::RoundTrip,
         "pipe" => Mode::Pipelined,
@@ -115,6 +119,88 @@ fn client(args: &[&str]) -> Result<(), String> {
             outcome.messages,
             outcome.elapsed.as_secs_f64(),
             outcome.cpu.map_or(0.0, |c| c.as_secs_f64()),
+        );
+    }
+    Ok(())
+}
+
+fn impls(names: &[&str]) -> Result<Vec<Impl>, String> {
+    names
+        .iter()
+        .map(|name| match *name {
+            "ours" => Ok(Impl::Ours),
+            "tungstenite" => Ok(Impl::Tungstenite),
+            "raw" => Ok(Impl::Raw),
+            other => Err(format!("unknown client `{other}`")),
+        })
+        .collect()
+}
+
+/// The scale cells' server: prints its port, then holds connections forever.
+fn scale_server() -> Result<(), String> {
+    scale::raise_fd_limit(1 << 20).map_err(|e| format!("raise the open-file limit: {e}"))?;
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind: {e}"))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| format!("local address: {e}"))?
+        .port();
+    println!("port={port}");
+    scale::serve(listener).map_err(|e| format!("poll: {e}"))
+}
+
+fn idle(client: &str, port: &str, n: &str) -> Result<(), String> {
+    let [which] = impls(&[client])?[..] else {
+        return Err("idle takes one client".to_owned());
+    };
+    if which == Impl::Raw {
+        return Err("idle measures ours or tungstenite".to_owned());
+    }
+    let n: usize = n.parse().map_err(|e| format!("connections `{n}`: {e}"))?;
+    let limit = scale::raise_fd_limit(n as u64 + 64)
+        .map_err(|e| format!("raise the open-file limit: {e}"))?;
+    if limit < n as u64 + 16 {
+        return Err(format!(
+            "the open-file limit is {limit}, too low for {n} connections"
+        ));
+    }
+    let url = format!("ws://127.0.0.1:{port}/idle");
+    let addr = format!("127.0.0.1:{port}");
+    let idle = scale::idle(which, &url, &addr, n).map_err(|e| format!("{url}: {e}"))?;
+    println!(
+        "client={client} connections={} rss_anon_before_kib={} rss_anon_after_kib={} \
+         seconds={:.6}",
+        idle.connections,
+        idle.before_kib,
+        idle.after_kib,
+        idle.elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+fn setup(args: &[&str]) -> Result<(), String> {
+    let [clients, port, warmup, time, slices] = args else {
+        return Err(format!("setup takes 5 arguments, got {}", args.len()));
+    };
+    let names: Vec<&str> = clients.split(',').collect();
+    let impls = impls(&names)?;
+    let url = format!("ws://127.0.0.1:{port}/setup");
+    let addr = format!("127.0.0.1:{port}");
+    let slices = slices
+        .parse()
+        .map_err(|e| format!("slices `{slices}`: {e}"))?;
+    let totals = scale::setup(
+        &impls,
+        &url,
+        &addr,
+        seconds(warmup)?,
+        seconds(time)?,
+        slices,
+    )
+    .map_err(|e| format!("{url}: {e}"))?;
+    for (name, (count, elapsed)) in names.iter().zip(totals) {
+        println!(
+            "client={name} connections={count} seconds={:.6}",
+            elapsed.as_secs_f64()
         );
     }
     Ok(())

@@ -1,7 +1,12 @@
 //! Where mask keys and handshake nonces come from: the operating system's CSPRNG, drawn
 //! in batches so a small frame does not cost a system call, or a caller's function (for
 //! tests that need byte-exact frames).
+//!
+//! The batch is per thread, not per connection: an idle connection holds no key pool,
+//! and many connections on one thread share one `getrandom` call per 1024 frames. Every
+//! key is still four fresh bytes from the CSPRNG, used once.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
 
@@ -11,13 +16,30 @@ use crate::error::{Error, Op};
 /// on the wire. Production code keeps the default random keys.
 pub type MaskKeyFn = Arc<dyn Fn() -> [u8; 4] + Send + Sync>;
 
-/// How many random bytes one `getrandom` call fetches: 256 mask keys.
-const POOL: usize = 1024;
+/// How many random bytes one `getrandom` call fetches: 1024 mask keys (a pipelined batch
+/// of a thousand small frames costs one call; the pool is per thread, not per connection).
+const POOL: usize = 4096;
+
+/// Random bytes from the OS CSPRNG, `bytes[next..]` not used yet.
+struct Pool {
+    bytes: [u8; POOL],
+    next: usize,
+}
+
+thread_local! {
+    /// This thread's keys: shared by all its connections, refilled when used up.
+    static KEYS: RefCell<Pool> = const {
+        RefCell::new(Pool {
+            bytes: [0; POOL],
+            next: POOL,
+        })
+    };
+}
 
 /// The per-connection mask key source.
 pub(crate) enum MaskSource {
-    /// Keys drawn from a pool refilled from the OS CSPRNG.
-    Random { pool: Box<[u8; POOL]>, next: usize },
+    /// Keys drawn from the thread's pool, refilled from the OS CSPRNG.
+    Random,
     /// Keys from the caller.
     Custom(MaskKeyFn),
 }
@@ -25,7 +47,7 @@ pub(crate) enum MaskSource {
 impl fmt::Debug for MaskSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Random { .. } => f.write_str("MaskSource::Random"),
+            Self::Random => f.write_str("MaskSource::Random"),
             Self::Custom(_) => f.write_str("MaskSource::Custom"),
         }
     }
@@ -35,10 +57,7 @@ impl MaskSource {
     pub(crate) fn new(custom: Option<MaskKeyFn>) -> Self {
         match custom {
             Some(f) => Self::Custom(f),
-            None => Self::Random {
-                pool: Box::new([0; POOL]),
-                next: POOL,
-            },
+            None => Self::Random,
         }
     }
 
@@ -46,21 +65,22 @@ impl MaskSource {
     pub(crate) fn next_key(&mut self) -> Result<[u8; 4], Error> {
         match self {
             Self::Custom(f) => Ok(f()),
-            Self::Random { pool, next } => {
+            Self::Random => KEYS.with(|keys| {
+                let mut pool = keys.borrow_mut();
+                let Pool { bytes, next } = &mut *pool;
                 if *next + 4 > POOL {
-                    fill_random(&mut pool[..])?;
+                    fill_random(&mut bytes[..])?;
                     *next = 0;
                 }
                 let mut key = [0; 4];
-                key.copy_from_slice(&pool[*next..*next + 4]);
+                key.copy_from_slice(&bytes[*next..*next + 4]);
                 *next += 4;
                 Ok(key)
-            }
+            }),
         }
     }
 }
 
-/// Fills `buf` from the operating system's CSPRNG.
 impl ws_frame::MaskKeys for MaskSource {
     fn next_key(&mut self) -> Result<[u8; 4], ws_frame::MaskKeyError> {
         MaskSource::next_key(self).map_err(|e| {
@@ -70,6 +90,7 @@ impl ws_frame::MaskKeys for MaskSource {
     }
 }
 
+/// Fills `buf` from the operating system's CSPRNG.
 pub(crate) fn fill_random(buf: &mut [u8]) -> Result<(), Error> {
     getrandom::fill(buf).map_err(|e| Error::Io {
         op: Op::Connect,
@@ -88,8 +109,22 @@ mod tests {
         for _ in 0..(POOL / 4) * 2 + 3 {
             keys.insert(source.next_key().unwrap());
         }
-        // 515 keys of 32 random bits: a collision is possible but astronomically rare.
-        assert!(keys.len() > 500, "only {} distinct keys", keys.len());
+        // 2051 keys of 32 random bits: a collision is possible but astronomically rare.
+        assert!(keys.len() > 2000, "only {} distinct keys", keys.len());
+    }
+
+    #[test]
+    fn connections_on_one_thread_share_the_pool_without_repeating_keys() {
+        let mut a = MaskSource::new(None);
+        let mut b = MaskSource::new(None);
+        let mut keys = std::collections::HashSet::new();
+        for _ in 0..POOL / 4 {
+            keys.insert(a.next_key().unwrap());
+            keys.insert(b.next_key().unwrap());
+        }
+        assert!(keys.len() > 2000, "only {} distinct keys", keys.len());
+        // A source holds no pool of its own.
+        assert!(size_of::<MaskSource>() <= size_of::<MaskKeyFn>() + 8);
     }
 
     #[test]

@@ -235,9 +235,20 @@ impl Reader {
     }
 
     /// A read error: a timeout leaves the connection intact, anything else ends it.
+    ///
+    /// A timeout means the connection sat idle for the whole read timeout: the buffers
+    /// both halves hold with nothing in them go back to the allocator then (and are
+    /// taken again when bytes next arrive or leave), so an idle connection costs almost
+    /// no memory, while a busy one never pays for it.
     fn read_failed(&mut self, e: std::io::Error) -> Error {
         let error = Error::io(Op::Read, e);
-        if !error.is_timeout() {
+        if error.is_timeout() {
+            self.engine.release_buffers();
+            // A sender busy writing keeps its buffer: never wait for it here.
+            if let Ok(mut writer) = self.shared.writer.try_lock() {
+                writer.release_buffers();
+            }
+        } else {
             log::debug!(target: "ws_client", "read failed: {error}");
             self.engine
                 .end(Some(ws_frame::CloseCode::ABNORMAL), &error.to_string());

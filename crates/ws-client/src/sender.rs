@@ -129,6 +129,11 @@ impl Writer {
         self.queue(Outgoing::Close(Some((code, reason))))
     }
 
+    /// Gives back the write buffer when nothing is pending in it.
+    pub(crate) fn release_buffers(&mut self) {
+        self.engine.release_buffers();
+    }
+
     pub(crate) fn set_write_timeout(&self, timeout: Option<Duration>) -> Result<()> {
         self.out
             .set_write_timeout(timeout)

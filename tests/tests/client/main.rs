@@ -19,6 +19,7 @@ mod handshake;
 mod logging;
 mod python;
 mod redirects;
+mod scale;
 mod timeouts;
 
 use ws_client::{ClientBuilder, ProxyConfig, TlsOptions};
