@@ -20,6 +20,9 @@ use crate::{
 /// message ([`Inbound::direct_buffer`]).
 const DIRECT_MIN: u64 = 4096;
 
+/// The largest read buffer lent while a large frame streams through it.
+const LARGE_READ: usize = 256 * 1024;
+
 /// The most lent for one direct read (bounds what a declared length reserves).
 const DIRECT_MAX: u64 = 16 << 20;
 
@@ -72,8 +75,23 @@ struct Assembly {
     /// FIN of the frame being streamed.
     fin: bool,
     compressed: bool,
+    /// A binary message, text checked at its end, or the inflated bytes of streamed text
+    /// on their way into `text`.
     bytes: Vec<u8>,
+    /// A text message checked as it streams: validated and copied in one pass, so the
+    /// whole message is never validated a second time to become a `String`.
+    text: String,
+    /// With fragments reported: the current frame's payload.
+    frag: Vec<u8>,
     utf8: Utf8Validator,
+}
+
+/// Where [`Assembly::push`] puts payload bytes.
+enum Target<'a> {
+    /// The message being reassembled (and the fragment, when reported).
+    Message { fragments: bool },
+    /// A raw frame's payload (`poll_frame`).
+    Frame(&'a mut Vec<u8>),
 }
 
 /// Where payload bytes go: the message (reassembly) or the raw frame.
@@ -145,8 +163,7 @@ pub struct Inbound {
     ready: VecDeque<Incoming>,
     /// Whether each frame of a fragmented message is reported too.
     fragments: bool,
-    /// Where the current frame's bytes start in the assembly.
-    frame_start: usize,
+
     /// Where [`direct_buffer`](Self::direct_buffer) lent from.
     direct_from: Option<usize>,
     /// The last poll was [`poll_frame`](Self::poll_frame): payloads go to the frame, not
@@ -177,7 +194,6 @@ impl Inbound {
             streaming: None,
             ready: VecDeque::new(),
             fragments: false,
-            frame_start: 0,
             direct_from: None,
             frame_mode: false,
             replies: VecDeque::new(),
@@ -211,8 +227,20 @@ impl Inbound {
             rb.start = 0;
             rb.end = 0;
         }
-        if rb.buf.len() < self.read_size {
-            rb.buf.resize(self.read_size, 0);
+        // While a large frame's payload streams, read in larger pieces (fewer system
+        // calls); back to the normal size once the buffer is empty between frames.
+        let want = match self.streaming {
+            #[allow(clippy::cast_possible_truncation, reason = "clamped to LARGE_READ")]
+            Some((_, remaining)) if remaining > self.read_size as u64 => {
+                (remaining.min(LARGE_READ as u64) as usize).max(self.read_size)
+            }
+            _ => self.read_size,
+        };
+        if rb.buf.len() < want {
+            rb.buf.resize(want, 0);
+        } else if rb.buf.len() > want && want == self.read_size && rb.end == 0 {
+            rb.buf.truncate(want);
+            rb.buf.shrink_to_fit();
         }
         if rb.end == rb.buf.len() {
             if rb.start > 0 {
@@ -278,6 +306,9 @@ impl Inbound {
             || self.rb.start != self.rb.end
             || self.asm.compressed
             || self.asm.kind.is_none()
+            // Streamed text is validated into a `String` on the way; it comes through the
+            // read buffer, which grows for a large frame (see `spare_mut`).
+            || self.asm.streams_text(self.utf8)
             || !matches!(self.state, State::Open)
         {
             return None;
@@ -321,10 +352,8 @@ impl Inbound {
                 // Mid-frame, the decoder only ever answers with payload.
                 return Err(self.fail(ProtocolFault::lost()));
             };
-            if self.asm.kind == Some(OpCode::Text) && self.utf8 == Utf8Check::Streaming {
-                if let Err(e) = self.asm.utf8.feed(data) {
-                    return Err(self.fail(e.into()));
-                }
+            if self.fragments {
+                self.asm.frag.extend_from_slice(data);
             }
             let n = data.len();
             pos += decoded.consumed;
@@ -452,6 +481,8 @@ impl Inbound {
         }
         if self.asm.kind.is_none() {
             self.asm.bytes = Vec::new();
+            self.asm.text = String::new();
+            self.asm.frag = Vec::new();
         }
         if self.streaming.is_none() {
             self.frame_buf = Vec::new();
@@ -460,7 +491,11 @@ impl Inbound {
 
     /// The heap bytes this half holds in its buffers (not the inflater's window).
     pub fn buffered_capacity(&self) -> usize {
-        self.rb.buf.capacity() + self.asm.bytes.capacity() + self.frame_buf.capacity()
+        self.rb.buf.capacity()
+            + self.asm.bytes.capacity()
+            + self.asm.text.capacity()
+            + self.asm.frag.capacity()
+            + self.frame_buf.capacity()
     }
 
     /// Ends receiving with `info` (the driver failed or shut the connection).
@@ -547,7 +582,7 @@ impl Inbound {
                     whole_data(
                         &mut self.asm,
                         &mut self.frame_buf,
-                        &mut self.frame_start,
+                        self.fragments,
                         self.limits,
                         self.utf8,
                         mode,
@@ -563,15 +598,16 @@ impl Inbound {
                     self.frame_buf.clear();
                 }
                 self.asm.start(&header, self.inflater_present());
-                self.frame_start = self.asm.bytes.len();
                 self.streaming = Some((header, header.payload_len));
                 Ok(Step::Again)
             }
             Event::Payload { data, last } => {
                 let n = data.len() as u64;
                 let target = match mode {
-                    Mode::Message => None,
-                    Mode::Frame => Some(&mut self.frame_buf),
+                    Mode::Message => Target::Message {
+                        fragments: self.fragments,
+                    },
+                    Mode::Frame => Target::Frame(&mut self.frame_buf),
                 };
                 let pushed = self.asm.push(
                     data,
@@ -643,14 +679,13 @@ impl Inbound {
             if let Some(inflater) = self.inflater.as_mut() {
                 let before = self.asm.bytes.len();
                 inflater.finish(&mut self.asm.bytes, self.limits.message_size())?;
-                self.asm.check_new(before, self.utf8)?;
+                self.asm.absorb(before, self.utf8, self.fragments)?;
             }
         }
         if self.fragments && (header.opcode == OpCode::Continuation || !header.fin) {
-            let payload = self.asm.bytes.get(self.frame_start..).unwrap_or_default();
             self.ready.push_back(Incoming::Fragment {
                 opcode: header.opcode,
-                payload: payload.to_vec(),
+                payload: core::mem::take(&mut self.asm.frag),
                 fin: header.fin,
             });
         }
@@ -701,60 +736,92 @@ impl Assembly {
             self.kind = Some(header.opcode);
             self.compressed = inflate && header.rsv1;
             self.bytes.clear();
+            self.text.clear();
             self.utf8.reset();
         }
+        self.frag.clear();
         self.fin = header.fin;
     }
 
-    /// Appends payload bytes (to the message, or to `target` in frame mode), inflating a
-    /// compressed message and validating text as it goes.
+    /// Whether text goes straight into `text`, validated as it streams.
+    fn streams_text(&self, check: Utf8Check) -> bool {
+        self.kind == Some(OpCode::Text) && check == Utf8Check::Streaming
+    }
+
+    /// Appends payload bytes (to the message, or to a raw frame), inflating a compressed
+    /// message and validating text as it goes.
     fn push(
         &mut self,
         data: &[u8],
-        target: Option<&mut Vec<u8>>,
+        target: Target<'_>,
         limits: Limits,
         check: Utf8Check,
         #[cfg(feature = "deflate")] inflater: Option<&mut crate::deflate::Inflater>,
     ) -> Result<(), Error> {
-        let text = self.kind == Some(OpCode::Text) && check == Utf8Check::Streaming;
-        let out = match target {
-            Some(target) => target,
-            None => &mut self.bytes,
+        let _ = limits;
+        let fragments = match target {
+            Target::Frame(out) => {
+                // A raw frame keeps its bytes; text is still checked as it streams.
+                let text = self.streams_text(check);
+                #[cfg(feature = "deflate")]
+                if self.compressed {
+                    if let Some(inflater) = inflater {
+                        let before = out.len();
+                        inflater.inflate(data, out, limits.message_size())?;
+                        if text {
+                            self.utf8.feed(out.get(before..).unwrap_or_default())?;
+                        }
+                        return Ok(());
+                    }
+                }
+                if text {
+                    self.utf8.feed(data)?;
+                }
+                out.extend_from_slice(data);
+                return Ok(());
+            }
+            Target::Message { fragments } => fragments,
         };
         #[cfg(feature = "deflate")]
         if self.compressed {
             if let Some(inflater) = inflater {
-                let before = out.len();
-                inflater.inflate(data, out, limits.message_size())?;
-                if text {
-                    self.utf8.feed(out.get(before..).unwrap_or_default())?;
-                }
-                return Ok(());
+                let before = self.bytes.len();
+                inflater.inflate(data, &mut self.bytes, limits.message_size())?;
+                return self.absorb(before, check, fragments);
             }
         }
-        let _ = limits;
-        if text {
-            self.utf8.feed(data)?;
+        if fragments {
+            self.frag.extend_from_slice(data);
         }
-        out.extend_from_slice(data);
+        if self.streams_text(check) {
+            self.utf8.feed_into(data, &mut self.text)?;
+        } else {
+            self.bytes.extend_from_slice(data);
+        }
         Ok(())
     }
 
-    /// Validates bytes appended at `before..` (after inflating a message's tail).
+    /// Takes the bytes inflated at `bytes[before..]`: into the fragment when reported,
+    /// and for streamed text validated into `text`.
     #[cfg(feature = "deflate")]
-    fn check_new(&mut self, before: usize, check: Utf8Check) -> Result<(), Error> {
-        if self.kind == Some(OpCode::Text) && check == Utf8Check::Streaming {
-            self.utf8
-                .feed(self.bytes.get(before..).unwrap_or_default())?;
+    fn absorb(&mut self, before: usize, check: Utf8Check, fragments: bool) -> Result<(), Error> {
+        let new = self.bytes.get(before..).unwrap_or_default();
+        if fragments {
+            self.frag.extend_from_slice(new);
+        }
+        if self.streams_text(check) {
+            self.utf8.feed_into(new, &mut self.text)?;
+            self.bytes.truncate(before);
         }
         Ok(())
     }
 
     fn into_message(mut self, check: Utf8Check) -> Result<Message, Error> {
+        if self.streams_text(check) {
+            self.utf8.finish()?;
+            return Ok(Message::Text(self.text));
+        }
         if self.kind == Some(OpCode::Text) {
-            if check == Utf8Check::Streaming {
-                self.utf8.finish()?;
-            }
             return String::from_utf8(self.bytes)
                 .map(Message::Text)
                 .map_err(|e| {
@@ -836,7 +903,7 @@ fn control(
 fn whole_data(
     asm: &mut Assembly,
     frame_buf: &mut Vec<u8>,
-    frame_start: &mut usize,
+    fragments: bool,
     limits: Limits,
     check: Utf8Check,
     mode: Mode,
@@ -859,10 +926,9 @@ fn whole_data(
     asm.start(&header, inflate);
     match mode {
         Mode::Message => {
-            *frame_start = asm.bytes.len();
             asm.push(
                 payload,
-                None,
+                Target::Message { fragments },
                 limits,
                 check,
                 #[cfg(feature = "deflate")]
@@ -874,7 +940,7 @@ fn whole_data(
             frame_buf.clear();
             asm.push(
                 payload,
-                Some(frame_buf),
+                Target::Frame(frame_buf),
                 limits,
                 check,
                 #[cfg(feature = "deflate")]

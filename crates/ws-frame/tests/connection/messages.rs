@@ -228,8 +228,8 @@ fn large_payload_read_directly_into_the_message() {
 #[test]
 fn direct_reads_into_a_masked_client_frame_are_unmasked() {
     let mut client = Connection::client(Config::new(), super::keys());
-    let text = "x".repeat(20_000);
-    client.send(Outgoing::Text(&text)).unwrap();
+    let data: Vec<u8> = (0..20_000u32).map(|i| (i % 241) as u8).collect();
+    client.send(Outgoing::Binary(&data)).unwrap();
     let wire = take_transmit(&mut client);
     let mut server = Connection::server(Config::new());
     server.receive(&wire[..8]);
@@ -238,7 +238,67 @@ fn direct_reads_into_a_masked_client_frame_are_unmasked() {
     assert_eq!(max, 20_000);
     buf.extend_from_slice(&wire[8..]);
     server.commit_direct().unwrap();
-    assert_eq!(server.poll_message(), Ok(Some(Message::Text(text))));
+    assert_eq!(server.poll_message(), Ok(Some(Message::Binary(data))));
+}
+
+#[test]
+fn large_text_streams_through_a_larger_read_buffer_validated_once() {
+    let mut client = Connection::client(Config::new(), super::keys());
+    let text = "héllo wörld, ".repeat(20_000);
+    client.send(Outgoing::Text(&text)).unwrap();
+    let wire = take_transmit(&mut client);
+    let mut server = Connection::server(Config::new());
+    server.receive(&wire[..8]);
+    assert_eq!(server.poll_message(), Ok(None));
+    assert!(server.direct_buffer().is_none(), "text is validated on its way in");
+    let mut fed = 8;
+    let mut largest = 0;
+    let mut got = None;
+    while fed < wire.len() {
+        let spare = server.spare_mut();
+        largest = largest.max(spare.len());
+        let n = spare.len().min(wire.len() - fed);
+        spare[..n].copy_from_slice(&wire[fed..fed + n]);
+        server.commit(n);
+        fed += n;
+        if let Some(message) = server.poll_message().unwrap() {
+            got = Some(message);
+        }
+    }
+    assert!(largest > Config::DEFAULT_READ_BUFFER, "lent {largest} bytes at most");
+    assert_eq!(got, Some(Message::Text(text)));
+    // Between frames the read buffer is back to its normal size.
+    assert_eq!(server.spare_mut().len(), Config::DEFAULT_READ_BUFFER);
+}
+
+#[test]
+fn text_fragments_are_reported_with_their_raw_bytes() {
+    use ws_frame::{Inbound, Incoming, Role};
+    let mut inbound = Inbound::new(Role::Client, &Config::new());
+    inbound.report_fragments(true);
+    let euro = "€".as_bytes();
+    inbound.receive(&super::server_frame(0x01, &euro[..1]));
+    inbound.receive(&super::server_frame(0x80, &euro[1..]));
+    let mut got = Vec::new();
+    while let Some(incoming) = inbound.poll_incoming().unwrap() {
+        got.push(incoming);
+    }
+    assert_eq!(
+        got,
+        [
+            Incoming::Fragment {
+                opcode: OpCode::Text,
+                payload: euro[..1].to_vec(),
+                fin: false
+            },
+            Incoming::Fragment {
+                opcode: OpCode::Continuation,
+                payload: euro[1..].to_vec(),
+                fin: true
+            },
+            Incoming::Message(Message::Text("€".into())),
+        ]
+    );
 }
 
 #[test]
