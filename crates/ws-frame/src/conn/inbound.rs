@@ -316,6 +316,10 @@ impl Inbound {
         self.direct_from = Some(self.asm.bytes.len());
         #[allow(clippy::cast_possible_truncation, reason = "at most DIRECT_MAX")]
         let max = remaining.min(DIRECT_MAX) as usize;
+        // Room for all of it up front: a reader filling spare capacity (`read_to_end`)
+        // then reads in as few system calls as the transport allows. The length was
+        // checked against the frame limit before the frame was accepted.
+        self.asm.bytes.reserve(max);
         Some((&mut self.asm.bytes, max))
     }
 
