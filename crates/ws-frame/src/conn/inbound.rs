@@ -390,13 +390,10 @@ impl Inbound {
     /// [`Reply::Fail`] is queued), [`RecvError::Eof`] when the input ended without a close
     /// frame, [`RecvError::Closed`] on every call after the close frame or an error.
     pub fn poll_message(&mut self) -> Result<Option<Message>, RecvError> {
-        loop {
-            match self.poll_incoming()? {
-                Some(Incoming::Message(message)) => return Ok(Some(message)),
-                Some(Incoming::Fragment { .. }) => {}
-                None => return Ok(None),
-            }
-        }
+        self.poll_data(|incoming| match incoming {
+            Incoming::Message(message) => Some(message),
+            Incoming::Fragment { .. } => None,
+        })
     }
 
     /// Reports each frame of a fragmented data message as an [`Incoming::Fragment`] from
@@ -412,15 +409,33 @@ impl Inbound {
     ///
     /// As [`poll_message`](Self::poll_message).
     pub fn poll_incoming(&mut self) -> Result<Option<Incoming>, RecvError> {
+        self.poll_data(Some)
+    }
+
+    /// The loop of [`poll_message`](Self::poll_message) and
+    /// [`poll_incoming`](Self::poll_incoming), inlined into each: `keep` picks what the
+    /// caller wants of each result (a message, or fragments too).
+    #[inline]
+    fn poll_data<T>(
+        &mut self,
+        keep: impl Fn(Incoming) -> Option<T>,
+    ) -> Result<Option<T>, RecvError> {
         self.frame_mode = false;
         loop {
             if let Some(incoming) = self.ready.pop_front() {
-                return Ok(Some(incoming));
+                if let Some(item) = keep(incoming) {
+                    return Ok(Some(item));
+                }
+                continue;
             }
             self.check_open()?;
             match self.step(Mode::Message)? {
                 Step::NeedMore => return self.need_more().map(|()| None),
-                Step::Message(message) => return Ok(Some(Incoming::Message(message))),
+                Step::Message(message) => {
+                    if let Some(item) = keep(Incoming::Message(message)) {
+                        return Ok(Some(item));
+                    }
+                }
                 Step::FrameDone(header) => {
                     if let Err(e) = self.frame_done(header) {
                         return Err(self.fail(e));

@@ -250,7 +250,10 @@ fn large_text_streams_through_a_larger_read_buffer_validated_once() {
     let mut server = Connection::server(Config::new());
     server.receive(&wire[..8]);
     assert_eq!(server.poll_message(), Ok(None));
-    assert!(server.direct_buffer().is_none(), "text is validated on its way in");
+    assert!(
+        server.direct_buffer().is_none(),
+        "text is validated on its way in"
+    );
     let mut fed = 8;
     let mut largest = 0;
     let mut got = None;
@@ -265,7 +268,10 @@ fn large_text_streams_through_a_larger_read_buffer_validated_once() {
             got = Some(message);
         }
     }
-    assert!(largest > Config::DEFAULT_READ_BUFFER, "lent {largest} bytes at most");
+    assert!(
+        largest > Config::DEFAULT_READ_BUFFER,
+        "lent {largest} bytes at most"
+    );
     assert_eq!(got, Some(Message::Text(text)));
     // Between frames the read buffer is back to its normal size.
     assert_eq!(server.spare_mut().len(), Config::DEFAULT_READ_BUFFER);
