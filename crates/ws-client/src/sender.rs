@@ -16,7 +16,7 @@ use crate::frame::Frame;
 use crate::logging::Preview;
 
 /// The smallest write buffer used, whatever the option says.
-const MIN_WRITE_BUFFER: usize = 4096;
+pub(crate) const MIN_WRITE_BUFFER: usize = 4096;
 
 /// The state of the write half, behind the connection's mutex.
 #[derive(Debug)]
@@ -50,22 +50,7 @@ impl Writer {
             return Err(broken());
         }
         let payload = payload_of(&message);
-        if log::log_enabled!(target: "ws_client::frame", log::Level::Trace) {
-            log::trace!(
-                target: "ws_client::frame",
-                "send {} len={} {}",
-                opcode_of(&message).name(),
-                payload.len(),
-                Preview(payload)
-            );
-        }
-        if let Outgoing::Close(close) = message {
-            log::debug!(
-                target: "ws_client",
-                "sending close {}",
-                close.map_or_else(|| "without code".to_owned(), |(c, _)| c.to_string())
-            );
-        }
+        log_send(&message);
         let mut queued = self.engine.send(message).map_err(send_error)?;
         let mut offset = 0;
         while let Queued::Partial { taken } = queued {
@@ -141,7 +126,28 @@ impl Writer {
     }
 }
 
-fn broken() -> Error {
+/// Logs a send (the frame at trace level, our close frame at debug level).
+pub(crate) fn log_send(message: &Outgoing<'_>) {
+    if log::log_enabled!(target: "ws_client::frame", log::Level::Trace) {
+        let payload = payload_of(message);
+        log::trace!(
+            target: "ws_client::frame",
+            "send {} len={} {}",
+            opcode_of(message).name(),
+            payload.len(),
+            Preview(payload)
+        );
+    }
+    if let Outgoing::Close(close) = message {
+        log::debug!(
+            target: "ws_client",
+            "sending close {}",
+            close.map_or_else(|| "without code".to_owned(), |(c, _)| c.to_string())
+        );
+    }
+}
+
+pub(crate) fn broken() -> Error {
     Error::ConnectionClosed {
         code: None,
         reason: "an earlier write failed part-way".to_owned(),
@@ -150,7 +156,7 @@ fn broken() -> Error {
 
 /// The engine's refusal as the client's error: after our close frame it is
 /// [`Error::ConnectionClosed`] (Python raises `WebSocketConnectionClosedException`).
-fn send_error(e: SendError) -> Error {
+pub(crate) fn send_error(e: SendError) -> Error {
     match e {
         SendError::CloseSent => Error::ConnectionClosed {
             code: None,
@@ -160,7 +166,7 @@ fn send_error(e: SendError) -> Error {
     }
 }
 
-fn payload_of<'a>(message: &Outgoing<'a>) -> &'a [u8] {
+pub(crate) fn payload_of<'a>(message: &Outgoing<'a>) -> &'a [u8] {
     match *message {
         Outgoing::Text(text) => text.as_bytes(),
         Outgoing::Binary(data) | Outgoing::Ping(data) | Outgoing::Pong(data) => data,
@@ -170,7 +176,7 @@ fn payload_of<'a>(message: &Outgoing<'a>) -> &'a [u8] {
     }
 }
 
-fn opcode_of(message: &Outgoing<'_>) -> OpCode {
+pub(crate) fn opcode_of(message: &Outgoing<'_>) -> OpCode {
     match *message {
         Outgoing::Text(_) => OpCode::Text,
         Outgoing::Ping(_) => OpCode::Ping,
@@ -363,7 +369,7 @@ impl Sender {
     }
 }
 
-fn outgoing(message: &Message) -> Outgoing<'_> {
+pub(crate) fn outgoing(message: &Message) -> Outgoing<'_> {
     match message {
         Message::Text(text) => Outgoing::Text(text),
         Message::Binary(data) => Outgoing::Binary(data),

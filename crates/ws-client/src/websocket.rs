@@ -16,6 +16,43 @@ use crate::mask::MaskSource;
 use crate::reader::{CloseInfo, Messages, READ_BUFFER, Reader};
 use crate::sender::{Sender, Shared, Writer};
 
+/// The engine's two halves for a connection `builder` opened and `accepted` upgraded,
+/// with the bytes read past the response already received, and the permessage-deflate
+/// parameters in force. Shared by the blocking and the async client.
+pub(crate) fn engine(
+    builder: &ClientBuilder,
+    accepted: &Accepted,
+) -> (Inbound, Outbound, Option<DeflateParams>) {
+    let deflate = accepted.deflate.zip(builder.deflate);
+    let config = ws_frame::Config::new()
+        .limits(builder.limits)
+        .utf8(if builder.validate_utf8 {
+            Utf8Check::Streaming
+        } else {
+            Utf8Check::AtEnd
+        })
+        .ping_reply(if builder.auto_pong {
+            PingReply::Auto
+        } else {
+            PingReply::Manual
+        })
+        .send_chunk(
+            builder
+                .write_buffer_size
+                .max(ws_frame::Config::DEFAULT_SEND_CHUNK),
+        )
+        .read_buffer(READ_BUFFER);
+    let mut inbound = Inbound::new(Role::Client, &config);
+    let mut outbound =
+        Outbound::client(&config, Box::new(MaskSource::new(builder.mask_key.clone())));
+    if let Some((params, options)) = deflate {
+        deflate::enable(&mut inbound, &mut outbound, params, &options);
+    }
+    // Bytes read past the handshake response are the first frames.
+    inbound.receive(&accepted.rest);
+    (inbound, outbound, deflate.map(|(params, _)| params))
+}
+
 /// A connected WebSocket client.
 ///
 /// Made by [`connect`](crate::connect) or [`ClientBuilder::connect`]. Receiving
@@ -68,33 +105,7 @@ impl WebSocket {
         let is_tls = stream.is_tls();
         let peer_addr = stream.peer_addr().ok();
         let (read, write) = stream.split();
-        let deflate = accepted.deflate.zip(builder.deflate);
-        let config = ws_frame::Config::new()
-            .limits(builder.limits)
-            .utf8(if builder.validate_utf8 {
-                Utf8Check::Streaming
-            } else {
-                Utf8Check::AtEnd
-            })
-            .ping_reply(if builder.auto_pong {
-                PingReply::Auto
-            } else {
-                PingReply::Manual
-            })
-            .send_chunk(
-                builder
-                    .write_buffer_size
-                    .max(ws_frame::Config::DEFAULT_SEND_CHUNK),
-            )
-            .read_buffer(READ_BUFFER);
-        let mut inbound = Inbound::new(Role::Client, &config);
-        let mut outbound =
-            Outbound::client(&config, Box::new(MaskSource::new(builder.mask_key.clone())));
-        if let Some((params, options)) = deflate {
-            deflate::enable(&mut inbound, &mut outbound, params, &options);
-        }
-        // Bytes read past the handshake response are the first frames.
-        inbound.receive(&accepted.rest);
+        let (inbound, outbound, deflate) = engine(builder, &accepted);
         let writer = Writer::new(write, outbound, builder.write_buffer_size);
         let shared = Arc::new(Shared {
             writer: Mutex::new(writer),
@@ -107,7 +118,7 @@ impl WebSocket {
             status: accepted.status,
             headers: accepted.headers,
             subprotocol: accepted.subprotocol,
-            deflate: deflate.map(|(params, _)| params),
+            deflate,
             is_tls,
             peer_addr,
             shut: false,
