@@ -399,11 +399,18 @@ impl PythonPeer {
     /// Starts another server script of `tests/peers` that prints `PORT <n>` the same way
     /// (`ws_deflate_server.py`: permessage-deflate on).
     pub fn start_script(name: &str) -> Self {
+        Self::start_with(name, &[])
+    }
+
+    /// Starts a script of `tests/peers` with arguments (`proxy.py <uri>`: a `pproxy`
+    /// proxy server).
+    pub fn start_with(name: &str, args: &[&str]) -> Self {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("peers")
             .join(name);
         let mut child = Command::new("python3")
             .arg(&script)
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

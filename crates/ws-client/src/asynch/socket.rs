@@ -120,13 +120,13 @@ impl AsyncWebSocket {
         self.sender.send(message).await
     }
 
-    /// Queues a message without flushing; see [`AsyncSender::feed`].
+    /// Queues a message without flushing; see [`AsyncSender::write`].
     ///
     /// # Errors
     ///
     /// As [`AsyncSender::send`].
-    pub async fn feed(&self, message: &Message) -> Result<()> {
-        self.sender.feed(message).await
+    pub async fn write(&self, message: &Message) -> Result<()> {
+        self.sender.write(message).await
     }
 
     /// Writes out everything queued.

@@ -372,7 +372,7 @@ impl PollLock {
 ///
 /// Methods named `send_*` (and [`send`](Self::send), [`ping`](Self::ping),
 /// [`pong`](Self::pong)) return once the frame is written to the socket and flushed:
-/// they wait while the peer does not read. [`feed`](Self::feed) only queues (batching
+/// they wait while the peer does not read. [`write`](Self::write) only queues (batching
 /// small messages into one system call) and writes once
 /// [`write_buffer_size`](crate::ClientBuilder::write_buffer_size) bytes are pending, so
 /// the buffer never holds more than that plus one chunk of a large payload; call
@@ -389,8 +389,9 @@ impl PollLock {
 /// # Sink
 ///
 /// `AsyncSender` is a `Sink<Message>`: from `poll_ready` to `poll_flush` it holds the
-/// connection's lock (so `feed` several messages, then flush). Each clone has its own
-/// sink state. `poll_close` sends a close frame (code 1000) if none was sent and flushes;
+/// connection's lock (so `SinkExt::feed` several messages, then flush). Each clone has its
+/// own sink state. The inherent `send(&Message)` comes before `SinkExt::send` in method
+/// lookup: write `SinkExt::send(&mut sender, message)` for the sink's. `poll_close` sends a close frame (code 1000) if none was sent and flushes;
 /// the peer's answer arrives on the reading half.
 pub struct AsyncSender {
     pub(crate) shared: Arc<Shared>,
@@ -453,7 +454,7 @@ impl AsyncSender {
     /// # Errors
     ///
     /// As [`send`](Self::send).
-    pub async fn feed(&self, message: &Message) -> Result<()> {
+    pub async fn write(&self, message: &Message) -> Result<()> {
         self.shared.lock().await.queue(outgoing(message)).await
     }
 
