@@ -3,7 +3,7 @@
 //! callbacks.
 
 mod handle;
-mod reconnect;
+pub(crate) mod reconnect;
 mod run;
 
 use std::fmt;

@@ -418,6 +418,20 @@ impl ClientBuilder {
     pub async fn connect_async(&self, url: &str) -> Result<crate::AsyncWebSocket> {
         crate::asynch::connect(self, url).await
     }
+
+    /// A stream of events over successive async connections to `url`, reconnecting as
+    /// `policy` says (feature `tokio`); see [`Reconnecting`](crate::Reconnecting). The
+    /// first connect starts when the stream is first polled.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidOption`](crate::Error::InvalidOption) for an invalid policy (a
+    /// factor below 1, a jitter outside 0..=1).
+    #[cfg(feature = "tokio")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+    pub fn reconnecting(&self, url: &str, policy: crate::Reconnect) -> Result<crate::Reconnecting> {
+        crate::asynch::Reconnecting::new(self, url, policy)
+    }
 }
 
 #[cfg(test)]

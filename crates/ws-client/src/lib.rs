@@ -107,7 +107,7 @@ pub use {ws_frame, ws_handshake, ws_net};
 pub use crate::app::{App, AppHandle, Callbacks, ClosedBy, Ended, Handler, Reconnect, RunOptions};
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
-pub use crate::asynch::{AsyncReader, AsyncSender, AsyncWebSocket};
+pub use crate::asynch::{AsyncReader, AsyncSender, AsyncWebSocket, ReconnectEvent, Reconnecting};
 pub use crate::config::{
     ClientBuilder, DEFAULT_CLOSE_TIMEOUT, DEFAULT_REDIRECT_LIMIT, DEFAULT_WRITE_BUFFER_SIZE,
     HeaderFn,

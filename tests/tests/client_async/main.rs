@@ -14,7 +14,9 @@ mod close;
 mod connect;
 mod echo;
 mod keepalive;
+mod node;
 mod proxy;
+mod reconnect;
 mod split;
 
 use std::future::Future;

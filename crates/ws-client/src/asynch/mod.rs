@@ -8,6 +8,7 @@
 //! rule lives here.
 
 mod reader;
+mod reconnect;
 mod socket;
 mod writer;
 
@@ -18,6 +19,7 @@ use ws_handshake::{Handshake, Outcome};
 use ws_net::tokio::TokioStream;
 
 pub use self::reader::AsyncReader;
+pub use self::reconnect::{ReconnectEvent, Reconnecting};
 pub use self::socket::AsyncWebSocket;
 pub use self::writer::AsyncSender;
 use crate::config::ClientBuilder;

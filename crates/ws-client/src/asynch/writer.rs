@@ -404,6 +404,13 @@ impl fmt::Debug for AsyncSender {
     }
 }
 
+impl Drop for AsyncSender {
+    fn drop(&mut self) {
+        // A sink dropped between poll_ready and poll_flush lets the lock go.
+        self.sink.release(&self.shared);
+    }
+}
+
 impl Clone for AsyncSender {
     fn clone(&self) -> Self {
         Self::new(Arc::clone(&self.shared))
