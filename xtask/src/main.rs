@@ -233,6 +233,7 @@ const FEATURE_SETS: &[(&str, &[&str])] = &[
     ("ws-client", &["tls"]),
     ("ws-client", &["deflate"]),
     ("ws-client", &["http"]),
+    ("ws-client", &["tokio"]),
     ("ws-net", &[]),
 ];
 

@@ -98,13 +98,7 @@ impl Writer {
         if self.broken {
             return Ok(());
         }
-        if let Reply::Fail(code)
-        | Reply::CloseEcho {
-            code: Some(code), ..
-        } = reply
-        {
-            log::debug!(target: "ws_client", "answering with close {code}");
-        }
+        log_reply(&reply);
         self.engine.handle_reply(reply);
         self.flush()
     }
@@ -144,6 +138,17 @@ pub(crate) fn log_send(message: &Outgoing<'_>) {
             "sending close {}",
             close.map_or_else(|| "without code".to_owned(), |(c, _)| c.to_string())
         );
+    }
+}
+
+/// Logs a reply that closes (the close echo, the failing close).
+pub(crate) fn log_reply(reply: &Reply) {
+    if let Reply::Fail(code)
+    | Reply::CloseEcho {
+        code: Some(code), ..
+    } = reply
+    {
+        log::debug!(target: "ws_client", "answering with close {code}");
     }
 }
 

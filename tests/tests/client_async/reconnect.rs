@@ -107,7 +107,9 @@ async fn connect_failures_stop_at_the_attempt_limit() {
 
 #[tokio::test]
 async fn a_bad_url_is_not_retried_and_a_bad_policy_is_refused() {
-    let mut events = client().reconnecting("ftp://example.com/", quick()).unwrap();
+    let mut events = client()
+        .reconnecting("ftp://example.com/", quick())
+        .unwrap();
     let first = next(&mut events).await;
     assert!(
         matches!(first, Some(ReconnectEvent::Error(Error::Url(_)))),

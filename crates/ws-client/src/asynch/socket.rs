@@ -300,58 +300,7 @@ impl AsyncWebSocket {
         (self.reader, self.sender)
     }
 
-    /// The handshake status, 101.
-    pub fn status(&self) -> u16 {
-        self.status
-    }
-
-    /// The handshake response headers, in order.
-    pub fn headers(&self) -> &[(String, String)] {
-        &self.headers
-    }
-
-    /// The value of the first response header called `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The subprotocol the server chose, if any.
-    pub fn subprotocol(&self) -> Option<&str> {
-        self.subprotocol.as_deref()
-    }
-
-    /// Whether permessage-deflate was negotiated.
-    pub fn is_compressed(&self) -> bool {
-        self.deflate.is_some()
-    }
-
-    /// The permessage-deflate parameters in force, when negotiated.
-    pub fn deflate_params(&self) -> Option<DeflateParams> {
-        self.deflate
-    }
-
-    /// The URL finally connected to (after redirects).
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// The peer's close frame, once received.
-    pub fn close_frame(&self) -> Option<&CloseInfo> {
-        self.reader.close_frame()
-    }
-
-    /// Whether the connection is encrypted (`wss://`).
-    pub fn is_tls(&self) -> bool {
-        self.is_tls
-    }
-
-    /// The address of the peer (or of the proxy).
-    pub fn peer_addr(&self) -> Option<SocketAddr> {
-        self.peer_addr
-    }
+    crate::websocket::handshake_facts!();
 
     /// Whether the connection can still be used for receiving: no close frame received,
     /// not ended, not shut down.

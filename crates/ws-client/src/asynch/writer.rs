@@ -19,7 +19,9 @@ use ws_net::tokio::TokioStream;
 
 use crate::error::{Error, Op, Result};
 use crate::frame::Frame;
-use crate::sender::{MIN_WRITE_BUFFER, broken, log_send, outgoing, payload_of, send_error};
+use crate::sender::{
+    MIN_WRITE_BUFFER, broken, log_reply, log_send, outgoing, payload_of, send_error,
+};
 
 /// The state of the write half, behind the connection's async mutex.
 pub(crate) struct Writer {
@@ -87,13 +89,7 @@ impl Writer {
 
     /// Queues a reply of the receive half (written by the next flush).
     pub(crate) fn reply(&mut self, reply: Reply) {
-        if let Reply::Fail(code)
-        | Reply::CloseEcho {
-            code: Some(code), ..
-        } = reply
-        {
-            log::debug!(target: "ws_client", "answering with close {code}");
-        }
+        log_reply(&reply);
         self.engine.handle_reply(reply);
     }
 
