@@ -120,3 +120,15 @@ async fn silent_server_is_cut_by_the_deadline() {
     );
     peer.join();
 }
+
+#[tokio::test]
+async fn an_untrusted_certificate_fails_with_unknown_issuer() {
+    let peer = ws_tests::ws_server(1, ws_tests::Tls::On, &[], ws_tests::echo);
+    let err = within(client().connect_async(&peer.wss_url("/")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Tls(ws_client::TlsError::UnknownIssuer { .. })),
+        "{err:?}"
+    );
+}

@@ -13,6 +13,7 @@ mod cancel;
 mod close;
 mod connect;
 mod echo;
+mod frames;
 mod keepalive;
 mod node;
 mod proxy;
