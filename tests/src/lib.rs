@@ -389,7 +389,8 @@ pub fn read_client_frame(stream: &mut impl Read) -> ClientFrame {
     }
 }
 
-/// The Python `websockets` server of `tests/peers/ws_server.py`, killed on drop.
+/// A server process of `tests/peers` printing `PORT <n>` (the Python `websockets` server
+/// of `ws_server.py` and the other scripts, or the Node `ws` server), killed on drop.
 #[derive(Debug)]
 pub struct PythonPeer {
     child: Child,
@@ -409,16 +410,51 @@ impl PythonPeer {
     /// Starts another server script of `tests/peers` that prints `PORT <n>` the same way
     /// (`ws_deflate_server.py`: permessage-deflate on).
     pub fn start_script(name: &str) -> Self {
+        Self::start_with(name, &[])
+    }
+
+    /// Starts a script of `tests/peers` with arguments (`proxy.py <uri>`: a `pproxy`
+    /// proxy server).
+    pub fn start_with(name: &str, args: &[&str]) -> Self {
+        Self::spawn("python3", name, args)
+    }
+
+    /// Starts the Node `ws` server of `tests/peers/ws_node_server.js`, or `None` (after
+    /// saying why on stderr) where Node or its `ws` package is missing: `.ci/run` installs
+    /// it with `npm ci` in `tests/peers`.
+    #[allow(
+        clippy::print_stderr,
+        reason = "a skipped peer says so in the test output"
+    )]
+    pub fn start_node() -> Option<Self> {
+        let peers = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers");
+        let node = Command::new("node").arg("--version").output();
+        if !node.is_ok_and(|o| o.status.success()) {
+            eprintln!("SKIPPED: node is not installed (the Node `ws` interop needs it)");
+            return None;
+        }
+        if !peers.join("node_modules").join("ws").is_dir() {
+            eprintln!(
+                "SKIPPED: the Node `ws` package is missing; run `npm ci` in tests/peers \
+                 (as .ci/run does)"
+            );
+            return None;
+        }
+        Some(Self::spawn("node", "ws_node_server.js", &[]))
+    }
+
+    fn spawn(program: &str, name: &str, args: &[&str]) -> Self {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("peers")
             .join(name);
-        let mut child = Command::new("python3")
+        let mut child = Command::new(program)
             .arg(&script)
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .expect("python3 must be installed");
+            .unwrap_or_else(|e| panic!("{program} must be installed: {e}"));
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).unwrap();

@@ -2,10 +2,12 @@
 //!
 //! Steps: make (once, cached under `target/autobahn/venv`) a Python 2.7 virtualenv from
 //! pyenv's 2.7.18 holding a pinned `autobahntestsuite`; write a fuzzing-server spec; start
-//! `wstest -m fuzzingserver` on a free loopback port; run the testee example
-//! (`crates/ws-client/examples/autobahn_client.rs`, release build) as
+//! `wstest -m fuzzingserver` on a free loopback port; run both testee examples at once
+//! against that one server, each under its own agent name (the blocking
+//! `crates/ws-client/examples/autobahn_client.rs` as `ws-rs` and the async
+//! `autobahn_async.rs` as `ws-rs-async`, release builds) as
 //! `TESTEE ws://127.0.0.1:PORT AGENT`; read `reports/clients/index.json`; print a summary per
-//! section and fail on any case whose behaviour or close behaviour is not OK.
+//! section for each agent and fail on any case whose behaviour or close behaviour is not OK.
 //!
 //! Accepted results: `OK` and `INFORMATIONAL` (Autobahn's own "passed, see the notes").
 //! Everything else (`UNIMPLEMENTED`, which sections 12 and 13 report when permessage-deflate
@@ -37,8 +39,11 @@ const PIP_PINS: &[&str] = &[
     "wsaccel==0.6.6",
 ];
 
-/// The agent name our testee reports under.
-const AGENT: &str = "ws-rs";
+/// The testee examples and the agent names they report under.
+const TESTEES: &[(&str, &str)] = &[
+    ("autobahn_client", "ws-rs"),
+    ("autobahn_async", "ws-rs-async"),
+];
 
 /// How long the whole run may take before the testee is killed.
 const TESTEE_DEADLINE: Duration = Duration::from_secs(60 * 60);
@@ -57,15 +62,14 @@ pub(crate) fn run_autobahn(root: &Path) -> StepResult {
             "--locked",
             "-p",
             "ws-client",
+            "--features",
+            "tokio",
             "--example",
-            "autobahn_client",
+            TESTEES[0].0,
+            "--example",
+            TESTEES[1].0,
         ],
     ))?;
-    let testee = root
-        .join("target")
-        .join("release")
-        .join("examples")
-        .join(format!("autobahn_client{}", std::env::consts::EXE_SUFFIX));
 
     let reports = dir.join("reports");
     let _ = fs::remove_dir_all(&reports);
@@ -116,43 +120,71 @@ pub(crate) fn run_autobahn(root: &Path) -> StepResult {
     wait_for_port(port, &mut server.0, &log_path)?;
 
     let url = format!("ws://127.0.0.1:{port}");
-    let mut testee_cmd = Command::new(&testee);
-    testee_cmd.arg(&url).arg(AGENT).stdin(Stdio::null());
-    eprintln!("$ {}", crate::show(&testee_cmd));
-    let started = Instant::now();
-    let child = testee_cmd
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", testee.display()))?;
-    let mut child = KillOnDrop(child);
-    let status = loop {
-        if let Some(status) = child
-            .0
-            .try_wait()
-            .map_err(|e| format!("waiting for the testee: {e}"))?
-        {
-            break status;
-        }
-        if started.elapsed() > TESTEE_DEADLINE {
-            return Err(format!(
-                "the testee ran longer than {} s and was killed",
-                TESTEE_DEADLINE.as_secs()
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    eprintln!(
-        "testee finished in {:.1} s with {status}",
-        started.elapsed().as_secs_f64()
-    );
+    run_testees(root, &url)?;
+    // Each testee asked for the reports when it ended; the last one wrote them all.
     drop(server);
-    if !status.success() {
-        return Err(format!("the testee exited with {status}"));
-    }
 
     let index = reports.join("clients").join("index.json");
-    let results = read_index(&index)?;
     let expected = if filter.is_some() { 1 } else { EXPECTED_CASES };
-    judge(&results, &reports.join("clients"), expected)
+    let mut failures = Vec::new();
+    for (_, agent) in TESTEES {
+        let judged = read_index(&index, agent)
+            .and_then(|results| judge(agent, &results, &reports.join("clients"), expected));
+        if let Err(e) = judged {
+            failures.push(format!("{agent}: {e}"));
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n"))
+    }
+}
+
+/// Runs every testee at once against the server at `url` and waits for all of them.
+fn run_testees(root: &Path, url: &str) -> StepResult {
+    let started = Instant::now();
+    let mut children = Vec::new();
+    for (example, agent) in TESTEES {
+        let testee = root
+            .join("target")
+            .join("release")
+            .join("examples")
+            .join(format!("{example}{}", std::env::consts::EXE_SUFFIX));
+        let mut testee_cmd = Command::new(&testee);
+        testee_cmd.arg(url).arg(agent).stdin(Stdio::null());
+        eprintln!("$ {}", crate::show(&testee_cmd));
+        let child = testee_cmd
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", testee.display()))?;
+        children.push((*agent, KillOnDrop(child)));
+    }
+    for (agent, child) in &mut children {
+        let status = loop {
+            if let Some(status) = child
+                .0
+                .try_wait()
+                .map_err(|e| format!("waiting for the testee {agent}: {e}"))?
+            {
+                break status;
+            }
+            if started.elapsed() > TESTEE_DEADLINE {
+                return Err(format!(
+                    "the testee {agent} ran longer than {} s and was killed",
+                    TESTEE_DEADLINE.as_secs()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        eprintln!(
+            "testee {agent} finished after {:.1} s with {status}",
+            started.elapsed().as_secs_f64()
+        );
+        if !status.success() {
+            return Err(format!("the testee {agent} exited with {status}"));
+        }
+    }
+    Ok(())
 }
 
 /// Kills and reaps a child process when dropped, so no server outlives the task.
@@ -261,8 +293,8 @@ struct CaseResult {
 }
 
 /// Reads `index.json` through a python3 one-liner (xtask stays std-only): one line per case,
-/// `id<TAB>behavior<TAB>behaviorClose`, for our agent.
-fn read_index(index: &Path) -> Result<Vec<CaseResult>, String> {
+/// `id<TAB>behavior<TAB>behaviorClose`, for `agent`.
+fn read_index(index: &Path, agent: &str) -> Result<Vec<CaseResult>, String> {
     if !index.exists() {
         return Err(format!("no report at {}", index.display()));
     }
@@ -275,7 +307,7 @@ fn read_index(index: &Path) -> Result<Vec<CaseResult>, String> {
         .arg("-c")
         .arg(script)
         .arg(index)
-        .arg(AGENT)
+        .arg(agent)
         .output()
         .map_err(|e| format!("cannot run python3 to read the report: {e}"))?;
     if !out.status.success() {
@@ -318,7 +350,7 @@ fn accepted(value: &str) -> bool {
 }
 
 /// Prints the per-section summary and fails on any case not accepted.
-fn judge(results: &[CaseResult], report_dir: &Path, expected: usize) -> StepResult {
+fn judge(agent: &str, results: &[CaseResult], report_dir: &Path, expected: usize) -> StepResult {
     if results.is_empty() {
         return Err("the report lists no cases".to_owned());
     }
@@ -338,7 +370,7 @@ fn judge(results: &[CaseResult], report_dir: &Path, expected: usize) -> StepResu
             failing.push(case);
         }
     }
-    let mut summary = String::from("\nAutobahn summary (section: passed/total)\n");
+    let mut summary = format!("\nAutobahn summary for {agent} (section: passed/total)\n");
     for (sec, total, failed) in &sections {
         let passed = total - failed;
         let _ = write!(summary, "  §{sec:<3} {passed:>4}/{total:<4}");

@@ -242,6 +242,7 @@ const FEATURE_SETS: &[(&str, &[&str])] = &[
     ("ws-client", &["tls"]),
     ("ws-client", &["deflate"]),
     ("ws-client", &["http"]),
+    ("ws-client", &["tokio"]),
     ("ws-net", &[]),
 ];
 
@@ -412,7 +413,8 @@ fn fuzz_check(root: &Path) -> StepResult {
 }
 
 /// Builds every example and runs those needing no outside network: ws-frame's as they
-/// are, ws-client's against `wsdump --echo-server` (plain and TLS) and a `pproxy`.
+/// are, ws-client's against `wsdump --echo-server` (plain and TLS) and a `pproxy` speaking
+/// HTTP CONNECT and SOCKS5 on one port; the async ones (feature `tokio`) too.
 fn examples(root: &Path) -> StepResult {
     use std::io::{BufRead, BufReader};
     use std::process::{Child, Stdio};
@@ -426,6 +428,18 @@ fn examples(root: &Path) -> StepResult {
     run(cargo_with(
         root,
         &["build", "--locked", "--workspace", "--bins", "--examples"],
+    ))?;
+    run(cargo_with(
+        root,
+        &[
+            "build",
+            "--locked",
+            "-p",
+            "ws-client",
+            "--features",
+            "tokio",
+            "--examples",
+        ],
     ))?;
     let bin = env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| root.join("target"), PathBuf::from)
@@ -467,7 +481,9 @@ fn examples(root: &Path) -> StepResult {
         .map_err(|e| format!("no free port: {e}"))?
         .port();
     let proxy_url = format!("http://127.0.0.1:{port}");
-    let _proxy = spawn(Path::new("pproxy"), &["-l", &proxy_url])
+    let socks_url = format!("socks5://127.0.0.1:{port}");
+    let listen = format!("http+socks5://127.0.0.1:{port}");
+    let _proxy = spawn(Path::new("pproxy"), &["-l", &listen])
         .map_err(|e| format!("{e} (python3 -m pip install -r tests/requirements.txt)"))?;
     let started = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -480,7 +496,8 @@ fn examples(root: &Path) -> StepResult {
         ("echo".into(), vec![ws.clone()]),
         ("app".into(), vec![ws.clone()]),
         ("threads".into(), vec![ws.clone()]),
-        ("tls".into(), vec![wss, cert]),
+        ("tls".into(), vec![wss.clone(), cert.clone()]),
+        ("async_socks".into(), vec![wss, socks_url, cert]),
         ("proxy".into(), vec![ws, proxy_url]),
     ];
     if let Ok(dir) = std::fs::read_dir(root.join("crates/ws-frame/examples")) {

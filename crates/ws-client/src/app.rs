@@ -3,7 +3,7 @@
 //! callbacks.
 
 mod handle;
-mod reconnect;
+pub(crate) mod reconnect;
 mod run;
 
 use std::fmt;
@@ -323,26 +323,7 @@ impl RunOptions {
     /// The checks of Python's `run_forever`, in its order, plus the payload size and the
     /// reconnect policy.
     fn validate(&self) -> Result<()> {
-        if self.ping_timeout.is_some_and(|t| t.is_zero()) {
-            return Err(Error::InvalidOption(
-                "ensure ping_timeout > 0 (ping_timeout is zero)".to_owned(),
-            ));
-        }
-        // Python's "Ensure ping_interval >= 0" cannot fail: a Duration is never negative.
-        if let (Some(interval), Some(timeout)) = (self.active_interval(), self.ping_timeout) {
-            if interval <= timeout {
-                return Err(Error::InvalidOption(format!(
-                    "ensure ping_interval > ping_timeout (interval {interval:?}, timeout \
-                     {timeout:?})"
-                )));
-            }
-        }
-        if self.ping_payload.len() > 125 {
-            return Err(Error::InvalidOption(format!(
-                "ping_payload is {} bytes, at most 125 allowed",
-                self.ping_payload.len()
-            )));
-        }
+        check_keepalive(self.ping_interval, self.ping_timeout, &self.ping_payload)?;
         if let Some(policy) = &self.reconnect {
             policy.validate()?;
         }
@@ -350,8 +331,43 @@ impl RunOptions {
     }
 
     fn active_interval(&self) -> Option<Duration> {
-        self.ping_interval.filter(|i| !i.is_zero())
+        active(self.ping_interval)
     }
+}
+
+/// A ping interval of zero is none.
+fn active(interval: Option<Duration>) -> Option<Duration> {
+    interval.filter(|i| !i.is_zero())
+}
+
+/// The keepalive checks of Python's `run_forever`, in its order, plus the payload size;
+/// shared by [`RunOptions`] and the async client's keepalive.
+pub(crate) fn check_keepalive(
+    interval: Option<Duration>,
+    timeout: Option<Duration>,
+    payload: &[u8],
+) -> Result<()> {
+    if timeout.is_some_and(|t| t.is_zero()) {
+        return Err(Error::InvalidOption(
+            "ensure ping_timeout > 0 (ping_timeout is zero)".to_owned(),
+        ));
+    }
+    // Python's "Ensure ping_interval >= 0" cannot fail: a Duration is never negative.
+    if let (Some(interval), Some(timeout)) = (active(interval), timeout) {
+        if interval <= timeout {
+            return Err(Error::InvalidOption(format!(
+                "ensure ping_interval > ping_timeout (interval {interval:?}, timeout \
+             {timeout:?})"
+            )));
+        }
+    }
+    if payload.len() > 125 {
+        return Err(Error::InvalidOption(format!(
+            "ping_payload is {} bytes, at most 125 allowed",
+            payload.len()
+        )));
+    }
+    Ok(())
 }
 
 /// Who started the closing handshake that ended a run.

@@ -392,6 +392,46 @@ impl ClientBuilder {
     pub fn connect_on(&self, url: &str, tcp: TcpStream) -> Result<WebSocket> {
         crate::connect::connect(self, url, Some(tcp))
     }
+
+    /// Like [`connect`](Self::connect), on tokio (feature `tokio`): every option applies
+    /// the same way (the read timeout and the deadline bound each handshake read, the
+    /// write timeout the request), over `ws_net::tokio`'s connect (proxies, Happy
+    /// Eyeballs, tokio-rustls). After the handshake an async socket has no socket
+    /// timeouts: wrap calls in `tokio::time::timeout`.
+    ///
+    /// ```no_run
+    /// # async fn run() -> ws_client::Result<()> {
+    /// let mut ws = ws_client::ClientBuilder::new()
+    ///     .subprotocols(["chat"])
+    ///     .connect_async("wss://example.com/socket")
+    ///     .await?;
+    /// ws.send_text("hello").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](Self::connect).
+    #[cfg(feature = "tokio")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+    pub async fn connect_async(&self, url: &str) -> Result<crate::AsyncWebSocket> {
+        crate::asynch::connect(self, url).await
+    }
+
+    /// A stream of events over successive async connections to `url`, reconnecting as
+    /// `policy` says (feature `tokio`); see [`Reconnecting`](crate::Reconnecting). The
+    /// first connect starts when the stream is first polled.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidOption`](crate::Error::InvalidOption) for an invalid policy (a
+    /// factor below 1, a jitter outside 0..=1).
+    #[cfg(feature = "tokio")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+    pub fn reconnecting(&self, url: &str, policy: crate::Reconnect) -> Result<crate::Reconnecting> {
+        crate::asynch::Reconnecting::new(self, url, policy)
+    }
 }
 
 #[cfg(test)]

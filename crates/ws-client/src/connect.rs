@@ -1,13 +1,17 @@
 //! Opening a connection: `ws-net` for the byte stream, `ws-handshake` for the upgrade,
 //! redirects up to the limit, and the bytes read past the response kept as the first
 //! frames.
+//!
+//! [`Upgrade`] holds every decision of a connect (the request of each hop with the
+//! credential rules, the deadline left, the redirect policy and limit, the logging); the
+//! blocking [`connect`] and the async one (feature `tokio`) only move its bytes.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use ws_handshake::{ClientRequest, Handshake, Outcome};
-use ws_net::{Endpoint, Stream};
+use ws_handshake::{Accepted, ClientRequest, Handshake, Outcome};
+use ws_net::{Endpoint, NetOptions, Stream};
 
 use crate::config::ClientBuilder;
 use crate::error::{Error, Op, Result};
@@ -16,52 +20,108 @@ use crate::mask::fill_random;
 use crate::redirect::{Credentials, Policy};
 use crate::websocket::WebSocket;
 
-/// Connects to `url` (following redirects), over `pre` for the first hop if given.
-pub(crate) fn connect(
-    builder: &ClientBuilder,
-    url: &str,
-    mut pre: Option<TcpStream>,
-) -> Result<WebSocket> {
-    let started = Instant::now();
-    let mut url = url.to_owned();
-    let mut redirects = 0;
-    let policy = Policy::new(builder.redirect_credentials, builder.redirect_downgrade);
-    let first = Endpoint::parse(&url)?;
-    let mut previous: Option<Endpoint> = None;
-    loop {
-        let endpoint = Endpoint::parse(&url)?;
-        let credentials = policy.hop(&first, previous.as_ref(), &endpoint)?;
-        log::debug!(target: "ws_client", "connecting to {}", safe_url(&url));
+/// The decisions of one connect, hop by hop: a driver asks for the next [`Hop`], opens
+/// the transport with its [`NetOptions`], writes its request, feeds the response to its
+/// handshake (bounding every read by [`read_timeout`](Self::read_timeout)), and hands the
+/// outcome to [`finish`](Self::finish).
+pub(crate) struct Upgrade<'a> {
+    builder: &'a ClientBuilder,
+    started: Instant,
+    url: String,
+    redirects: u32,
+    policy: Policy,
+    first: Endpoint,
+    previous: Option<Endpoint>,
+}
+
+/// One connection attempt of a connect: where to, with which options and request.
+pub(crate) struct Hop {
+    pub(crate) endpoint: Endpoint,
+    /// The builder's network options with the deadline left.
+    pub(crate) net: NetOptions,
+    pub(crate) handshake: Handshake,
+}
+
+impl<'a> Upgrade<'a> {
+    pub(crate) fn new(builder: &'a ClientBuilder, url: &str) -> Result<Self> {
+        Ok(Self {
+            builder,
+            started: Instant::now(),
+            url: url.to_owned(),
+            redirects: 0,
+            policy: Policy::new(builder.redirect_credentials, builder.redirect_downgrade),
+            first: Endpoint::parse(url)?,
+            previous: None,
+        })
+    }
+
+    /// The next hop: checks the redirect policy and every option before anything is sent
+    /// anywhere.
+    pub(crate) fn hop(&mut self) -> Result<Hop> {
+        let endpoint = Endpoint::parse(&self.url)?;
+        let credentials = self
+            .policy
+            .hop(&self.first, self.previous.as_ref(), &endpoint)?;
+        log::debug!(target: "ws_client", "connecting to {}", safe_url(&self.url));
         if credentials == Credentials::Withhold {
             log::debug!(
                 target: "ws_client",
-                "{endpoint} is another origin than {first}: credentials withheld"
+                "{endpoint} is another origin than {}: credentials withheld",
+                self.first
             );
         }
-        // Options are checked before anything is sent anywhere.
-        let mut handshake = request(builder, &first, &endpoint, credentials)?.build()?;
-        let mut net = builder.net.clone();
-        net.deadline = remaining(builder.net.deadline, started, Op::Connect)?;
-        let mut stream = match pre.take() {
-            Some(tcp) => {
-                tcp.set_read_timeout(net.read_timeout)
-                    .and_then(|()| tcp.set_write_timeout(net.write_timeout))
-                    .map_err(|e| Error::io(Op::Configure, e))?;
-                if endpoint.is_secure() {
-                    Stream::wrap_tls(tcp, endpoint.host(), &net.tls)?
-                } else {
-                    Stream::from_tcp(tcp)
-                }
-            }
-            None => ws_net::connect(&endpoint, &net)?,
-        };
-        let outcome = exchange(&mut stream, &mut handshake, builder, started)?;
+        let handshake = request(self.builder, &self.first, &endpoint, credentials)?.build()?;
+        let mut net = self.builder.net.clone();
+        net.deadline = remaining(self.builder.net.deadline, self.started, Op::Connect)?;
+        log::debug!(
+            target: "ws_client",
+            "handshake request {}",
+            redact_head(&String::from_utf8_lossy(handshake.request_bytes()))
+        );
+        Ok(Hop {
+            endpoint,
+            net,
+            handshake,
+        })
+    }
+
+    /// How long the next handshake read may take: the read timeout, shortened to what is
+    /// left of the overall deadline, which is re-checked before every read so a server
+    /// dripping bytes just inside the read timeout cannot stretch it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`] once the deadline has passed.
+    pub(crate) fn read_timeout(&self) -> Result<Option<Duration>> {
+        let limit = remaining(self.builder.net.deadline, self.started, Op::Handshake)?;
+        Ok(match (self.builder.net.read_timeout, limit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
+    }
+
+    /// The write timeout of the handshake request.
+    pub(crate) fn write_timeout(&self) -> Option<Duration> {
+        self.builder.net.write_timeout
+    }
+
+    /// What the hop's handshake decided: the accepted upgrade (`Some`), or `None` when a
+    /// redirect is to be followed (ask for the next [`hop`](Self::hop) after closing this
+    /// transport).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::RedirectLimit`] past the limit.
+    pub(crate) fn finish(&mut self, hop: Hop, outcome: Outcome) -> Result<Option<Accepted>> {
+        if let Some(head) = hop.handshake.redacted_response() {
+            log::debug!(target: "ws_client", "handshake response {}", redact_head(&head));
+        }
         match outcome {
             Outcome::Accepted(accepted) => {
                 log::info!(
                     target: "ws_client",
                     "connected to {} (status {}, subprotocol {:?})",
-                    safe_url(&url),
+                    safe_url(&self.url),
                     accepted.status,
                     accepted.subprotocol
                 );
@@ -70,34 +130,70 @@ pub(crate) fn connect(
                     "handshake response headers {}",
                     SafeHeaders(&accepted.headers)
                 );
-                // The handshake timeouts were the builder's; keep them for the session.
-                return Ok(WebSocket::new(stream, accepted, builder, url));
+                Ok(Some(accepted))
             }
             Outcome::Redirect { status, location } => {
-                if redirects >= builder.redirect_limit {
-                    return Err(Error::RedirectLimit {
-                        limit: builder.redirect_limit,
-                        location,
-                    });
+                let limit = self.builder.redirect_limit;
+                if self.redirects >= limit {
+                    return Err(Error::RedirectLimit { limit, location });
                 }
-                redirects += 1;
+                self.redirects += 1;
                 log::debug!(
                     target: "ws_client",
-                    "redirect {status} to {} ({redirects} of at most {})",
+                    "redirect {status} to {} ({} of at most {limit})",
                     safe_url(&location),
-                    builder.redirect_limit
+                    self.redirects,
                 );
-                let _ = stream.shutdown();
-                previous = Some(endpoint);
-                url = location;
+                self.previous = Some(hop.endpoint);
+                self.url = location;
+                Ok(None)
             }
-            _ => {
-                return Err(Error::Io {
-                    op: Op::Handshake,
-                    source: std::io::Error::other("unknown handshake outcome"),
-                });
-            }
+            _ => Err(Error::Io {
+                op: Op::Handshake,
+                source: std::io::Error::other("unknown handshake outcome"),
+            }),
         }
+    }
+
+    /// The URL of the last hop (after redirects).
+    pub(crate) fn into_url(self) -> String {
+        self.url
+    }
+}
+
+/// Connects to `url` (following redirects), over `pre` for the first hop if given.
+pub(crate) fn connect(
+    builder: &ClientBuilder,
+    url: &str,
+    mut pre: Option<TcpStream>,
+) -> Result<WebSocket> {
+    let mut upgrade = Upgrade::new(builder, url)?;
+    loop {
+        let mut hop = upgrade.hop()?;
+        let mut stream = match pre.take() {
+            Some(tcp) => {
+                tcp.set_read_timeout(hop.net.read_timeout)
+                    .and_then(|()| tcp.set_write_timeout(hop.net.write_timeout))
+                    .map_err(|e| Error::io(Op::Configure, e))?;
+                if hop.endpoint.is_secure() {
+                    Stream::wrap_tls(tcp, hop.endpoint.host(), &hop.net.tls)?
+                } else {
+                    Stream::from_tcp(tcp)
+                }
+            }
+            None => ws_net::connect(&hop.endpoint, &hop.net)?,
+        };
+        let outcome = exchange(&mut stream, &mut hop.handshake, &upgrade)?;
+        if let Some(accepted) = upgrade.finish(hop, outcome)? {
+            // The handshake timeouts were the builder's; keep them for the session.
+            return Ok(WebSocket::new(
+                stream,
+                accepted,
+                builder,
+                upgrade.into_url(),
+            ));
+        }
+        let _ = stream.shutdown();
     }
 }
 
@@ -112,7 +208,6 @@ fn remaining(deadline: Option<Duration>, started: Instant, op: Op) -> Result<Opt
         },
     }
 }
-
 /// The upgrade request for `endpoint` with every option of the builder; `first` is the
 /// endpoint of the URL given to `connect`, whose user information is the basic auth of
 /// every hop that carries credentials (unless the hop's own URL has some).
@@ -168,49 +263,38 @@ fn request(
     Ok(request)
 }
 
+/// Feeds the handshake the bytes of one read; an empty read is the end of the input.
+pub(crate) fn feed(handshake: &mut Handshake, data: &[u8]) -> Result<Option<Outcome>> {
+    if data.is_empty() {
+        return Ok(Some(handshake.finish_eof()?));
+    }
+    Ok(handshake.feed(data)?)
+}
+
 /// Writes the request and reads the response until the handshake decides.
 fn exchange(
     stream: &mut Stream,
     handshake: &mut Handshake,
-    builder: &ClientBuilder,
-    started: Instant,
+    upgrade: &Upgrade<'_>,
 ) -> Result<Outcome> {
-    log::debug!(
-        target: "ws_client",
-        "handshake request {}",
-        redact_head(&String::from_utf8_lossy(handshake.request_bytes()))
-    );
     stream
         .write_all(handshake.request_bytes())
         .and_then(|()| stream.flush())
         .map_err(|e| Error::io(Op::Handshake, e))?;
     let mut buf = [0; 4096];
     let outcome = loop {
-        // The overall deadline also bounds the handshake: re-checked before every read,
-        // so a server dripping bytes just inside the read timeout cannot stretch it.
-        let limit = remaining(builder.net.deadline, started, Op::Handshake)?;
-        let read_timeout = match (builder.net.read_timeout, limit) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
         stream
-            .set_read_timeout(read_timeout)
+            .set_read_timeout(upgrade.read_timeout()?)
             .map_err(|e| Error::io(Op::Configure, e))?;
         let n = stream
             .read(&mut buf)
             .map_err(|e| Error::io(Op::Handshake, e))?;
-        if n == 0 {
-            break handshake.finish_eof()?;
-        }
-        if let Some(outcome) = handshake.feed(&buf[..n])? {
+        if let Some(outcome) = feed(handshake, buf.get(..n).unwrap_or_default())? {
             break outcome;
         }
     };
-    if let Some(head) = handshake.redacted_response() {
-        log::debug!(target: "ws_client", "handshake response {}", redact_head(&head));
-    }
     stream
-        .set_read_timeout(builder.net.read_timeout)
+        .set_read_timeout(upgrade.builder.net.read_timeout)
         .map_err(|e| Error::io(Op::Configure, e))?;
     Ok(outcome)
 }

@@ -26,7 +26,8 @@ pub enum Op {
     Shutdown,
     /// Changing a socket option such as a timeout.
     Configure,
-    /// Waiting for the pong answering a keepalive ping of [`App`](crate::App).
+    /// Waiting for the pong answering a keepalive ping of [`App`](crate::App) or of an
+    /// async socket (`AsyncReader::set_keepalive`, feature `tokio`).
     Keepalive,
 }
 

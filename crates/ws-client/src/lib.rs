@@ -67,6 +67,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod app;
+#[cfg(feature = "tokio")]
+mod asynch;
 mod config;
 mod connect;
 #[cfg(feature = "deflate")]
@@ -103,6 +105,9 @@ pub use ws_net::{
 pub use {ws_frame, ws_handshake, ws_net};
 
 pub use crate::app::{App, AppHandle, Callbacks, ClosedBy, Ended, Handler, Reconnect, RunOptions};
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use crate::asynch::{AsyncReader, AsyncSender, AsyncWebSocket, ReconnectEvent, Reconnecting};
 pub use crate::config::{
     ClientBuilder, DEFAULT_CLOSE_TIMEOUT, DEFAULT_REDIRECT_LIMIT, DEFAULT_WRITE_BUFFER_SIZE,
     HeaderFn,
@@ -127,6 +132,18 @@ pub use crate::websocket::WebSocket;
 /// As [`ClientBuilder::connect`].
 pub fn connect(url: &str) -> Result<WebSocket> {
     ClientBuilder::new().connect(url)
+}
+
+/// Connects to a `ws://` or `wss://` URL with default options, on tokio (feature
+/// `tokio`).
+///
+/// # Errors
+///
+/// As [`ClientBuilder::connect`].
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub async fn connect_async(url: &str) -> Result<AsyncWebSocket> {
+    ClientBuilder::new().connect_async(url).await
 }
 
 /// The README's Rust snippets, compiled (and those not marked `no_run` run) as doc tests.

@@ -276,7 +276,7 @@ impl Reader {
 }
 
 /// The engine's receive error as the client's.
-fn recv_error(e: RecvError) -> Error {
+pub(crate) fn recv_error(e: RecvError) -> Error {
     match e {
         RecvError::Frame(ws_frame::Error::Protocol(p)) => {
             log::debug!(target: "ws_client", "failing the connection: {p}");

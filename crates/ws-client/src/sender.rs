@@ -16,7 +16,7 @@ use crate::frame::Frame;
 use crate::logging::Preview;
 
 /// The smallest write buffer used, whatever the option says.
-const MIN_WRITE_BUFFER: usize = 4096;
+pub(crate) const MIN_WRITE_BUFFER: usize = 4096;
 
 /// The state of the write half, behind the connection's mutex.
 #[derive(Debug)]
@@ -50,22 +50,7 @@ impl Writer {
             return Err(broken());
         }
         let payload = payload_of(&message);
-        if log::log_enabled!(target: "ws_client::frame", log::Level::Trace) {
-            log::trace!(
-                target: "ws_client::frame",
-                "send {} len={} {}",
-                opcode_of(&message).name(),
-                payload.len(),
-                Preview(payload)
-            );
-        }
-        if let Outgoing::Close(close) = message {
-            log::debug!(
-                target: "ws_client",
-                "sending close {}",
-                close.map_or_else(|| "without code".to_owned(), |(c, _)| c.to_string())
-            );
-        }
+        log_send(&message);
         let mut queued = self.engine.send(message).map_err(send_error)?;
         let mut offset = 0;
         while let Queued::Partial { taken } = queued {
@@ -113,13 +98,7 @@ impl Writer {
         if self.broken {
             return Ok(());
         }
-        if let Reply::Fail(code)
-        | Reply::CloseEcho {
-            code: Some(code), ..
-        } = reply
-        {
-            log::debug!(target: "ws_client", "answering with close {code}");
-        }
+        log_reply(&reply);
         self.engine.handle_reply(reply);
         self.flush()
     }
@@ -146,20 +125,52 @@ impl Writer {
     }
 }
 
-fn broken() -> Error {
+/// Logs a send (the frame at trace level, our close frame at debug level).
+pub(crate) fn log_send(message: &Outgoing<'_>) {
+    if log::log_enabled!(target: "ws_client::frame", log::Level::Trace) {
+        let payload = payload_of(message);
+        log::trace!(
+            target: "ws_client::frame",
+            "send {} len={} {}",
+            opcode_of(message).name(),
+            payload.len(),
+            Preview(payload)
+        );
+    }
+    if let Outgoing::Close(close) = message {
+        log::debug!(
+            target: "ws_client",
+            "sending close {}",
+            close.map_or_else(|| "without code".to_owned(), |(c, _)| c.to_string())
+        );
+    }
+}
+
+/// Logs a reply that closes (the close echo, the failing close).
+pub(crate) fn log_reply(reply: &Reply) {
+    if let Reply::Fail(code)
+    | Reply::CloseEcho {
+        code: Some(code), ..
+    } = reply
+    {
+        log::debug!(target: "ws_client", "answering with close {code}");
+    }
+}
+
+pub(crate) fn broken() -> Error {
     Error::closed(None, "an earlier write failed part-way".to_owned())
 }
 
 /// The engine's refusal as the client's error: after our close frame it is
 /// [`Error::ConnectionClosed`] (Python raises `WebSocketConnectionClosedException`).
-fn send_error(e: SendError) -> Error {
+pub(crate) fn send_error(e: SendError) -> Error {
     match e {
         SendError::CloseSent => Error::closed(None, "a close frame was already sent".to_owned()),
         other => Error::InvalidFrame(other),
     }
 }
 
-fn payload_of<'a>(message: &Outgoing<'a>) -> &'a [u8] {
+pub(crate) fn payload_of<'a>(message: &Outgoing<'a>) -> &'a [u8] {
     match *message {
         Outgoing::Text(text) => text.as_bytes(),
         Outgoing::Binary(data) | Outgoing::Ping(data) | Outgoing::Pong(data) => data,
@@ -169,7 +180,7 @@ fn payload_of<'a>(message: &Outgoing<'a>) -> &'a [u8] {
     }
 }
 
-fn opcode_of(message: &Outgoing<'_>) -> OpCode {
+pub(crate) fn opcode_of(message: &Outgoing<'_>) -> OpCode {
     match *message {
         Outgoing::Text(_) => OpCode::Text,
         Outgoing::Ping(_) => OpCode::Ping,
@@ -362,7 +373,7 @@ impl Sender {
     }
 }
 
-fn outgoing(message: &Message) -> Outgoing<'_> {
+pub(crate) fn outgoing(message: &Message) -> Outgoing<'_> {
     match message {
         Message::Text(text) => Outgoing::Text(text),
         Message::Binary(data) => Outgoing::Binary(data),

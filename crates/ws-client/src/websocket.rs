@@ -16,6 +16,106 @@ use crate::mask::MaskSource;
 use crate::reader::{CloseInfo, Messages, READ_BUFFER, Reader};
 use crate::sender::{Sender, Shared, Writer};
 
+/// The engine's two halves for a connection `builder` opened and `accepted` upgraded,
+/// with the bytes read past the response already received, and the permessage-deflate
+/// parameters in force. Shared by the blocking and the async client.
+pub(crate) fn engine(
+    builder: &ClientBuilder,
+    accepted: &Accepted,
+) -> (Inbound, Outbound, Option<DeflateParams>) {
+    let deflate = accepted.deflate.zip(builder.deflate);
+    let config = ws_frame::Config::new()
+        .limits(builder.limits)
+        .utf8(if builder.validate_utf8 {
+            Utf8Check::Streaming
+        } else {
+            Utf8Check::AtEnd
+        })
+        .ping_reply(if builder.auto_pong {
+            PingReply::Auto
+        } else {
+            PingReply::Manual
+        })
+        .send_chunk(
+            builder
+                .write_buffer_size
+                .max(ws_frame::Config::DEFAULT_SEND_CHUNK),
+        )
+        .read_buffer(READ_BUFFER);
+    let mut inbound = Inbound::new(Role::Client, &config);
+    let mut outbound =
+        Outbound::client(&config, Box::new(MaskSource::new(builder.mask_key.clone())));
+    if let Some((params, options)) = deflate {
+        deflate::enable(&mut inbound, &mut outbound, params, &options);
+    }
+    // Bytes read past the handshake response are the first frames.
+    inbound.receive(&accepted.rest);
+    (inbound, outbound, deflate.map(|(params, _)| params))
+}
+
+/// The accessors of what the handshake established (status, headers, subprotocol,
+/// compression, URL, TLS, peer) and of the peer's close frame, for a socket type with the
+/// fields `status`, `headers`, `subprotocol`, `deflate`, `url`, `is_tls`, `peer_addr` and
+/// a `reader` with `close_frame()`: the blocking and the async socket share them.
+macro_rules! handshake_facts {
+    () => {
+        /// The handshake status, 101.
+        pub fn status(&self) -> u16 {
+            self.status
+        }
+
+        /// The handshake response headers, in order.
+        pub fn headers(&self) -> &[(String, String)] {
+            &self.headers
+        }
+
+        /// The value of the first response header called `name` (case-insensitive).
+        pub fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        }
+
+        /// The subprotocol the server chose, if any.
+        pub fn subprotocol(&self) -> Option<&str> {
+            self.subprotocol.as_deref()
+        }
+
+        /// Whether permessage-deflate was negotiated (see
+        /// [`ClientBuilder::deflate`](crate::ClientBuilder::deflate)).
+        pub fn is_compressed(&self) -> bool {
+            self.deflate.is_some()
+        }
+
+        /// The permessage-deflate parameters in force, when negotiated.
+        pub fn deflate_params(&self) -> Option<DeflateParams> {
+            self.deflate
+        }
+
+        /// The URL finally connected to (after redirects).
+        pub fn url(&self) -> &str {
+            &self.url
+        }
+
+        /// The peer's close frame, once received.
+        pub fn close_frame(&self) -> Option<&CloseInfo> {
+            self.reader.close_frame()
+        }
+
+        /// Whether the connection is encrypted (`wss://`).
+        pub fn is_tls(&self) -> bool {
+            self.is_tls
+        }
+
+        /// The address of the peer (or of the proxy).
+        pub fn peer_addr(&self) -> Option<SocketAddr> {
+            self.peer_addr
+        }
+    };
+}
+pub(crate) use handshake_facts;
+
 /// A connected WebSocket client.
 ///
 /// Made by [`connect`](crate::connect) or [`ClientBuilder::connect`]. Receiving
@@ -68,33 +168,7 @@ impl WebSocket {
         let is_tls = stream.is_tls();
         let peer_addr = stream.peer_addr().ok();
         let (read, write) = stream.split();
-        let deflate = accepted.deflate.zip(builder.deflate);
-        let config = ws_frame::Config::new()
-            .limits(builder.limits)
-            .utf8(if builder.validate_utf8 {
-                Utf8Check::Streaming
-            } else {
-                Utf8Check::AtEnd
-            })
-            .ping_reply(if builder.auto_pong {
-                PingReply::Auto
-            } else {
-                PingReply::Manual
-            })
-            .send_chunk(
-                builder
-                    .write_buffer_size
-                    .max(ws_frame::Config::DEFAULT_SEND_CHUNK),
-            )
-            .read_buffer(READ_BUFFER);
-        let mut inbound = Inbound::new(Role::Client, &config);
-        let mut outbound =
-            Outbound::client(&config, Box::new(MaskSource::new(builder.mask_key.clone())));
-        if let Some((params, options)) = deflate {
-            deflate::enable(&mut inbound, &mut outbound, params, &options);
-        }
-        // Bytes read past the handshake response are the first frames.
-        inbound.receive(&accepted.rest);
+        let (inbound, outbound, deflate) = engine(builder, &accepted);
         let writer = Writer::new(write, outbound, builder.write_buffer_size);
         let shared = Arc::new(Shared {
             writer: Mutex::new(writer),
@@ -107,7 +181,7 @@ impl WebSocket {
             status: accepted.status,
             headers: accepted.headers,
             subprotocol: accepted.subprotocol,
-            deflate: deflate.map(|(params, _)| params),
+            deflate,
             is_tls,
             peer_addr,
             shut: false,
@@ -374,59 +448,7 @@ impl WebSocket {
         (self.reader, self.sender)
     }
 
-    /// The handshake status, 101.
-    pub fn status(&self) -> u16 {
-        self.status
-    }
-
-    /// The handshake response headers, in order.
-    pub fn headers(&self) -> &[(String, String)] {
-        &self.headers
-    }
-
-    /// The value of the first response header called `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The subprotocol the server chose, if any.
-    pub fn subprotocol(&self) -> Option<&str> {
-        self.subprotocol.as_deref()
-    }
-
-    /// Whether permessage-deflate was negotiated (see
-    /// [`ClientBuilder::deflate`](crate::ClientBuilder::deflate)).
-    pub fn is_compressed(&self) -> bool {
-        self.deflate.is_some()
-    }
-
-    /// The permessage-deflate parameters in force, when negotiated.
-    pub fn deflate_params(&self) -> Option<DeflateParams> {
-        self.deflate
-    }
-
-    /// The URL finally connected to (after redirects).
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// The peer's close frame, once received.
-    pub fn close_frame(&self) -> Option<&CloseInfo> {
-        self.reader.close_frame()
-    }
-
-    /// Whether the connection is encrypted (`wss://`).
-    pub fn is_tls(&self) -> bool {
-        self.is_tls
-    }
-
-    /// The address of the peer (or of the proxy).
-    pub fn peer_addr(&self) -> Option<SocketAddr> {
-        self.peer_addr
-    }
+    handshake_facts!();
 
     /// Whether the connection can still be used for receiving: no close frame received,
     /// not ended, not shut down (Python's `connected`).

@@ -17,6 +17,7 @@ mod faults;
 mod frames;
 mod handshake;
 mod logging;
+mod node;
 mod python;
 mod redirects;
 mod scale;

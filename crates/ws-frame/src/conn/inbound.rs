@@ -473,6 +473,14 @@ impl Inbound {
         self.replies.pop_front()
     }
 
+    /// Whether a reply waits for [`poll_reply`](Self::poll_reply), without taking it: a
+    /// driver that must first get hold of the send half (an async lock) leaves the replies
+    /// here meanwhile, where the oldest pongs give way to new ones, until it can pass them
+    /// all on.
+    pub fn has_reply(&self) -> bool {
+        !self.replies.is_empty()
+    }
+
     /// The peer's close frame, once received.
     pub fn close_frame(&self) -> Option<&CloseInfo> {
         match &self.state {

@@ -394,3 +394,34 @@ fn large_raw_frames_are_not_read_into_the_message() {
     let frame = client.poll_frame().unwrap().unwrap();
     assert_eq!(frame.payload, vec![7; 10_000]);
 }
+
+#[test]
+fn has_reply_reports_waiting_replies_without_taking_them() {
+    let (mut inbound, mut outbound) = Connection::server(Config::new()).into_parts();
+    let mut client = Connection::client(Config::new(), super::keys());
+    assert!(!inbound.has_reply());
+    client.send(Outgoing::Ping(b"a")).unwrap();
+    client.send(Outgoing::Ping(b"b")).unwrap();
+    inbound.receive(&take_transmit(&mut client));
+    assert_eq!(
+        inbound.poll_message().unwrap(),
+        Some(Message::Ping(b"a".to_vec()))
+    );
+    assert_eq!(
+        inbound.poll_message().unwrap(),
+        Some(Message::Ping(b"b".to_vec()))
+    );
+    // Asking twice takes nothing: both pongs are still owed.
+    assert!(inbound.has_reply() && inbound.has_reply());
+    while let Some(reply) = inbound.poll_reply() {
+        outbound.handle_reply(reply);
+    }
+    assert!(!inbound.has_reply());
+    client.receive(outbound.poll_transmit());
+    let (mut got, mut err) = (Vec::new(), None);
+    drain(&mut client, &mut got, &mut err);
+    assert_eq!(
+        got,
+        [Message::Pong(b"a".to_vec()), Message::Pong(b"b".to_vec())]
+    );
+}

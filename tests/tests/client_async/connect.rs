@@ -1,0 +1,134 @@
+//! Connecting: redirects, bad status with body, refused connections, exact errors.
+
+use std::io::Write;
+
+use ws_client::{Error, Message};
+use ws_tests::{PythonPeer, read_request_head, tcp_server};
+
+use crate::{client, within};
+
+#[tokio::test]
+async fn redirect_is_followed_to_the_python_server() {
+    let target = PythonPeer::start();
+    let location = target.url("/landing");
+    let peer = tcp_server(1, move |mut tcp| {
+        read_request_head(&mut tcp);
+        write!(
+            tcp,
+            "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n"
+        )
+        .unwrap();
+    });
+    let mut ws = within(client().connect_async(&peer.url("/start")))
+        .await
+        .unwrap();
+    assert_eq!(ws.url(), target.url("/landing"));
+    ws.send_text("after redirect").await.unwrap();
+    assert_eq!(
+        within(ws.recv()).await.unwrap(),
+        Message::Text("after redirect".into())
+    );
+    peer.join();
+}
+
+#[tokio::test]
+async fn redirect_loop_stops_at_the_limit() {
+    let peer = tcp_server(3, |mut tcp| {
+        read_request_head(&mut tcp);
+        let port = tcp.local_addr().unwrap().port();
+        write!(
+            tcp,
+            "HTTP/1.1 301 Moved\r\nLocation: ws://127.0.0.1:{port}/again\r\n\
+             Content-Length: 0\r\n\r\n"
+        )
+        .unwrap();
+    });
+    let err = within(client().redirect_limit(2).connect_async(&peer.url("/")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::RedirectLimit { limit: 2, .. }),
+        "{err:?}"
+    );
+    peer.join();
+}
+
+#[tokio::test]
+async fn bad_status_carries_headers_and_body() {
+    let peer = tcp_server(1, |mut tcp| {
+        read_request_head(&mut tcp);
+        tcp.write_all(
+            b"HTTP/1.1 403 Forbidden\r\nX-Why: token\r\nContent-Length: 12\r\n\r\nnot for you!",
+        )
+        .unwrap();
+    });
+    let err = within(client().connect_async(&peer.url("/")))
+        .await
+        .unwrap_err();
+    match err {
+        Error::BadStatus {
+            status,
+            reason,
+            headers,
+            body,
+        } => {
+            assert_eq!((status, reason.as_str()), (403, "Forbidden"));
+            assert!(headers.iter().any(|(n, v)| n == "X-Why" && v == "token"));
+            assert_eq!(body, b"not for you!");
+        }
+        other => panic!("expected BadStatus, got {other:?}"),
+    }
+    peer.join();
+}
+
+#[tokio::test]
+async fn refused_connection_is_a_net_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = within(client().connect_async(&format!("ws://127.0.0.1:{port}/")))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Net(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn silent_server_is_cut_by_the_deadline() {
+    let peer = tcp_server(1, |mut tcp| {
+        read_request_head(&mut tcp);
+        // Never answers; waits for the client to give up.
+        let _ = std::io::Read::read(&mut tcp, &mut [0; 1]);
+    });
+    let err = within(
+        client()
+            .deadline(Some(std::time::Duration::from_millis(300)))
+            .connect_async(&peer.url("/")),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                op: ws_client::Op::Handshake,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    peer.join();
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_fails_with_unknown_issuer() {
+    let peer = ws_tests::ws_server(1, ws_tests::Tls::On, &[], ws_tests::echo);
+    let err = within(client().connect_async(&peer.wss_url("/")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Tls(ws_client::TlsError::UnknownIssuer { .. })),
+        "{err:?}"
+    );
+}

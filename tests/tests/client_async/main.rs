@@ -1,0 +1,45 @@
+//! Integration tests of the async client (`ws-client` feature `tokio`) against real peers
+//! on loopback: the Python `websockets` server (plain and with permessage-deflate),
+//! tungstenite over rustls, `pproxy` proxies, and raw TCP servers speaking hand-written
+//! bytes. One test binary, one module per area.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests: a failed expectation is a test failure"
+)]
+
+mod cancel;
+mod close;
+mod connect;
+mod echo;
+mod frames;
+mod keepalive;
+mod node;
+mod proxy;
+mod reconnect;
+mod split;
+
+use std::future::Future;
+
+use ws_client::{ClientBuilder, ProxyConfig, TlsOptions};
+use ws_tests::TIMEOUT;
+
+/// A client with test timeouts, ignoring proxy environment variables.
+fn client() -> ClientBuilder {
+    ClientBuilder::new()
+        .timeout(Some(TIMEOUT))
+        .proxy(ProxyConfig::None)
+}
+
+/// [`client`] trusting the test certificate.
+fn tls_client() -> ClientBuilder {
+    client().tls(TlsOptions::default().ca_file(ws_tests::ca_file()))
+}
+
+/// `future`, failing the test instead of hanging when it takes over [`TIMEOUT`].
+async fn within<T>(future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(TIMEOUT, future)
+        .await
+        .expect("the async operation did not finish within the test timeout")
+}
