@@ -20,6 +20,7 @@ pub mod decoder;
 pub mod handshake_response;
 pub mod inflate;
 pub mod location;
+pub mod proxy_reply;
 
 /// One fuzz target: its name (the binary in `fuzz/` and the directory under
 /// `fuzz/corpus/` and `fuzz/regressions/`) and its check.
@@ -32,4 +33,5 @@ pub const TARGETS: &[Target] = &[
     ("inflate", inflate::run),
     ("location", location::run),
     ("connection", connection::run),
+    ("proxy_reply", proxy_reply::run),
 ];
