@@ -1,4 +1,5 @@
-//! A blocking WebSocket client: everything Python's `websocket-client` does, in Rust.
+//! A blocking WebSocket client: everything Python's `websocket-client` does, in Rust; and
+//! with the `tokio` feature the same client async.
 //!
 //! ```no_run
 //! use ws_client::{CloseCode, Message};
@@ -25,6 +26,19 @@
 //!   thread-safe [`AppHandle`]; `docs/FROM-PYTHON-APP.md` maps every Python parameter.
 //! - permessage-deflate compression (RFC 7692) on request, with
 //!   `ClientBuilder::deflate` and `DeflateOptions`; off by default (see there why).
+//! - With the `tokio` feature, `ClientBuilder::connect_async` and `connect_async` give an
+//!   `AsyncWebSocket` (a `futures` `Stream` and `Sink` of messages, with `async fn`s too):
+//!   the same options, handshake and protocol engine, cancel-safe receives, bounded
+//!   writes, `split()` for tasks, keepalive, and `ClientBuilder::reconnecting` for the
+//!   reconnect policy as a stream of events.
+//!
+//! # Blocking or async
+//!
+//! Pick the blocking client (no runtime at all) for scripts, tools and a few connections
+//! each on its own thread; pick the async one when the program already runs on tokio,
+//! holds many connections in one process, or waits on other futures beside the socket
+//! (`select!` around `recv` loses nothing). Both speak the same protocol code and pass
+//! the same Autobahn cases.
 //!
 //! # Cargo features
 //!
@@ -33,6 +47,7 @@
 //! | `tls` | on | `wss://` with rustls (`ring`) and the webpki roots; without it a `wss://` URL fails with [`TlsError::FeatureDisabled`] |
 //! | `deflate` | on | permessage-deflate (`ClientBuilder::deflate`, `DeflateOptions`, zlib-rs) |
 //! | `http` | off | connect with an `http::Request<()>` or `http::Uri` (`ClientBuilder::connect_request`, `connect_uri`), every header kept in order |
+//! | `tokio` | off | the async client on tokio (`connect_async`, `AsyncWebSocket`, `AsyncReader`, `AsyncSender`, `Reconnecting`); implies `tls` |
 //!
 //! `default-features = false` gives a plain `ws://` client; `docs/FEATURES.md` lists the
 //! combinations CI checks and the size of the smallest build.

@@ -132,3 +132,42 @@ async fn an_untrusted_certificate_fails_with_unknown_issuer() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn every_request_option_reaches_the_server_and_the_mask_key_source_is_used() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let peer = tcp_server(1, move |mut tcp| {
+        let head = ws_tests::accept_raw(&mut tcp, b"");
+        let frame = ws_tests::read_client_frame(&mut tcp);
+        tx.send((head, frame)).unwrap();
+    });
+    let ws = within(
+        client()
+            .header("X-Custom", "one")
+            .header_fn(|| vec![("X-Token".to_owned(), "fresh".to_owned())])
+            .cookie("session=abc")
+            .origin(ws_client::Origin::Custom("https://app.example".into()))
+            .host(ws_client::HostHeader::Custom("front.example".into()))
+            .subprotocols(["chat", "superchat"])
+            .mask_key_fn(|| [1, 2, 3, 4])
+            .connect_async(&peer.url("/path?q=1")),
+    )
+    .await
+    .unwrap();
+    ws.send_text("masked").await.unwrap();
+    let (head, frame) = rx.recv_timeout(ws_tests::TIMEOUT).unwrap();
+    assert!(head.starts_with("GET /path?q=1 HTTP/1.1\r\n"), "{head}");
+    for (name, value) in [
+        ("X-Custom", "one"),
+        ("X-Token", "fresh"),
+        ("Cookie", "session=abc"),
+        ("Origin", "https://app.example"),
+        ("Host", "front.example"),
+        ("Sec-WebSocket-Protocol", "chat, superchat"),
+    ] {
+        assert_eq!(ws_tests::header_value(&head, name), Some(value), "{name}");
+    }
+    assert_eq!(frame.mask, Some([1, 2, 3, 4]));
+    assert_eq!(frame.payload, b"masked");
+    peer.join();
+}

@@ -124,3 +124,27 @@ async fn deflate_with_python_websockets() {
         .unwrap();
     assert_eq!(ws.close_frame().unwrap().code, Some(CloseCode::NORMAL));
 }
+
+#[tokio::test]
+async fn sink_start_send_without_poll_ready_is_refused() {
+    use futures_util::sink::Sink;
+
+    let peer = PythonPeer::start();
+    let ws = within(client().connect_async(&peer.url("/")))
+        .await
+        .unwrap();
+    let mut sender = ws.sender();
+    let err = std::pin::Pin::new(&mut sender)
+        .start_send(Message::Text("early".into()))
+        .unwrap_err();
+    assert!(matches!(err, ws_client::Error::InvalidOption(_)), "{err:?}");
+    // The proper sequence works on the same sender.
+    SinkExt::send(&mut sender, Message::Text("in order".into()))
+        .await
+        .unwrap();
+    let mut ws = ws;
+    assert_eq!(
+        within(ws.recv()).await.unwrap(),
+        Message::Text("in order".into())
+    );
+}

@@ -79,3 +79,56 @@ fn the_halves_are_send_and_the_sender_sync_and_clone() {
     sync::<ws_client::AsyncSender>();
     clone::<ws_client::AsyncSender>();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pings_are_answered_while_other_tasks_hold_the_writer() {
+    use std::io::Write;
+
+    use ws_tests::{accept_raw, read_client_frame, server_frame, tcp_server};
+
+    const PINGS: usize = 50;
+    let peer = tcp_server(1, |mut tcp| {
+        accept_raw(&mut tcp, b"");
+        for i in 0..PINGS {
+            tcp.write_all(&server_frame(true, 9, format!("p{i}").as_bytes()))
+                .unwrap();
+        }
+        let mut pongs = Vec::new();
+        let mut data = 0;
+        while pongs.len() < PINGS || data < TASKS * EACH {
+            let frame = read_client_frame(&mut tcp);
+            match frame.opcode {
+                10 => pongs.push(String::from_utf8(frame.payload).unwrap()),
+                1 => data += 1,
+                other => panic!("unexpected opcode {other}"),
+            }
+        }
+        // Every ping answered, in order (50 is below the engine's cap on waiting replies).
+        let expected: Vec<_> = (0..PINGS).map(|i| format!("p{i}")).collect();
+        assert_eq!(pongs, expected);
+        tcp.write_all(&server_frame(true, 1, b"done")).unwrap();
+        let _ = read_client_frame(&mut tcp);
+    });
+    let ws = within(client().connect_async(&peer.url("/")))
+        .await
+        .unwrap();
+    let (mut reader, sender) = ws.split();
+    let mut tasks = Vec::new();
+    for t in 0..TASKS {
+        let sender = sender.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..EACH {
+                sender.send_text(&format!("{t}:{i}")).await.unwrap();
+            }
+        }));
+    }
+    assert_eq!(
+        within(reader.recv()).await.unwrap(),
+        Message::Text("done".into())
+    );
+    for task in tasks {
+        within(task).await.unwrap();
+    }
+    sender.send_close(CloseCode::NORMAL, "").await.unwrap();
+    peer.join();
+}

@@ -162,10 +162,11 @@ impl Writer {
         poll_fn(|cx| self.poll_flush(cx)).await
     }
 
-    /// Gives back send buffers grown past the smallest size when nothing is pending
-    /// (an idle connection keeps at most that).
+    /// Gives back the send buffers when nothing is pending (the reading half calls it
+    /// while it waits with nothing buffered: an idle connection then holds none; the
+    /// next send allocates again).
     pub(crate) fn release_buffers(&mut self) {
-        if self.rest.is_empty() && self.engine.buffered_capacity() > MIN_WRITE_BUFFER {
+        if self.rest.is_empty() && self.engine.buffered_capacity() > 0 {
             self.engine.release_buffers();
         }
     }
