@@ -101,6 +101,7 @@ impl<'a> Upgrade<'a> {
     }
 
     /// The write timeout of the handshake request.
+    #[cfg(feature = "tokio")]
     pub(crate) fn write_timeout(&self) -> Option<Duration> {
         self.builder.net.write_timeout
     }

@@ -114,6 +114,7 @@ macro_rules! handshake_facts {
         }
     };
 }
+#[cfg(feature = "tokio")]
 pub(crate) use handshake_facts;
 
 /// A connected WebSocket client.
