@@ -723,27 +723,16 @@ impl Inbound {
         Ok(())
     }
 
-    /// Ends a compressed message in frame mode (the inflater's tail) and checks its text.
+    /// Ends a message in frame mode: inflates the tail of a compressed one into the frame
+    /// and checks its text.
     fn finish_frame(&mut self) -> Result<(), Error> {
-        #[cfg(feature = "deflate")]
-        if self.asm.compressed {
-            if let Some(inflater) = self.inflater.as_mut() {
-                let before = self.frame_buf.len();
-                inflater.finish(&mut self.frame_buf, self.limits.message_size())?;
-                if self.asm.kind == Some(OpCode::Text) && self.utf8 == Utf8Check::Streaming {
-                    self.asm
-                        .utf8
-                        .feed(self.frame_buf.get(before..).unwrap_or_default())?;
-                }
-            }
-        }
-        if self.asm.kind == Some(OpCode::Text) && self.utf8 == Utf8Check::Streaming {
-            self.asm.utf8.finish()?;
-        }
-        self.asm.kind = None;
-        self.asm.compressed = false;
-        self.asm.utf8.reset();
-        Ok(())
+        self.asm.end_raw_message(
+            &mut self.frame_buf,
+            self.limits,
+            self.utf8,
+            #[cfg(feature = "deflate")]
+            self.inflater.as_mut(),
+        )
     }
 }
 
@@ -840,6 +829,42 @@ impl Assembly {
             self.utf8.feed_into(new, &mut self.text)?;
             self.bytes.truncate(before);
         }
+        Ok(())
+    }
+
+    /// The last frame of a message in frame mode ended: inflates the stripped tail of a
+    /// compressed message into `out`, finishes the text check, and forgets the message.
+    #[cfg_attr(
+        not(feature = "deflate"),
+        allow(
+            unused_variables,
+            clippy::ptr_arg,
+            reason = "only inflating appends to `out`"
+        )
+    )]
+    fn end_raw_message(
+        &mut self,
+        out: &mut Vec<u8>,
+        limits: Limits,
+        check: Utf8Check,
+        #[cfg(feature = "deflate")] inflater: Option<&mut crate::deflate::Inflater>,
+    ) -> Result<(), Error> {
+        #[cfg(feature = "deflate")]
+        if self.compressed {
+            if let Some(inflater) = inflater {
+                let before = out.len();
+                inflater.finish(out, limits.message_size())?;
+                if self.streams_text(check) {
+                    self.utf8.feed(out.get(before..).unwrap_or_default())?;
+                }
+            }
+        }
+        if self.streams_text(check) {
+            self.utf8.finish()?;
+        }
+        self.kind = None;
+        self.compressed = false;
+        self.utf8.reset();
         Ok(())
     }
 
@@ -974,23 +999,13 @@ fn whole_data(
                 inflater.as_deref_mut(),
             )?;
             if header.fin {
-                #[cfg(feature = "deflate")]
-                if asm.compressed {
-                    if let Some(inflater) = inflater {
-                        let before = frame_buf.len();
-                        inflater.finish(frame_buf, limits.message_size())?;
-                        if asm.kind == Some(OpCode::Text) && check == Utf8Check::Streaming {
-                            asm.utf8.feed(frame_buf.get(before..).unwrap_or_default())?;
-                        }
-                    }
-                }
-                if asm.kind == Some(OpCode::Text) && check == Utf8Check::Streaming {
-                    asm.utf8.finish()?;
-                }
-                *asm = Assembly {
-                    bytes: core::mem::take(&mut asm.bytes),
-                    ..Assembly::default()
-                };
+                asm.end_raw_message(
+                    frame_buf,
+                    limits,
+                    check,
+                    #[cfg(feature = "deflate")]
+                    inflater,
+                )?;
             }
             let mut header = header;
             header.mask = None;
