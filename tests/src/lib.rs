@@ -31,6 +31,8 @@ use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::Duration;
 
+pub mod faults;
+
 pub use tungstenite;
 
 /// The timeout of every socket operation and wait in the tests.

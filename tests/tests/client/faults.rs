@@ -4,29 +4,22 @@
 //! message the peer completed before the fault was delivered first. `docs/GUARANTEES.md`
 //! lists what each test proves.
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpStream};
-use std::thread;
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use ws_client::ws_frame::ProtocolError;
 use ws_client::ws_handshake;
 use ws_client::{CloseCode, Error, Limits, Message, Op, Proxy, ProxyConfig, ProxyError};
-use ws_tests::{
-    Peer, TIMEOUT, accept_raw, answer_101, read_client_frame, read_request_head, server_frame,
-    tcp_server,
+use ws_tests::faults::{
+    INVALID_CLOSE_CODES, Socks5Fault, assert_prompt, at_then_over_a_100_byte_limit,
+    before_then_close_payload, before_then_declared_length, cuts_mid_frame, drips_frames,
+    drips_the_101, endless_head, http_proxy, http_proxy_answering_407,
+    http_proxy_answering_garbage, never_answers_the_close, oversized_head, silent, socks5_proxy,
+    tls_truncated_mid_message, wait_for_hangup,
 };
+use ws_tests::{TIMEOUT, accept_raw, read_client_frame, server_frame, tcp_server};
 
-use crate::client;
-
-/// What "promptly" means on a loaded 2-core machine for an expectation under a second.
-const PROMPTLY: Duration = Duration::from_secs(5);
-
-/// Asserts that `start` was less than [`PROMPTLY`] ago.
-fn assert_prompt(start: Instant, what: &str) {
-    let elapsed = start.elapsed();
-    assert!(elapsed < PROMPTLY, "{what} took {elapsed:?}");
-}
+use crate::{client, tls_client};
 
 /// Asserts that `err` is a timeout of `want`.
 fn assert_timeout(err: &Error, want: Op) {
@@ -36,41 +29,6 @@ fn assert_timeout(err: &Error, want: Op) {
     );
 }
 
-/// Reads (and drops) everything until the client hangs up or [`TIMEOUT`] passes.
-fn wait_for_hangup(tcp: &mut TcpStream) {
-    let mut sink = Vec::new();
-    let _ = tcp.read_to_end(&mut sink);
-}
-
-/// Writes `bytes` one at a time, `gap` apart (the injected fault, not a synchronisation),
-/// until all are out or the client has hung up.
-fn drip(tcp: &mut TcpStream, bytes: &[u8], gap: Duration) {
-    for byte in bytes {
-        if tcp.write_all(&[*byte]).is_err() {
-            return;
-        }
-        thread::sleep(gap);
-    }
-}
-
-/// Resets the connection (RST instead of FIN) when `tcp` is dropped.
-fn reset_on_drop(tcp: &TcpStream) {
-    socket2::SockRef::from(tcp)
-        .set_linger(Some(Duration::ZERO))
-        .unwrap();
-}
-
-/// Text frames for `messages`, then the first `partial` bytes of a longer one.
-fn messages_then_partial(messages: &[&str], partial: usize) -> Vec<u8> {
-    let mut wire: Vec<u8> = messages
-        .iter()
-        .flat_map(|m| server_frame(true, 1, m.as_bytes()))
-        .collect();
-    let cut = server_frame(true, 1, &[b'x'; 50]);
-    wire.extend_from_slice(&cut[..partial]);
-    wire
-}
-
 /// Receives text messages and checks they are `want`, in order.
 fn assert_received(ws: &mut ws_client::WebSocket, want: &[&str]) {
     for text in want {
@@ -78,25 +36,11 @@ fn assert_received(ws: &mut ws_client::WebSocket, want: &[&str]) {
     }
 }
 
-/// A server that upgrades, sends `wire` and expects a close frame with `code` back.
-fn expects_close(wire: Vec<u8>, code: u16) -> Peer {
-    tcp_server(1, move |mut tcp| {
-        accept_raw(&mut tcp, &wire);
-        let reply = read_client_frame(&mut tcp);
-        assert_eq!((reply.opcode, reply.close_code()), (8, Some(code)));
-    })
-}
-
 #[test]
 fn slow_drip_handshake_is_cut_by_the_overall_deadline() {
     // One byte of the 101 every 100 ms: each read is well inside the read timeout, but
     // the whole response would take about 13 s.
-    let peer = tcp_server(1, |mut tcp| {
-        let head = read_request_head(&mut tcp);
-        let mut response = Vec::new();
-        answer_101(&mut response, &head, b"");
-        drip(&mut tcp, &response, Duration::from_millis(100));
-    });
+    let peer = drips_the_101();
     let start = Instant::now();
     let err = client()
         .read_timeout(Some(Duration::from_secs(2)))
@@ -109,8 +53,30 @@ fn slow_drip_handshake_is_cut_by_the_overall_deadline() {
 }
 
 #[test]
+fn slow_drip_frames_arrive_whole_and_the_read_timeout_ends_the_silence_after() {
+    // Two messages and the first byte of a third, one byte every 10 ms (each read well
+    // inside the read timeout), then silence.
+    let mut wire = server_frame(true, 1, b"dripped");
+    wire.extend(server_frame(true, 2, b"bytes"));
+    wire.push(0x81);
+    let peer = drips_frames(wire, Duration::from_millis(10), None);
+    let mut ws = client()
+        .read_timeout(Some(Duration::from_millis(500)))
+        .connect(&peer.url("/"))
+        .unwrap();
+    assert_received(&mut ws, &["dripped"]);
+    assert_eq!(ws.recv().unwrap(), Message::Binary(b"bytes".to_vec()));
+    let start = Instant::now();
+    let err = ws.recv().unwrap_err();
+    assert_timeout(&err, Op::Read);
+    assert_prompt(start, "the silence after the drip");
+    drop(ws);
+    peer.join();
+}
+
+#[test]
 fn silent_server_after_accept_is_cut_by_the_deadline() {
-    let peer = tcp_server(1, |mut tcp| wait_for_hangup(&mut tcp));
+    let peer = silent();
     let start = Instant::now();
     let err = client()
         .read_timeout(None)
@@ -148,22 +114,24 @@ fn silent_server_after_the_101_times_out_the_read_and_keeps_the_connection() {
     peer.join();
 }
 
+/// Whether `err` is the abnormal close (1006) of a connection lost without a close
+/// frame, with an I/O error of `kind` as its source (`None`: any or no source).
+pub(crate) fn is_lost(err: &Error, kind: Option<std::io::ErrorKind>) -> bool {
+    matches!(err, Error::ConnectionClosed { code: Some(c), source, .. }
+        if *c == CloseCode::ABNORMAL
+            && kind.is_none_or(|kind| source.as_ref().is_some_and(|s| s.kind() == kind)))
+}
+
 #[test]
 fn reset_mid_frame_is_a_lost_connection_after_the_complete_messages() {
-    let peer = tcp_server(1, |mut tcp| {
-        accept_raw(&mut tcp, &messages_then_partial(&["one", "two"], 5));
-        let go = read_client_frame(&mut tcp);
-        assert_eq!(go.payload, b"go");
-        reset_on_drop(&tcp);
-    });
+    let peer = cuts_mid_frame(true);
     let mut ws = client().connect(&peer.url("/")).unwrap();
     assert_received(&mut ws, &["one", "two"]);
     ws.send_text("go").unwrap();
     let start = Instant::now();
     let err = ws.recv().unwrap_err();
     assert!(
-        matches!(&err, Error::ConnectionClosed { code: Some(c), source: Some(source), .. }
-            if *c == CloseCode::ABNORMAL && source.kind() == std::io::ErrorKind::ConnectionReset),
+        is_lost(&err, Some(std::io::ErrorKind::ConnectionReset)),
         "{err:?}"
     );
     assert_prompt(start, "the reset");
@@ -172,51 +140,39 @@ fn reset_mid_frame_is_a_lost_connection_after_the_complete_messages() {
 
 #[test]
 fn fin_mid_frame_is_an_abnormal_close_after_the_complete_messages() {
-    let peer = tcp_server(1, |mut tcp| {
-        accept_raw(&mut tcp, &messages_then_partial(&["one", "two"], 9));
-        tcp.shutdown(Shutdown::Write).unwrap();
-        wait_for_hangup(&mut tcp);
-    });
+    let peer = cuts_mid_frame(false);
     let mut ws = client().connect(&peer.url("/")).unwrap();
     assert_received(&mut ws, &["one", "two"]);
     let start = Instant::now();
     let err = ws.recv().unwrap_err();
-    assert!(
-        matches!(&err, Error::ConnectionClosed { code: Some(code), .. } if *code == CloseCode::ABNORMAL),
-        "{err:?}"
-    );
+    assert!(is_lost(&err, None), "{err:?}");
     assert_prompt(start, "the cut connection");
     drop(ws);
     peer.join();
 }
 
-/// A server that answers the upgrade with a 101 status line and then `headers`, which
-/// it writes until the client hangs up.
-fn endless_head(headers: impl Fn(usize) -> Option<String> + Send + Sync + 'static) -> Peer {
-    tcp_server(1, move |mut tcp| {
-        read_request_head(&mut tcp);
-        let mut out = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
-        for i in 0.. {
-            let Some(line) = headers(i) else { break };
-            out.extend_from_slice(line.as_bytes());
-            if out.len() > 8192 {
-                if tcp.write_all(&out).is_err() {
-                    return;
-                }
-                out.clear();
-            }
-        }
-        out.extend_from_slice(b"\r\n");
-        let _ = tcp.write_all(&out);
-        wait_for_hangup(&mut tcp);
-    })
+#[test]
+fn tls_cut_without_close_notify_mid_message_is_an_error_not_a_short_message() {
+    // Cut in the frame header and in the payload.
+    for partial in [1, 20] {
+        let peer = tls_truncated_mid_message(partial);
+        let mut ws = tls_client().connect(&peer.wss_url("/")).unwrap();
+        assert_received(&mut ws, &["one", "two"]);
+        let start = Instant::now();
+        let err = ws.recv().unwrap_err();
+        assert!(
+            is_lost(&err, Some(std::io::ErrorKind::UnexpectedEof)),
+            "cut after {partial} bytes: {err:?}"
+        );
+        assert_prompt(start, "the truncated TLS stream");
+        drop(ws);
+        peer.join();
+    }
 }
 
 #[test]
 fn oversized_response_head_is_refused_at_the_limit() {
-    let pad = "x".repeat(1000);
-    // 70 headers of 1 KB: a complete head of about 70 KB, over the 64 KiB limit.
-    let peer = endless_head(move |i| (i < 70).then(|| format!("X-Pad-{i}: {pad}\r\n")));
+    let peer = oversized_head();
     let start = Instant::now();
     let err = client().connect(&peer.url("/")).unwrap_err();
     assert!(
@@ -260,18 +216,9 @@ fn too_many_response_headers_are_refused() {
     peer.join();
 }
 
-/// A binary frame header declaring `len` payload bytes, and no payload.
-fn declared_length(len: u64) -> Vec<u8> {
-    let mut wire = vec![0x82, 127];
-    wire.extend_from_slice(&len.to_be_bytes());
-    wire
-}
-
 #[test]
 fn a_2_pow_63_length_is_a_protocol_error_without_allocating() {
-    let mut wire = server_frame(true, 1, b"before");
-    wire.extend(declared_length(1 << 63));
-    let peer = expects_close(wire, 1002);
+    let peer = before_then_declared_length(1 << 63, 1002);
     let mut ws = client().connect(&peer.url("/")).unwrap();
     assert_received(&mut ws, &["before"]);
     let start = Instant::now();
@@ -287,9 +234,7 @@ fn a_2_pow_63_length_is_a_protocol_error_without_allocating() {
 #[test]
 fn the_largest_declared_length_is_refused_by_the_frame_limit() {
     let len = (1 << 63) - 1;
-    let mut wire = server_frame(true, 1, b"before");
-    wire.extend(declared_length(len));
-    let peer = expects_close(wire, 1009);
+    let peer = before_then_declared_length(len, 1009);
     let mut ws = client().connect(&peer.url("/")).unwrap();
     assert_received(&mut ws, &["before"]);
     let err = ws.recv().unwrap_err();
@@ -302,11 +247,7 @@ fn the_largest_declared_length_is_refused_by_the_frame_limit() {
 
 #[test]
 fn a_message_one_byte_over_the_limit_is_refused_after_one_at_the_limit() {
-    let mut wire = server_frame(true, 2, &[7; 100]);
-    // 101 bytes in two fragments: the second crosses the limit.
-    wire.extend(server_frame(false, 2, &[8; 60]));
-    wire.extend(server_frame(true, 0, &[8; 41]));
-    let peer = expects_close(wire, 1009);
+    let peer = at_then_over_a_100_byte_limit();
     let mut ws = client()
         .limits(Limits::default().max_message_size(Some(100)))
         .connect(&peer.url("/"))
@@ -328,10 +269,8 @@ fn a_message_one_byte_over_the_limit_is_refused_after_one_at_the_limit() {
 
 #[test]
 fn invalid_close_codes_are_protocol_errors_answered_with_1002() {
-    for code in [0_u16, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000] {
-        let mut wire = server_frame(true, 1, b"before");
-        wire.extend(server_frame(true, 8, &code.to_be_bytes()));
-        let peer = expects_close(wire, 1002);
+    for code in INVALID_CLOSE_CODES {
+        let peer = before_then_close_payload(&code.to_be_bytes());
         let mut ws = client().connect(&peer.url("/")).unwrap();
         assert_received(&mut ws, &["before"]);
         let err = ws.recv().unwrap_err();
@@ -345,9 +284,7 @@ fn invalid_close_codes_are_protocol_errors_answered_with_1002() {
 
 #[test]
 fn a_one_byte_close_payload_is_a_protocol_error_answered_with_1002() {
-    let mut wire = server_frame(true, 1, b"before");
-    wire.extend(server_frame(true, 8, &[3]));
-    let peer = expects_close(wire, 1002);
+    let peer = before_then_close_payload(&[3]);
     let mut ws = client().connect(&peer.url("/")).unwrap();
     assert_received(&mut ws, &["before"]);
     let err = ws.recv().unwrap_err();
@@ -360,19 +297,7 @@ fn a_one_byte_close_payload_is_a_protocol_error_answered_with_1002() {
 
 #[test]
 fn close_returns_within_its_timeout_when_the_server_keeps_talking_instead() {
-    let peer = tcp_server(1, |mut tcp| {
-        accept_raw(&mut tcp, b"");
-        let close = read_client_frame(&mut tcp);
-        assert_eq!(close.opcode, 8);
-        // Never answer the close; keep sending data until the client hangs up.
-        let chatter = server_frame(true, 1, b"chatter");
-        for _ in 0..1000 {
-            if tcp.write_all(&chatter).is_err() {
-                return;
-            }
-            thread::sleep(Duration::from_millis(10));
-        }
-    });
+    let peer = never_answers_the_close();
     let mut ws = client().connect(&peer.url("/")).unwrap();
     let start = Instant::now();
     ws.close(CloseCode::NORMAL, "", Some(Duration::from_millis(300)))
@@ -383,41 +308,38 @@ fn close_returns_within_its_timeout_when_the_server_keeps_talking_instead() {
     peer.join();
 }
 
-/// A proxy that reads the CONNECT request and then does `then`.
-fn proxy(then: impl Fn(&mut TcpStream) + Send + Sync + 'static) -> Peer {
-    tcp_server(1, move |mut tcp| {
-        let head = read_request_head(&mut tcp);
-        assert!(head.starts_with("CONNECT example.com:80 "), "{head}");
-        then(&mut tcp);
-    })
+fn through(proxy: Proxy) -> ws_client::ClientBuilder {
+    client().proxy(ProxyConfig::Explicit(proxy))
 }
 
-fn through(peer: &Peer, timeout: Option<Duration>) -> ws_client::ClientBuilder {
-    client().proxy(ProxyConfig::Explicit(
-        Proxy::http("127.0.0.1", peer.addr.port()).timeout(timeout),
-    ))
+/// Whether `err` is a connect timeout naming a proxy handshake, ended by the overall
+/// deadline when `by_deadline`, else by the proxy's own timeout.
+pub(crate) fn is_proxy_timeout(err: &Error, by_deadline: bool) -> bool {
+    matches!(
+        err,
+        Error::Timeout { op: Op::Connect, detail: Some(detail) }
+            if matches!(**detail, ws_client::ws_net::Error::Timeout { overall_deadline, .. }
+                if overall_deadline == by_deadline)
+    )
 }
+
+/// (the proxy's own timeout, the overall deadline, whether the deadline ends it)
+pub(crate) const STALL_CASES: [(Option<Duration>, Option<Duration>, bool); 2] = [
+    (Some(Duration::from_millis(300)), Some(TIMEOUT), false),
+    (None, Some(Duration::from_millis(500)), true),
+];
 
 #[test]
 fn a_proxy_that_stalls_hits_its_timeout_or_the_deadline() {
-    // (the proxy's own timeout, the overall deadline, whether the deadline ends it)
-    let cases = [
-        (Some(Duration::from_millis(300)), Some(TIMEOUT), false),
-        (None, Some(Duration::from_millis(500)), true),
-    ];
-    for (proxy_timeout, deadline, by_deadline) in cases {
-        let peer = proxy(wait_for_hangup);
+    for (proxy_timeout, deadline, by_deadline) in STALL_CASES {
+        let peer = http_proxy(wait_for_hangup);
         let start = Instant::now();
-        let err = through(&peer, proxy_timeout)
+        let err = through(Proxy::http("127.0.0.1", peer.addr.port()).timeout(proxy_timeout))
             .deadline(deadline)
             .connect("ws://example.com/")
             .unwrap_err();
         assert!(
-            matches!(
-                &err,
-                Error::Timeout { op: Op::Connect, detail: Some(detail) }
-                    if matches!(**detail, ws_client::ws_net::Error::Timeout { overall_deadline, .. } if overall_deadline == by_deadline)
-            ),
+            is_proxy_timeout(&err, by_deadline),
             "{proxy_timeout:?}: {err:?}"
         );
         assert_prompt(start, "the stalled proxy");
@@ -426,12 +348,32 @@ fn a_proxy_that_stalls_hits_its_timeout_or_the_deadline() {
 }
 
 #[test]
+fn a_socks5_proxy_that_stalls_hits_its_timeout_or_the_deadline() {
+    for fault in [
+        Socks5Fault::StallsAtTheGreeting,
+        Socks5Fault::StallsAtTheRequest,
+    ] {
+        for (proxy_timeout, deadline, by_deadline) in STALL_CASES {
+            let peer = socks5_proxy(fault);
+            let start = Instant::now();
+            let err = through(Proxy::socks5h("127.0.0.1", peer.addr.port()).timeout(proxy_timeout))
+                .deadline(deadline)
+                .connect("ws://example.com/")
+                .unwrap_err();
+            assert!(
+                is_proxy_timeout(&err, by_deadline),
+                "{fault:?} {proxy_timeout:?}: {err:?}"
+            );
+            assert_prompt(start, "the stalled SOCKS5 proxy");
+            peer.join();
+        }
+    }
+}
+
+#[test]
 fn a_proxy_answering_garbage_is_a_malformed_proxy_reply() {
-    let peer = proxy(|tcp| {
-        tcp.write_all(b"SSH-2.0-OpenSSH_9.6\r\n\r\n").unwrap();
-        wait_for_hangup(tcp);
-    });
-    let err = through(&peer, None)
+    let peer = http_proxy_answering_garbage();
+    let err = through(Proxy::http("127.0.0.1", peer.addr.port()))
         .connect("ws://example.com/")
         .unwrap_err();
     assert!(
@@ -448,14 +390,30 @@ fn a_proxy_answering_garbage_is_a_malformed_proxy_reply() {
 }
 
 #[test]
+fn a_socks5_proxy_answering_garbage_is_a_malformed_proxy_reply() {
+    for fault in [Socks5Fault::GarbageGreeting, Socks5Fault::GarbageReply] {
+        let peer = socks5_proxy(fault);
+        let err = through(Proxy::socks5h("127.0.0.1", peer.addr.port()))
+            .connect("ws://example.com/")
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Proxy(ProxyError::Malformed {
+                    protocol: "socks5",
+                    ..
+                })
+            ),
+            "{fault:?}: {err:?}"
+        );
+        peer.join();
+    }
+}
+
+#[test]
 fn a_407_is_a_proxy_authentication_error() {
-    let peer = proxy(|tcp| {
-        tcp.write_all(
-            b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\nContent-Length: 0\r\n\r\n",
-        )
-        .unwrap();
-    });
-    let err = through(&peer, None)
+    let peer = http_proxy_answering_407();
+    let err = through(Proxy::http("127.0.0.1", peer.addr.port()))
         .connect("ws://example.com/")
         .unwrap_err();
     assert!(
