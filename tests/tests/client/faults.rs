@@ -8,26 +8,20 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use ws_client::ws_frame::ProtocolError;
-use ws_client::ws_handshake;
-use ws_client::{CloseCode, Error, Limits, Message, Op, Proxy, ProxyConfig, ProxyError};
+use ws_client::{CloseCode, Limits, Message, Op, Proxy, ProxyConfig};
 use ws_tests::faults::{
-    INVALID_CLOSE_CODES, Socks5Fault, assert_prompt, at_then_over_a_100_byte_limit,
-    before_then_close_payload, before_then_declared_length, cuts_mid_frame, drips_frames,
-    drips_the_101, endless_head, http_proxy, http_proxy_answering_407,
-    http_proxy_answering_garbage, never_answers_the_close, oversized_head, silent, socks5_proxy,
-    tls_truncated_mid_message, wait_for_hangup,
+    INVALID_CLOSE_CODES, assert_prompt, at_then_over_a_100_byte_limit, before_then_close_payload,
+    before_then_declared_length, cuts_mid_frame, drips_frames, drips_the_101, endless_head,
+    http_proxy_answering_407, never_answers_the_close, oversized_head, silent,
+    tls_truncated_mid_message,
 };
 use ws_tests::{TIMEOUT, accept_raw, read_client_frame, server_frame, tcp_server};
 
+use crate::fault_errors::{
+    assert_407, assert_head_too_large, assert_malformed_proxy, assert_protocol, assert_timeout,
+    assert_too_many_headers, garbage_proxies, is_lost, is_proxy_timeout, stalling_proxies,
+};
 use crate::{client, tls_client};
-
-/// Asserts that `err` is a timeout of `want`.
-fn assert_timeout(err: &Error, want: Op) {
-    assert!(
-        matches!(err, Error::Timeout { op, .. } if *op == want),
-        "{err:?}"
-    );
-}
 
 /// Receives text messages and checks they are `want`, in order.
 fn assert_received(ws: &mut ws_client::WebSocket, want: &[&str]) {
@@ -114,14 +108,6 @@ fn silent_server_after_the_101_times_out_the_read_and_keeps_the_connection() {
     peer.join();
 }
 
-/// Whether `err` is the abnormal close (1006) of a connection lost without a close
-/// frame, with an I/O error of `kind` as its source (`None`: any or no source).
-pub(crate) fn is_lost(err: &Error, kind: Option<std::io::ErrorKind>) -> bool {
-    matches!(err, Error::ConnectionClosed { code: Some(c), source, .. }
-        if *c == CloseCode::ABNORMAL
-            && kind.is_none_or(|kind| source.as_ref().is_some_and(|s| s.kind() == kind)))
-}
-
 #[test]
 fn reset_mid_frame_is_a_lost_connection_after_the_complete_messages() {
     let peer = cuts_mid_frame(true);
@@ -175,13 +161,7 @@ fn oversized_response_head_is_refused_at_the_limit() {
     let peer = oversized_head();
     let start = Instant::now();
     let err = client().connect(&peer.url("/")).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Handshake(ws_handshake::Error::HeadTooLarge { limit: 65536 })
-        ),
-        "{err:?}"
-    );
+    assert_head_too_large(&err, true);
     assert_prompt(start, "the oversized head");
     peer.join();
 }
@@ -191,13 +171,7 @@ fn endless_response_head_is_refused_at_the_limit() {
     let peer = endless_head(|i| Some(format!("X-Endless-{i}: more\r\n")));
     let start = Instant::now();
     let err = client().connect(&peer.url("/")).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Handshake(ws_handshake::Error::HeadTooLarge { .. })
-        ),
-        "{err:?}"
-    );
+    assert_head_too_large(&err, false);
     assert_prompt(start, "the endless head");
     peer.join();
 }
@@ -206,13 +180,7 @@ fn endless_response_head_is_refused_at_the_limit() {
 fn too_many_response_headers_are_refused() {
     let peer = endless_head(|i| (i < 200).then(|| format!("X-H{i}: v\r\n")));
     let err = client().connect(&peer.url("/")).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Handshake(ws_handshake::Error::TooManyHeaders { limit: 124 })
-        ),
-        "{err:?}"
-    );
+    assert_too_many_headers(&err);
     peer.join();
 }
 
@@ -223,10 +191,7 @@ fn a_2_pow_63_length_is_a_protocol_error_without_allocating() {
     assert_received(&mut ws, &["before"]);
     let start = Instant::now();
     let err = ws.recv().unwrap_err();
-    assert!(
-        matches!(err, Error::Protocol(ProtocolError::LengthOverflow)),
-        "{err:?}"
-    );
+    assert_protocol(&err, &ProtocolError::LengthOverflow);
     assert_prompt(start, "the overflowing length");
     peer.join();
 }
@@ -238,9 +203,12 @@ fn the_largest_declared_length_is_refused_by_the_frame_limit() {
     let mut ws = client().connect(&peer.url("/")).unwrap();
     assert_received(&mut ws, &["before"]);
     let err = ws.recv().unwrap_err();
-    assert!(
-        matches!(err, Error::Protocol(ProtocolError::FrameTooLarge { len: l, limit }) if l == len && limit == 16 << 20),
-        "{err:?}"
+    assert_protocol(
+        &err,
+        &ProtocolError::FrameTooLarge {
+            len,
+            limit: 16 << 20,
+        },
     );
     peer.join();
 }
@@ -254,15 +222,12 @@ fn a_message_one_byte_over_the_limit_is_refused_after_one_at_the_limit() {
         .unwrap();
     assert_eq!(ws.recv().unwrap(), Message::Binary(vec![7; 100]));
     let err = ws.recv().unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Protocol(ProtocolError::MessageTooLarge {
-                len: 101,
-                limit: 100
-            })
-        ),
-        "{err:?}"
+    assert_protocol(
+        &err,
+        &ProtocolError::MessageTooLarge {
+            len: 101,
+            limit: 100,
+        },
     );
     peer.join();
 }
@@ -274,10 +239,7 @@ fn invalid_close_codes_are_protocol_errors_answered_with_1002() {
         let mut ws = client().connect(&peer.url("/")).unwrap();
         assert_received(&mut ws, &["before"]);
         let err = ws.recv().unwrap_err();
-        assert!(
-            matches!(err, Error::Protocol(ProtocolError::InvalidCloseCode(c)) if c == code),
-            "code {code}: {err:?}"
-        );
+        assert_protocol(&err, &ProtocolError::InvalidCloseCode(code));
         peer.join();
     }
 }
@@ -288,10 +250,7 @@ fn a_one_byte_close_payload_is_a_protocol_error_answered_with_1002() {
     let mut ws = client().connect(&peer.url("/")).unwrap();
     assert_received(&mut ws, &["before"]);
     let err = ws.recv().unwrap_err();
-    assert!(
-        matches!(err, Error::Protocol(ProtocolError::CloseFrameTooShort)),
-        "{err:?}"
-    );
+    assert_protocol(&err, &ProtocolError::CloseFrameTooShort);
     peer.join();
 }
 
@@ -312,101 +271,26 @@ fn through(proxy: Proxy) -> ws_client::ClientBuilder {
     client().proxy(ProxyConfig::Explicit(proxy))
 }
 
-/// Whether `err` is a connect timeout naming a proxy handshake, ended by the overall
-/// deadline when `by_deadline`, else by the proxy's own timeout.
-pub(crate) fn is_proxy_timeout(err: &Error, by_deadline: bool) -> bool {
-    matches!(
-        err,
-        Error::Timeout { op: Op::Connect, detail: Some(detail) }
-            if matches!(**detail, ws_client::ws_net::Error::Timeout { overall_deadline, .. }
-                if overall_deadline == by_deadline)
-    )
-}
-
-/// (the proxy's own timeout, the overall deadline, whether the deadline ends it)
-pub(crate) const STALL_CASES: [(Option<Duration>, Option<Duration>, bool); 2] = [
-    (Some(Duration::from_millis(300)), Some(TIMEOUT), false),
-    (None, Some(Duration::from_millis(500)), true),
-];
-
 #[test]
 fn a_proxy_that_stalls_hits_its_timeout_or_the_deadline() {
-    for (proxy_timeout, deadline, by_deadline) in STALL_CASES {
-        let peer = http_proxy(wait_for_hangup);
+    for (bad, deadline, by_deadline) in stalling_proxies() {
         let start = Instant::now();
-        let err = through(Proxy::http("127.0.0.1", peer.addr.port()).timeout(proxy_timeout))
+        let err = through(bad.proxy)
             .deadline(deadline)
             .connect("ws://example.com/")
             .unwrap_err();
-        assert!(
-            is_proxy_timeout(&err, by_deadline),
-            "{proxy_timeout:?}: {err:?}"
-        );
-        assert_prompt(start, "the stalled proxy");
-        peer.join();
-    }
-}
-
-#[test]
-fn a_socks5_proxy_that_stalls_hits_its_timeout_or_the_deadline() {
-    for fault in [
-        Socks5Fault::StallsAtTheGreeting,
-        Socks5Fault::StallsAtTheRequest,
-    ] {
-        for (proxy_timeout, deadline, by_deadline) in STALL_CASES {
-            let peer = socks5_proxy(fault);
-            let start = Instant::now();
-            let err = through(Proxy::socks5h("127.0.0.1", peer.addr.port()).timeout(proxy_timeout))
-                .deadline(deadline)
-                .connect("ws://example.com/")
-                .unwrap_err();
-            assert!(
-                is_proxy_timeout(&err, by_deadline),
-                "{fault:?} {proxy_timeout:?}: {err:?}"
-            );
-            assert_prompt(start, "the stalled SOCKS5 proxy");
-            peer.join();
-        }
+        assert!(is_proxy_timeout(&err, by_deadline), "{}: {err:?}", bad.what);
+        assert_prompt(start, &bad.what);
+        bad.peer.join();
     }
 }
 
 #[test]
 fn a_proxy_answering_garbage_is_a_malformed_proxy_reply() {
-    let peer = http_proxy_answering_garbage();
-    let err = through(Proxy::http("127.0.0.1", peer.addr.port()))
-        .connect("ws://example.com/")
-        .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Proxy(ProxyError::Malformed {
-                protocol: "http",
-                ..
-            })
-        ),
-        "{err:?}"
-    );
-    peer.join();
-}
-
-#[test]
-fn a_socks5_proxy_answering_garbage_is_a_malformed_proxy_reply() {
-    for fault in [Socks5Fault::GarbageGreeting, Socks5Fault::GarbageReply] {
-        let peer = socks5_proxy(fault);
-        let err = through(Proxy::socks5h("127.0.0.1", peer.addr.port()))
-            .connect("ws://example.com/")
-            .unwrap_err();
-        assert!(
-            matches!(
-                err,
-                Error::Proxy(ProxyError::Malformed {
-                    protocol: "socks5",
-                    ..
-                })
-            ),
-            "{fault:?}: {err:?}"
-        );
-        peer.join();
+    for (bad, protocol) in garbage_proxies() {
+        let err = through(bad.proxy).connect("ws://example.com/").unwrap_err();
+        assert_malformed_proxy(&err, protocol, &bad.what);
+        bad.peer.join();
     }
 }
 
@@ -416,9 +300,6 @@ fn a_407_is_a_proxy_authentication_error() {
     let err = through(Proxy::http("127.0.0.1", peer.addr.port()))
         .connect("ws://example.com/")
         .unwrap_err();
-    assert!(
-        matches!(&err, Error::Proxy(ProxyError::AuthenticationFailed { status_line, .. }) if status_line.contains("407")),
-        "{err:?}"
-    );
+    assert_407(&err);
     peer.join();
 }

@@ -13,6 +13,8 @@ mod deflate;
 mod duplex;
 mod echo;
 mod errors;
+#[path = "../common/fault_errors.rs"]
+mod fault_errors;
 mod faults;
 mod frames;
 mod handshake;

@@ -13,6 +13,9 @@ mod cancel;
 mod close;
 mod connect;
 mod echo;
+#[path = "../common/fault_errors.rs"]
+mod fault_errors;
+mod faults;
 mod frames;
 mod keepalive;
 mod node;
