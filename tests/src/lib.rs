@@ -391,6 +391,38 @@ pub fn read_client_frame(stream: &mut impl Read) -> ClientFrame {
     }
 }
 
+/// A message that carries its sender and sequence number and can be checked whole by
+/// [`check_tagged`]: 10 B, 3 KB, 70 KB or 200 KB by `seq`.
+pub fn tagged_payload(sender: usize, seq: usize) -> Vec<u8> {
+    let len = [10, 3_000, 70_000, 200_000][seq % 4];
+    let mut data = format!("{sender}:{seq}:").into_bytes();
+    data.resize(len, u8::try_from((sender * 31 + seq) % 200).unwrap());
+    data
+}
+
+/// Checks that `got`, messages of [`tagged_payload`] from `senders` senders, arrived whole
+/// and in order per sender, each once; returns how many arrived from each sender.
+pub fn check_tagged(got: &[Vec<u8>], senders: usize) -> Vec<usize> {
+    let mut next = vec![0; senders];
+    for data in got {
+        let text = String::from_utf8_lossy(&data[..data.len().min(16)]).into_owned();
+        let mut parts = text.split(':');
+        let sender: usize = parts.next().unwrap().parse().unwrap();
+        let seq: usize = parts.next().unwrap().parse().unwrap();
+        assert_eq!(
+            seq, next[sender],
+            "messages of sender {sender} stay in order, once"
+        );
+        assert_eq!(
+            *data,
+            tagged_payload(sender, seq),
+            "message {sender}:{seq} arrived whole"
+        );
+        next[sender] += 1;
+    }
+    next
+}
+
 /// A server process of `tests/peers` printing `PORT <n>` (the Python `websockets` server
 /// of `ws_server.py` and the other scripts, or the Node `ws` server), killed on drop.
 #[derive(Debug)]

@@ -6,7 +6,9 @@ use std::sync::mpsc;
 use std::thread;
 
 use ws_client::{CloseCode, Error, Message, WebSocket};
-use ws_tests::{Peer, TIMEOUT, Tls, accept_raw, echo, tcp_server, ws_server};
+use ws_tests::{
+    Peer, TIMEOUT, Tls, accept_raw, check_tagged, echo, tagged_payload, tcp_server, ws_server,
+};
 
 use crate::{client, tls_client};
 
@@ -15,14 +17,6 @@ fn connect(tls: Tls, peer: &Peer) -> WebSocket {
         Tls::Off => client().connect(&peer.url("/")).unwrap(),
         Tls::On => tls_client().connect(&peer.wss_url("/")).unwrap(),
     }
-}
-
-/// A message that carries its sender and sequence number and can be checked whole.
-fn payload(thread: usize, seq: usize) -> Vec<u8> {
-    let len = [10, 3_000, 70_000, 200_000][seq % 4];
-    let mut data = format!("{thread}:{seq}:").into_bytes();
-    data.resize(len, u8::try_from(thread * 31 + seq % 200).unwrap());
-    data
 }
 
 fn concurrent_senders_and_a_blocked_reader(tls: Tls) {
@@ -48,7 +42,7 @@ fn concurrent_senders_and_a_blocked_reader(tls: Tls) {
             let sender = sender.clone();
             thread::spawn(move || {
                 for seq in 0..EACH {
-                    sender.send_binary(&payload(t, seq)).unwrap();
+                    sender.send_binary(&tagged_payload(t, seq)).unwrap();
                 }
             })
         })
@@ -58,16 +52,7 @@ fn concurrent_senders_and_a_blocked_reader(tls: Tls) {
     }
     let got = rx.recv_timeout(TIMEOUT).unwrap();
     reading.join().unwrap();
-    let mut next = [0; THREADS];
-    for data in got {
-        let text = String::from_utf8_lossy(&data[..data.len().min(12)]).into_owned();
-        let mut parts = text.split(':');
-        let t: usize = parts.next().unwrap().parse().unwrap();
-        let seq: usize = parts.next().unwrap().parse().unwrap();
-        assert_eq!(seq, next[t], "messages of one sender stay in order");
-        assert_eq!(data, payload(t, seq), "message {t}:{seq} arrived whole");
-        next[t] += 1;
-    }
+    let next = check_tagged(&got, THREADS);
     assert_eq!(next, [EACH; THREADS]);
     sender.send_close(CloseCode::NORMAL, "").unwrap();
     peer.join();
@@ -165,7 +150,7 @@ fn close_from_a_third_thread_ends_every_party(tls: Tls) {
             thread::spawn(move || {
                 let mut seq = 0;
                 loop {
-                    match sender.send_binary(&payload(t, seq % 3)) {
+                    match sender.send_binary(&tagged_payload(t, seq)) {
                         Ok(()) => seq += 1,
                         Err(e) => return (seq, e),
                     }
@@ -193,18 +178,7 @@ fn close_from_a_third_thread_ends_every_party(tls: Tls) {
         "{after:?}"
     );
     // Whatever arrived before the close arrived whole and in order per sender.
-    let mut next = [0usize; THREADS];
-    for data in got {
-        let text = String::from_utf8_lossy(&data[..data.len().min(12)]).into_owned();
-        let t: usize = text.split(':').next().unwrap().parse().unwrap();
-        assert_eq!(
-            data,
-            payload(t, next[t] % 3),
-            "sender {t} message {}",
-            next[t]
-        );
-        next[t] += 1;
-    }
+    check_tagged(&got, THREADS);
     peer.join();
 }
 

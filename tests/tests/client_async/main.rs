@@ -11,6 +11,7 @@
 
 mod cancel;
 mod close;
+mod concurrency;
 mod connect;
 mod echo;
 #[path = "../common/fault_errors.rs"]
