@@ -32,6 +32,7 @@ use std::thread;
 use std::time::Duration;
 
 pub mod faults;
+pub mod soak;
 
 pub use tungstenite;
 

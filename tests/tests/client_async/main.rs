@@ -22,6 +22,7 @@ mod keepalive;
 mod node;
 mod proxy;
 mod reconnect;
+mod soak;
 mod split;
 
 use std::future::Future;
