@@ -14,6 +14,7 @@ mod close;
 mod concurrency;
 mod connect;
 mod echo;
+mod env_proxy;
 #[path = "../common/fault_errors.rs"]
 mod fault_errors;
 mod faults;

@@ -6,7 +6,8 @@ use ws_tests::PythonPeer;
 
 use crate::{client, within};
 
-fn pproxy(uri: &str) -> PythonPeer {
+/// A `pproxy` server for `uri` (`tests/peers/proxy.py`).
+pub(crate) fn pproxy(uri: &str) -> PythonPeer {
     PythonPeer::start_with("proxy.py", &[uri])
 }
 
