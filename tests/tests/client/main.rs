@@ -21,6 +21,8 @@ mod handshake;
 mod logging;
 mod node;
 mod python;
+#[path = "../common/redirects.rs"]
+mod redirect_cases;
 mod redirects;
 mod scale;
 mod timeouts;

@@ -23,6 +23,9 @@ mod keepalive;
 mod node;
 mod proxy;
 mod reconnect;
+#[path = "../common/redirects.rs"]
+mod redirect_cases;
+mod redirects;
 mod soak;
 mod split;
 
