@@ -392,6 +392,37 @@ pub fn read_client_frame(stream: &mut impl Read) -> ClientFrame {
     }
 }
 
+/// Set in a child started by [`run_alone`]: the name of the test it runs.
+const ALONE: &str = "WS_TESTS_ALONE";
+
+/// Whether this process is a child started by [`run_alone`].
+pub fn is_alone() -> bool {
+    std::env::var_os(ALONE).is_some()
+}
+
+/// Runs the test `test` (its full name in this test binary, e.g. `soak::name`) alone in
+/// a child process of this binary, with `configure` applied to its command (environment
+/// variables), and asserts that it ran and passed; the test sees [`is_alone`] true.
+///
+/// For tests that count the process's threads and descriptors or need their own
+/// environment variables, whatever runs them (`cargo test` runs a binary's tests as
+/// threads of one process).
+pub fn run_alone(test: &str, configure: impl FnOnce(&mut Command)) {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(ALONE, test);
+    configure(&mut command);
+    let out = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("test result: ok. 1 passed"),
+        "{test} alone failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A message that carries its sender and sequence number and can be checked whole by
 /// [`check_tagged`]: 10 B, 3 KB, 70 KB or 200 KB by `seq`.
 pub fn tagged_payload(sender: usize, seq: usize) -> Vec<u8> {

@@ -1,8 +1,8 @@
 //! A bounded soak: the App against a server that drops every connection after a few
 //! messages, for a fixed number of cycles (`ws_tests::soak`). Each cycle reconnects after
 //! the backoff delay, and threads, file descriptors and memory (counted from
-//! `/proc/self`; nextest runs each test in its own process) do not grow from cycle to
-//! cycle.
+//! `/proc/self`, in a process of the test's own: `ws_tests::run_alone`) do not grow from
+//! cycle to cycle.
 
 use std::sync::Arc;
 
@@ -12,6 +12,12 @@ use super::*;
 
 #[test]
 fn reconnecting_through_many_dropped_connections_leaks_nothing() {
+    if !ws_tests::is_alone() {
+        return ws_tests::run_alone(
+            "soak::reconnecting_through_many_dropped_connections_leaks_nothing",
+            |_| {},
+        );
+    }
     let server = dropping_server();
     let (samples_tx, samples_rx) = mpsc::channel();
     let received = Arc::new(AtomicUsize::new(0));

@@ -8,7 +8,6 @@
 //! and checks the outcome; the parent starts the peers and checks that the child passed.
 
 use std::net::TcpListener;
-use std::process::Command;
 
 use ws_client::{ClientBuilder, Error, Message, ProxyConfig, ProxyError, TlsOptions};
 use ws_tests::{PythonPeer, TIMEOUT, Tls, echo, ws_server};
@@ -23,8 +22,6 @@ const EXPECT: &str = "WS_TESTS_ENV_EXPECT";
 const CLIENT: &str = "WS_TESTS_ENV_CLIENT";
 /// Set in the child for `wss://`: the test certificate to trust.
 const CA: &str = "WS_TESTS_ENV_CA";
-/// Printed by a child whose checks passed.
-const PASSED: &str = "ENV-PROXY-CHILD-PASSED";
 
 /// Every proxy variable the client reads: cleared in the child unless the test sets it.
 const PROXY_VARS: [&str; 8] = [
@@ -38,11 +35,6 @@ const PROXY_VARS: [&str; 8] = [
     "NO_PROXY",
 ];
 
-/// Whether this process is a child started by [`run_child`].
-fn is_child() -> bool {
-    std::env::var_os(URL).is_some()
-}
-
 /// A loopback address where nothing listens: a proxy that is never used.
 fn dead_proxy() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -51,9 +43,8 @@ fn dead_proxy() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-/// Starts this binary again running only `test` (its full name) with `vars` set and every
-/// other proxy variable cleared, once for each client, and asserts that the child's
-/// checks passed.
+/// Runs `test` alone in a child process ([`ws_tests::run_alone`]) with `vars` set and
+/// every other proxy variable cleared, once for each client.
 fn run_child(test: &str, url: &str, expect: &str, vars: &[(&str, &str)]) {
     for client in ["async", "blocking"] {
         run_child_with(client, test, url, expect, vars);
@@ -61,25 +52,17 @@ fn run_child(test: &str, url: &str, expect: &str, vars: &[(&str, &str)]) {
 }
 
 fn run_child_with(client: &str, test: &str, url: &str, expect: &str, vars: &[(&str, &str)]) {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command.args(["--exact", test, "--nocapture", "--test-threads=1"]);
-    for name in PROXY_VARS {
-        command.env_remove(name);
-    }
-    command
-        .envs(vars.iter().copied())
-        .env(URL, url)
-        .env(EXPECT, expect)
-        .env(CLIENT, client)
-        .env(CA, ws_tests::ca_file());
-    let out = command.output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains(PASSED),
-        "the {client} child for {test} with {vars:?} failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ws_tests::run_alone(test, |command| {
+        for name in PROXY_VARS {
+            command.env_remove(name);
+        }
+        command
+            .envs(vars.iter().copied())
+            .env(URL, url)
+            .env(EXPECT, expect)
+            .env(CLIENT, client)
+            .env(CA, ws_tests::ca_file());
+    });
 }
 
 /// The child's side: connects to the URL (with the client [`CLIENT`] names) with the proxy settings of the environment and
@@ -87,7 +70,6 @@ fn run_child_with(client: &str, test: &str, url: &str, expect: &str, vars: &[(&s
 /// `port`, or the server itself when it is the server's port, and the echo works),
 /// `refused` (the connect to the dead proxy failed), or `config:<name>` (the variable
 /// `name` holds an unusable proxy URL).
-#[allow(clippy::print_stdout, reason = "the child tells its parent it passed")]
 fn child() {
     let url = std::env::var(URL).unwrap();
     let expect = std::env::var(EXPECT).unwrap();
@@ -134,7 +116,6 @@ fn child() {
             "{err:?}"
         );
     }
-    println!("{PASSED}");
 }
 
 /// Runs the child of `test` against `url` with a `pproxy` server speaking `protocol`,
@@ -155,7 +136,7 @@ fn through_pproxy(
 
 #[test]
 fn http_proxy_tunnels_ws() {
-    if is_child() {
+    if ws_tests::is_alone() {
         return child();
     }
     let target = PythonPeer::start();
@@ -169,7 +150,7 @@ fn http_proxy_tunnels_ws() {
 
 #[test]
 fn lower_case_wins_over_upper_case() {
-    if is_child() {
+    if ws_tests::is_alone() {
         return child();
     }
     let target = PythonPeer::start();
@@ -183,7 +164,7 @@ fn lower_case_wins_over_upper_case() {
 
 #[test]
 fn https_proxy_tunnels_wss() {
-    if is_child() {
+    if ws_tests::is_alone() {
         return child();
     }
     // One connection for each client.
@@ -199,7 +180,7 @@ fn https_proxy_tunnels_wss() {
 
 #[test]
 fn all_proxy_socks5h_is_the_fallback() {
-    if is_child() {
+    if ws_tests::is_alone() {
         return child();
     }
     let target = PythonPeer::start();
@@ -213,7 +194,7 @@ fn all_proxy_socks5h_is_the_fallback() {
 
 #[test]
 fn no_proxy_connects_directly() {
-    if is_child() {
+    if ws_tests::is_alone() {
         return child();
     }
     let target = PythonPeer::start();
@@ -230,7 +211,7 @@ fn no_proxy_connects_directly() {
 
 #[test]
 fn an_unreachable_env_proxy_is_a_connect_error_naming_the_proxy() {
-    if is_child() {
+    if ws_tests::is_alone() {
         return child();
     }
     let target = PythonPeer::start();
@@ -244,7 +225,7 @@ fn an_unreachable_env_proxy_is_a_connect_error_naming_the_proxy() {
 
 #[test]
 fn an_unusable_env_proxy_is_a_config_error_naming_the_variable() {
-    if is_child() {
+    if ws_tests::is_alone() {
         return child();
     }
     let target = PythonPeer::start();

@@ -2,8 +2,8 @@
 //! against a server that drops every connection after a few messages and a short
 //! pseudo-random time (`ws_tests::soak`), for a fixed number of cycles: every cycle
 //! reconnects after the documented backoff delay, every message is delivered, and threads,
-//! file descriptors and memory (from `/proc/self`; nextest runs each test in its own
-//! process) do not grow from cycle to cycle.
+//! file descriptors and memory (from `/proc/self`, in a process of the test's own:
+//! `ws_tests::run_alone`) do not grow from cycle to cycle.
 //!
 //! [`ClientBuilder::reconnecting`]: ws_client::ClientBuilder::reconnecting
 
@@ -27,11 +27,26 @@ fn base_delay(attempt: u32) -> Duration {
     (MS * 2_u32.pow(attempt.saturating_sub(1).min(8))).min(4 * MS)
 }
 
-// One runtime thread: on a multi-threaded runtime glibc's per-thread arenas warm up for
-// far longer (measured: `RssAnon` climbs about 400 KiB over the first 800 cycles, then
-// stays flat to 2,400), which would need four times the cycles to tell from a leak.
-#[tokio::test]
-async fn reconnecting_through_many_dropped_connections_leaks_nothing() {
+#[test]
+fn reconnecting_through_many_dropped_connections_leaks_nothing() {
+    if !ws_tests::is_alone() {
+        return ws_tests::run_alone(
+            "soak::reconnecting_through_many_dropped_connections_leaks_nothing",
+            |_| {},
+        );
+    }
+    // One runtime thread: on a multi-threaded runtime glibc's per-thread arenas warm up
+    // for far longer (measured: `RssAnon` climbs about 400 KiB over the first 800
+    // cycles, then stays flat to 2,400), which would need four times the cycles to tell
+    // from a leak.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(soak());
+}
+
+async fn soak() {
     let server = dropping_server();
     // The default reset_after (10 s) is never reached by these short connections, so the
     // attempt count grows by one per cycle and the delay reaches its cap.
