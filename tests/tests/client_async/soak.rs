@@ -60,6 +60,9 @@ async fn soak() {
     let mut received = 0;
     let mut lost = 0;
     let mut attempts = Vec::new();
+    // When the last connection ended (before the stream starts its backoff sleep), and
+    // the delay it announced after that.
+    let mut ended = Instant::now();
     let mut waiting: Option<(Instant, Duration)> = None;
     let mut closed = None;
     while let Some(event) = within(events.next()).await {
@@ -77,6 +80,7 @@ async fn soak() {
                     "{e:?}"
                 );
                 lost += 1;
+                ended = Instant::now();
             }
             ReconnectEvent::Reconnecting { delay, attempt } => {
                 let base = base_delay(attempt).as_secs_f64();
@@ -86,7 +90,7 @@ async fn soak() {
                     "attempt {attempt}: {delay:?} is not within {JITTER} of {base}s"
                 );
                 attempts.push(attempt);
-                waiting = Some((Instant::now(), delay));
+                waiting = Some((ended, delay));
             }
             ReconnectEvent::Closed { code, reason } => closed = Some((code, reason)),
             other => panic!("unexpected {other:?}"),
