@@ -7,7 +7,7 @@ use std::time::Duration;
 use ws_client::ws_frame::ProtocolError;
 use ws_client::{CloseCode, Error, Op, Proxy, ProxyError, ws_handshake};
 use ws_tests::faults::{
-    Socks5Fault, http_proxy, http_proxy_answering_garbage, socks5_proxy, wait_for_hangup,
+    Socks5Fault, drip, http_proxy, http_proxy_answering_garbage, socks5_proxy, wait_for_hangup,
 };
 use ws_tests::{Peer, TIMEOUT};
 
@@ -79,6 +79,17 @@ pub(crate) fn assert_407(err: &Error) {
     );
 }
 
+/// A dripping proxy: (the proxy's own timeout, the overall deadline, whether the
+/// deadline ends it).
+const DRIP_CASES: [(Option<Duration>, Option<Duration>, bool); 2] = [
+    (
+        Some(Duration::from_millis(300)),
+        Some(Duration::from_millis(800)),
+        true,
+    ),
+    (None, Some(Duration::from_millis(500)), true),
+];
+
 /// A misbehaving proxy of the suites: what it does, the server, and how to use it.
 pub(crate) struct BadProxy {
     pub(crate) what: String,
@@ -86,17 +97,25 @@ pub(crate) struct BadProxy {
     pub(crate) proxy: Proxy,
 }
 
-/// Proxies that stall (HTTP after the CONNECT, SOCKS5 at the greeting and at the
-/// request), with the proxy's own timeout set as the [`STALL_CASES`] say, and the
+/// Proxies that stall (HTTP after the CONNECT, or dripping its reply one byte every
+/// 100 ms; SOCKS5 at the greeting and at the request), with the proxy's own timeout set as the [`STALL_CASES`] say, and the
 /// deadline and whether it ends the handshake.
 pub(crate) fn stalling_proxies() -> impl Iterator<Item = (BadProxy, Option<Duration>, bool)> {
-    let kinds = ["http", "socks5 greeting", "socks5 request"];
+    let kinds = ["http", "http drip", "socks5 greeting", "socks5 request"];
     kinds.into_iter().flat_map(|kind| {
-        STALL_CASES
+        // The proxy's own timeout bounds each read and write of its handshake, not the
+        // whole of it: a reply dripped inside it is ended by the deadline alone.
+        let cases = if kind == "http drip" {
+            DRIP_CASES
+        } else {
+            STALL_CASES
+        };
+        cases
             .into_iter()
             .map(move |(proxy_timeout, deadline, by_deadline)| {
                 let (peer, proxy): (Peer, fn(&str, u16) -> Proxy) = match kind {
                     "http" => (http_proxy(wait_for_hangup), Proxy::http),
+                    "http drip" => (http_proxy(drips_200), Proxy::http),
                     "socks5 greeting" => (
                         socks5_proxy(Socks5Fault::StallsAtTheGreeting),
                         Proxy::socks5h,
@@ -111,6 +130,13 @@ pub(crate) fn stalling_proxies() -> impl Iterator<Item = (BadProxy, Option<Durat
                 (BadProxy { what, peer, proxy }, deadline, by_deadline)
             })
     })
+}
+
+/// Drips a 200 answer to a CONNECT one byte every 100 ms (about 4 s in all).
+fn drips_200(tcp: &mut std::net::TcpStream) {
+    let reply = b"HTTP/1.1 200 Connection established\r\nX-Pad: dripping\r\n\r\n";
+    drip(tcp, reply, Duration::from_millis(100));
+    wait_for_hangup(tcp);
 }
 
 /// Proxies answering garbage (HTTP to the CONNECT, SOCKS5 to the greeting and to the
