@@ -103,6 +103,19 @@ async fn silent_server_after_accept_is_cut_by_the_deadline() {
 }
 
 #[tokio::test]
+async fn silent_server_after_accept_times_out_the_handshake_read() {
+    let peer = silent();
+    let start = Instant::now();
+    let builder = client()
+        .read_timeout(Some(Duration::from_millis(300)))
+        .deadline(Some(TIMEOUT));
+    let err = refused(builder, &peer.url("/")).await;
+    assert_timeout(&err, Op::Handshake);
+    assert_prompt(start, "the silent handshake");
+    peer.join();
+}
+
+#[tokio::test]
 async fn silent_server_after_the_101_times_out_the_recv_and_keeps_the_connection() {
     let peer = tcp_server(1, |mut tcp| {
         accept_raw(&mut tcp, &server_frame(true, 1, b"before"));
