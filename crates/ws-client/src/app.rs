@@ -94,7 +94,7 @@ pub trait Handler {
     }
 
     /// A ping arrived (after the automatic pong was sent, unless turned off with
-    /// [`ClientBuilder::auto_pong`]).
+    /// [`Config::ping_reply`](ws_frame::Config::ping_reply) in [`ClientBuilder::connection`]).
     fn on_ping(&mut self, app: &AppHandle, payload: &[u8]) {
         let _ = (app, payload);
     }

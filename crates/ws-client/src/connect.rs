@@ -8,10 +8,10 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use ws_handshake::{Accepted, ClientRequest, Handshake, Outcome};
-use ws_net::{Endpoint, NetOptions, Stream};
+use ws_handshake::{Accepted, ClientRequest, Handshake, Outcome, Scheme};
+use ws_net::{Budget, Endpoint, Limit, Stream};
 
 use crate::config::ClientBuilder;
 use crate::error::{Error, Op, Result};
@@ -21,12 +21,13 @@ use crate::redirect::{Credentials, Policy};
 use crate::websocket::WebSocket;
 
 /// The decisions of one connect, hop by hop: a driver asks for the next [`Hop`], opens
-/// the transport with its [`NetOptions`], writes its request, feeds the response to its
-/// handshake (bounding every read by [`read_timeout`](Self::read_timeout)), and hands the
-/// outcome to [`finish`](Self::finish).
+/// the transport within the [`budget`](Self::budget), writes its request, feeds the
+/// response to its handshake (bounding every read by
+/// [`read_timeout`](Self::read_timeout)), and hands the outcome to
+/// [`finish`](Self::finish).
 pub(crate) struct Upgrade<'a> {
     builder: &'a ClientBuilder,
-    started: Instant,
+    budget: Budget,
     url: String,
     redirects: u32,
     policy: Policy,
@@ -34,11 +35,9 @@ pub(crate) struct Upgrade<'a> {
     previous: Option<Endpoint>,
 }
 
-/// One connection attempt of a connect: where to, with which options and request.
+/// One connection attempt of a connect: where to and with which request.
 pub(crate) struct Hop {
     pub(crate) endpoint: Endpoint,
-    /// The builder's network options with the deadline left.
-    pub(crate) net: NetOptions,
     pub(crate) handshake: Handshake,
 }
 
@@ -46,7 +45,7 @@ impl<'a> Upgrade<'a> {
     pub(crate) fn new(builder: &'a ClientBuilder, url: &str) -> Result<Self> {
         Ok(Self {
             builder,
-            started: Instant::now(),
+            budget: Budget::start(builder.timeouts),
             url: url.to_owned(),
             redirects: 0,
             policy: Policy::new(builder.redirect_credentials, builder.redirect_downgrade),
@@ -70,9 +69,13 @@ impl<'a> Upgrade<'a> {
                 self.first
             );
         }
+        if self.budget.is_spent() {
+            return Err(Error::Timeout {
+                op: Op::Connect,
+                detail: None,
+            });
+        }
         let handshake = request(self.builder, &self.first, &endpoint, credentials)?.build()?;
-        let mut net = self.builder.net.clone();
-        net.deadline = remaining(self.builder.net.deadline, self.started, Op::Connect)?;
         log::debug!(
             target: "ws_client",
             "handshake request {}",
@@ -80,9 +83,13 @@ impl<'a> Upgrade<'a> {
         );
         Ok(Hop {
             endpoint,
-            net,
             handshake,
         })
+    }
+
+    /// The time budget of the whole connect, every hop and phase.
+    pub(crate) fn budget(&self) -> &Budget {
+        &self.budget
     }
 
     /// How long the next handshake read may take: the read timeout, shortened to what is
@@ -93,17 +100,20 @@ impl<'a> Upgrade<'a> {
     ///
     /// [`Error::Timeout`] once the deadline has passed.
     pub(crate) fn read_timeout(&self) -> Result<Option<Duration>> {
-        let limit = remaining(self.builder.net.deadline, self.started, Op::Handshake)?;
-        Ok(match (self.builder.net.read_timeout, limit) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        })
+        let limit = self.budget.limit(self.builder.timeouts.read);
+        if limit.is_some_and(Limit::is_spent) {
+            return Err(Error::Timeout {
+                op: Op::Handshake,
+                detail: None,
+            });
+        }
+        Ok(limit.map(Limit::wait))
     }
 
     /// The write timeout of the handshake request.
     #[cfg(feature = "tokio")]
     pub(crate) fn write_timeout(&self) -> Option<Duration> {
-        self.builder.net.write_timeout
+        self.builder.timeouts.write
     }
 
     /// What the hop's handshake decided: the accepted upgrade (`Some`), or `None` when a
@@ -172,17 +182,8 @@ pub(crate) fn connect(
     loop {
         let mut hop = upgrade.hop()?;
         let mut stream = match pre.take() {
-            Some(tcp) => {
-                tcp.set_read_timeout(hop.net.read_timeout)
-                    .and_then(|()| tcp.set_write_timeout(hop.net.write_timeout))
-                    .map_err(|e| Error::io(Op::Configure, e))?;
-                if hop.endpoint.is_secure() {
-                    Stream::wrap_tls(tcp, hop.endpoint.host(), &hop.net.tls)?
-                } else {
-                    Stream::from_tcp(tcp)
-                }
-            }
-            None => ws_net::connect(&hop.endpoint, &hop.net)?,
+            Some(tcp) => ws_net::connect_on(tcp, &hop.endpoint, &builder.net, upgrade.budget())?,
+            None => ws_net::connect(&hop.endpoint, &builder.net, upgrade.budget())?,
         };
         let outcome = exchange(&mut stream, &mut hop.handshake, &upgrade)?;
         if let Some(accepted) = upgrade.finish(hop, outcome)? {
@@ -198,17 +199,6 @@ pub(crate) fn connect(
     }
 }
 
-/// The part of the overall deadline still left; [`Error::Timeout`] for `op` once it has
-/// run out.
-fn remaining(deadline: Option<Duration>, started: Instant, op: Op) -> Result<Option<Duration>> {
-    match deadline {
-        None => Ok(None),
-        Some(total) => match total.checked_sub(started.elapsed()) {
-            Some(left) if !left.is_zero() => Ok(Some(left)),
-            _ => Err(Error::Timeout { op, detail: None }),
-        },
-    }
-}
 /// The upgrade request for `endpoint` with every option of the builder; `first` is the
 /// endpoint of the URL given to `connect`, whose user information is the basic auth of
 /// every hop that carries credentials (unless the hop's own URL has some).
@@ -220,37 +210,30 @@ fn request(
 ) -> Result<ClientRequest> {
     let mut key = [0; 16];
     fill_random(&mut key)?;
+    let scheme = if endpoint.is_secure() {
+        Scheme::Wss
+    } else {
+        Scheme::Ws
+    };
+    let mut options = builder.request.clone();
+    if let Some(f) = &builder.header_fn {
+        options = options.headers(f());
+    }
+    if credentials == Credentials::Withhold {
+        options = options
+            .retain_headers(|name| credentials.allows_header(name))
+            .without_cookie();
+    }
     let mut request = ClientRequest::new(
         endpoint.host(),
         endpoint.port(),
-        endpoint.is_secure(),
+        scheme,
         endpoint.resource(),
     )
-    .origin(builder.origin.clone())
-    .host_header(builder.host.clone())
-    .subprotocols(builder.subprotocols.iter().cloned())
+    .options(options)
     .key(key);
     if let Some(options) = &builder.deflate {
         request = request.deflate(options.offers());
-    }
-    if let Some(cookie) = builder
-        .cookie
-        .as_ref()
-        .filter(|_| credentials == Credentials::Send)
-    {
-        request = request.cookie(cookie);
-    }
-    for (name, value) in &builder.headers {
-        if credentials.allows_header(name) {
-            request = request.header(name, value);
-        }
-    }
-    if let Some(f) = &builder.header_fn {
-        for (name, value) in f() {
-            if credentials.allows_header(&name) {
-                request = request.header(&name, &value);
-            }
-        }
     }
     // A redirect target's own user information came from the server that named it.
     let userinfo = endpoint.userinfo().or_else(|| {
@@ -295,7 +278,7 @@ fn exchange(
         }
     };
     stream
-        .set_read_timeout(upgrade.builder.net.read_timeout)
+        .set_read_timeout(upgrade.builder.timeouts.read)
         .map_err(|e| Error::io(Op::Configure, e))?;
     Ok(outcome)
 }

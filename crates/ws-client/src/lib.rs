@@ -108,13 +108,13 @@ mod websocket;
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use ::http;
 pub use ws_frame::{CloseCode, Limits, Message, OpCode};
-pub use ws_handshake::{HostHeader, Origin};
+pub use ws_handshake::{HostHeader, Origin, RequestOptions, ResponseLimits};
 #[cfg(feature = "tls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use ws_net::rustls;
 pub use ws_net::{
-    Keepalive, NoProxy, Proxy, ProxyConfig, ProxyError, ProxyKind, SocketOptions, TlsError,
-    TlsOptions, UrlError,
+    Keepalive, NetOptions, NoProxy, Proxy, ProxyConfig, ProxyError, ProxyKind, SocketOptions,
+    TlsError, TlsOptions, UrlError,
 };
 /// The lower layers, for their error types and advanced options.
 pub use {ws_frame, ws_handshake, ws_net};

@@ -53,7 +53,7 @@ impl Reader {
 
     /// Receives the next text or binary message, reassembling fragments. Pings are
     /// answered (unless turned off with
-    /// [`ClientBuilder::auto_pong`](crate::ClientBuilder::auto_pong)) and skipped, as are
+    /// [`Config::ping_reply`](ws_frame::Config::ping_reply) in [`ClientBuilder::connection`](crate::ClientBuilder::connection)) and skipped, as are
     /// pongs. The peer's close frame is answered with the same code and returned once as
     /// [`Message::Close`]; after it every call fails with [`Error::ConnectionClosed`].
     ///

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ws_frame::{CloseCode, Inbound, Message, OpCode, Outbound, PingReply, Role, Utf8Check};
+use ws_frame::{CloseCode, Inbound, Message, OpCode, Outbound, Role};
 use ws_handshake::{Accepted, DeflateParams};
 use ws_net::Stream;
 
@@ -24,18 +24,9 @@ pub(crate) fn engine(
     accepted: &Accepted,
 ) -> (Inbound, Outbound, Option<DeflateParams>) {
     let deflate = accepted.deflate.zip(builder.deflate);
-    let config = ws_frame::Config::new()
-        .limits(builder.limits)
-        .utf8(if builder.validate_utf8 {
-            Utf8Check::Streaming
-        } else {
-            Utf8Check::AtEnd
-        })
-        .ping_reply(if builder.auto_pong {
-            PingReply::Auto
-        } else {
-            PingReply::Manual
-        })
+    let config = builder
+        .connection
+        .clone()
         .send_chunk(
             builder
                 .write_buffer_size

@@ -13,8 +13,8 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::budget::{Budget, Timeouts};
 use crate::error::Result;
-use crate::options::Deadline;
 use crate::tls::{self, ClientConnection, TlsOptions, from_engine_error};
 
 /// Size of the reader's ciphertext buffer: one maximal TLS record plus overhead.
@@ -71,7 +71,18 @@ impl Stream {
     pub fn wrap_tls(tcp: TcpStream, server_name: &str, tls: &TlsOptions) -> Result<Self> {
         let port = tcp.peer_addr().map_or(0, |a| a.port());
         let per_op = tcp.read_timeout().ok().flatten();
-        tls::handshake(tcp, server_name, port, tls, &Deadline::none(), per_op)
+        let unlimited = Timeouts {
+            deadline: None,
+            ..Timeouts::default()
+        };
+        tls::handshake(
+            tcp,
+            server_name,
+            port,
+            tls,
+            &Budget::start(unlimited),
+            per_op,
+        )
     }
 
     #[cfg(feature = "tls")]

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ws_client::rustls::{self, ClientConfig, RootCertStore};
-use ws_client::{ClientBuilder, CloseCode, Message, OpCode, TlsOptions, WebSocket};
+use ws_client::{
+    ClientBuilder, CloseCode, Message, NetOptions, OpCode, RequestOptions, TlsOptions, WebSocket,
+};
 
 use crate::display::{chain, error_line, hex};
 use crate::echo::EchoServer;
@@ -30,7 +32,7 @@ pub(crate) fn run() -> Result<(), String> {
     let started = Instant::now();
     let mut ws = ClientBuilder::new()
         .timeout(Some(Duration::from_secs(10)))
-        .subprotocols(["chat"])
+        .request(RequestOptions::new().subprotocols(["chat"]))
         .connect(&url)
         .map_err(|e| step("connect", &e))?;
     say(&format!(
@@ -131,7 +133,7 @@ fn tls_round() -> Result<(), String> {
     let started = Instant::now();
     let mut ws = ClientBuilder::new()
         .timeout(Some(Duration::from_secs(10)))
-        .tls(TlsOptions::from_rustls_config(Arc::new(config)))
+        .net(NetOptions::new().tls(TlsOptions::from_rustls_config(Arc::new(config))))
         .connect(&url)
         .map_err(|e| step("tls connect", &e))?;
     let connected = started.elapsed();

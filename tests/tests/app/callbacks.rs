@@ -205,7 +205,7 @@ fn the_app_works_over_tls_with_keepalive() {
     });
     let (app, _tx, events) = recording_app(&server.wss_url("/app"));
     let mut app = app
-        .client(client().tls(TlsOptions::default().ca_file(ws_tests::ca_file())))
+        .client(client().net(net().tls(TlsOptions::default().ca_file(ws_tests::ca_file()))))
         .on_open(|app| app.send_text("over tls").unwrap());
     let options = RunOptions::new()
         .ping_interval(Some(50 * MS))

@@ -232,7 +232,9 @@ fn a_zip_bomb_fails_with_1009_before_it_is_inflated() {
     });
     let mut ws = client()
         .deflate(Some(DeflateOptions::new()))
-        .limits(Limits::default().max_message_size(Some(1 << 20)))
+        .connection(
+            ws_frame::Config::new().limits(Limits::default().max_message_size(Some(1 << 20))),
+        )
         .connect(&peer.url("/"))
         .unwrap();
     match ws.recv() {

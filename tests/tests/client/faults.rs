@@ -17,7 +17,7 @@ use ws_tests::{
     tcp_server,
 };
 
-use crate::client;
+use crate::{client, net};
 
 /// What "promptly" means on a loaded 2-core machine for an expectation under a second.
 const PROMPTLY: Duration = Duration::from_secs(5);
@@ -308,7 +308,7 @@ fn a_message_one_byte_over_the_limit_is_refused_after_one_at_the_limit() {
     wire.extend(server_frame(true, 0, &[8; 41]));
     let peer = expects_close(wire, 1009);
     let mut ws = client()
-        .limits(Limits::default().max_message_size(Some(100)))
+        .connection(ws_frame::Config::new().limits(Limits::default().max_message_size(Some(100))))
         .connect(&peer.url("/"))
         .unwrap();
     assert_eq!(ws.recv().unwrap(), Message::Binary(vec![7; 100]));
@@ -393,9 +393,9 @@ fn proxy(then: impl Fn(&mut TcpStream) + Send + Sync + 'static) -> Peer {
 }
 
 fn through(peer: &Peer, timeout: Option<Duration>) -> ws_client::ClientBuilder {
-    client().proxy(ProxyConfig::Explicit(
+    client().net(net().proxy(ProxyConfig::Explicit(
         Proxy::http("127.0.0.1", peer.addr.port()).timeout(timeout),
-    ))
+    )))
 }
 
 #[test]

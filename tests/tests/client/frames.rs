@@ -121,7 +121,10 @@ fn auto_pong_can_be_turned_off() {
         let frame = read_client_frame(&mut tcp);
         assert_eq!(frame.opcode, 8);
     });
-    let mut ws = client().auto_pong(false).connect(&peer.url("/")).unwrap();
+    let mut ws = client()
+        .connection(ws_frame::Config::new().ping_reply(ws_frame::PingReply::Manual))
+        .connect(&peer.url("/"))
+        .unwrap();
     assert_eq!(
         ws.recv_with_control().unwrap(),
         Message::Ping(b"p1".to_vec())

@@ -6,7 +6,7 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ws_client::{CloseCode, Error, HostHeader, Message, Origin};
+use ws_client::{CloseCode, Error, HostHeader, Message, Origin, RequestOptions};
 use ws_tests::{Tls, accept_raw, echo, header_value, read_request_head, tcp_server, ws_server};
 
 use crate::client;
@@ -21,16 +21,19 @@ fn request_carries_the_configured_headers() {
     });
     let url = format!("ws://alice:wonder%20land@{}/chat?room=1", peer.addr);
     let ws = client()
-        .header("X-Custom", "one")
-        .headers([("X-Second", "two")])
+        .request(
+            RequestOptions::new()
+                .header("X-Custom", "one")
+                .headers([("X-Second", "two")])
+                .cookie("session=abc")
+                .origin(Origin::Custom("https://app.example".into()))
+                .host(HostHeader::Custom("virtual.example".into()))
+                .subprotocols(["chat", "superchat"]),
+        )
         .header_fn(move || {
             let n = counter.fetch_add(1, Ordering::SeqCst);
             vec![("X-Token".to_owned(), format!("token-{n}"))]
         })
-        .cookie("session=abc")
-        .origin(Origin::Custom("https://app.example".into()))
-        .host(HostHeader::Custom("virtual.example".into()))
-        .subprotocols(["chat", "superchat"])
         .connect(&url)
         .unwrap();
     let head = rx.recv_timeout(ws_tests::TIMEOUT).unwrap();
@@ -62,8 +65,11 @@ fn origin_and_host_can_be_suppressed() {
         tx.send(accept_raw(&mut tcp, b"")).unwrap();
     });
     let _ws = client()
-        .origin(Origin::Suppress)
-        .host(HostHeader::Suppress)
+        .request(
+            RequestOptions::new()
+                .origin(Origin::Suppress)
+                .host(HostHeader::Suppress),
+        )
         .connect(&peer.url("/"))
         .unwrap();
     let head = rx.recv_timeout(ws_tests::TIMEOUT).unwrap();
@@ -76,7 +82,7 @@ fn origin_and_host_can_be_suppressed() {
 fn invalid_header_is_refused_before_connecting() {
     let peer = tcp_server(0, |_| {});
     let err = client()
-        .header("X-Evil", "a\r\nInjected: yes")
+        .request(RequestOptions::new().header("X-Evil", "a\r\nInjected: yes"))
         .connect(&peer.url("/"))
         .unwrap_err();
     assert!(matches!(err, Error::InvalidOption(_)), "{err:?}");
@@ -172,7 +178,7 @@ fn bad_status_carries_headers_and_body() {
 fn subprotocol_is_negotiated() {
     let peer = ws_server(2, Tls::Off, &["superchat"], echo);
     let mut ws = client()
-        .subprotocols(["chat", "superchat"])
+        .request(RequestOptions::new().subprotocols(["chat", "superchat"]))
         .connect(&peer.url("/"))
         .unwrap();
     assert_eq!(ws.subprotocol(), Some("superchat"));

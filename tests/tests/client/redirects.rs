@@ -6,7 +6,7 @@ use std::io::Write;
 use std::net::TcpListener;
 use std::sync::mpsc::{self, Receiver};
 
-use ws_client::{Error, RedirectCredentials, RedirectDowngrade};
+use ws_client::{Error, RedirectCredentials, RedirectDowngrade, RequestOptions};
 use ws_tests::{
     Peer, TIMEOUT, accept_raw, answer_101, header_value, read_request_head, tcp_server, tls_accept,
 };
@@ -55,10 +55,13 @@ fn cross_origin_redirect_drops_credentials() {
     let (second, second_rx) = recorder();
     let (first, first_rx) = redirector(second.url("/landing"), ws_tests::Tls::Off);
     let ws = client()
-        .header("Authorization", "Bearer s3cret")
-        .header("User-Agent", "redirect-test")
+        .request(
+            RequestOptions::new()
+                .header("Authorization", "Bearer s3cret")
+                .header("User-Agent", "redirect-test")
+                .cookie("session=abc"),
+        )
         .header_fn(|| vec![("X-Api-Key".to_owned(), "k3y".to_owned())])
-        .cookie("session=abc")
         .connect(&first.url("/start"))
         .unwrap();
     assert_eq!(ws.url(), second.url("/landing"));
@@ -122,8 +125,11 @@ fn same_origin_redirect_keeps_credentials() {
     });
     let url = format!("ws://alice:wonderland@{}/old", peer.addr);
     let ws = client()
-        .header("X-Api-Key", "k3y")
-        .cookie("session=abc")
+        .request(
+            RequestOptions::new()
+                .header("X-Api-Key", "k3y")
+                .cookie("session=abc"),
+        )
         .connect(&url)
         .unwrap();
     assert_eq!(ws.url(), peer.url("/new"));
@@ -146,9 +152,12 @@ fn opting_in_sends_credentials_to_another_origin() {
     let (first, _first_rx) = redirector(second.url("/"), ws_tests::Tls::Off);
     let ws = client()
         .redirect_credentials(RedirectCredentials::Always)
-        .header("Authorization", "Bearer s3cret")
-        .header("X-Api-Key", "k3y")
-        .cookie("session=abc")
+        .request(
+            RequestOptions::new()
+                .header("Authorization", "Bearer s3cret")
+                .header("X-Api-Key", "k3y")
+                .cookie("session=abc"),
+        )
         .connect(&first.url("/"))
         .unwrap();
     let head = second_rx.recv_timeout(TIMEOUT).unwrap();
@@ -170,7 +179,7 @@ fn redirect_from_wss_to_ws_is_refused() {
     );
     let (first, first_rx) = redirector(location.clone(), ws_tests::Tls::On);
     let err = tls_client()
-        .header("Authorization", "Bearer s3cret")
+        .request(RequestOptions::new().header("Authorization", "Bearer s3cret"))
         .connect(&first.wss_url("/"))
         .unwrap_err();
     assert!(
@@ -199,7 +208,7 @@ fn redirect_from_wss_to_ws_can_be_allowed_without_credentials() {
     let (first, _first_rx) = redirector(location.clone(), ws_tests::Tls::On);
     let ws = tls_client()
         .redirect_downgrade(RedirectDowngrade::Allow)
-        .header("Authorization", "Bearer s3cret")
+        .request(RequestOptions::new().header("Authorization", "Bearer s3cret"))
         .connect(&first.wss_url("/"))
         .unwrap();
     assert_eq!(ws.url(), location);

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use ws_client::{Error, Message};
+use ws_client::{Error, Message, RequestOptions};
 use ws_tests::{PythonPeer, read_request_head, tcp_server};
 
 use crate::{client, within};
@@ -143,12 +143,15 @@ async fn every_request_option_reaches_the_server_and_the_mask_key_source_is_used
     });
     let ws = within(
         client()
-            .header("X-Custom", "one")
+            .request(
+                RequestOptions::new()
+                    .header("X-Custom", "one")
+                    .cookie("session=abc")
+                    .origin(ws_client::Origin::Custom("https://app.example".into()))
+                    .host(ws_client::HostHeader::Custom("front.example".into()))
+                    .subprotocols(["chat", "superchat"]),
+            )
             .header_fn(|| vec![("X-Token".to_owned(), "fresh".to_owned())])
-            .cookie("session=abc")
-            .origin(ws_client::Origin::Custom("https://app.example".into()))
-            .host(ws_client::HostHeader::Custom("front.example".into()))
-            .subprotocols(["chat", "superchat"])
             .mask_key_fn(|| [1, 2, 3, 4])
             .connect_async(&peer.url("/path?q=1")),
     )

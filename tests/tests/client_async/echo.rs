@@ -2,7 +2,7 @@
 //! permessage-deflate) and tungstenite over rustls; the `Stream`/`Sink` face.
 
 use futures_util::{SinkExt, StreamExt};
-use ws_client::{CloseCode, DeflateOptions, Message};
+use ws_client::{CloseCode, DeflateOptions, Message, RequestOptions};
 use ws_tests::{PythonPeer, Tls, echo, ws_server};
 
 use crate::{client, tls_client, within};
@@ -12,7 +12,7 @@ async fn python_echo_with_async_fns_and_subprotocol() {
     let peer = PythonPeer::start();
     let mut ws = within(
         client()
-            .subprotocols(["chat"])
+            .request(RequestOptions::new().subprotocols(["chat"]))
             .connect_async(&peer.url("/")),
     )
     .await

@@ -220,7 +220,7 @@ impl AppHandle {
     }
 
     /// Sends a pong (at most 125 bytes), for example when automatic pongs are turned off
-    /// with [`ClientBuilder::auto_pong`](crate::ClientBuilder::auto_pong).
+    /// with [`Config::ping_reply`](ws_frame::Config::ping_reply) in [`ClientBuilder::connection`](crate::ClientBuilder::connection).
     ///
     /// # Errors
     ///

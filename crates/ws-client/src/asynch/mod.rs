@@ -31,7 +31,8 @@ pub(crate) async fn connect(builder: &ClientBuilder, url: &str) -> Result<AsyncW
     let mut upgrade = Upgrade::new(builder, url)?;
     loop {
         let mut hop = upgrade.hop()?;
-        let mut stream = ws_net::tokio::connect(&hop.endpoint, &hop.net).await?;
+        let mut stream =
+            ws_net::tokio::connect(&hop.endpoint, &builder.net, upgrade.budget()).await?;
         let outcome = exchange(&mut stream, &mut hop.handshake, &upgrade).await?;
         if let Some(accepted) = upgrade.finish(hop, outcome)? {
             return Ok(AsyncWebSocket::new(

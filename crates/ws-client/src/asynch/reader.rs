@@ -139,7 +139,7 @@ impl AsyncReader {
 
     /// Receives the next text or binary message, reassembling fragments; pings are
     /// answered (unless turned off with
-    /// [`ClientBuilder::auto_pong`](crate::ClientBuilder::auto_pong)) and skipped, as are
+    /// [`Config::ping_reply`](ws_frame::Config::ping_reply) in [`ClientBuilder::connection`](crate::ClientBuilder::connection)) and skipped, as are
     /// pongs. The peer's close frame is answered and returned once as [`Message::Close`];
     /// after it every call fails with [`Error::ConnectionClosed`]. Cancel-safe.
     ///
