@@ -576,8 +576,9 @@ impl<H: Handler> App<H> {
 
     /// Opens the TCP connection of every (re)connection attempt with `f` instead of
     /// resolving and connecting to the URL's host (Python's `socket=`, but called anew for
-    /// each attempt, since a socket cannot be reused); the handshake then runs over it,
-    /// wrapped in TLS for `wss://`, as [`ClientBuilder::connect_on`] does. An error from
+    /// each attempt, since a socket cannot be reused); the handshake then runs over it
+    /// with the socket options applied and, for `wss://`, wrapped in TLS within the
+    /// deadline, as [`ClientBuilder::connect_on`] does. An error from
     /// `f` counts as a failed connect ([`Error::Io`] with [`Op::Connect`](crate::Op)).
     #[must_use]
     pub fn socket_fn(mut self, f: impl FnMut() -> io::Result<TcpStream> + Send + 'static) -> Self {

@@ -326,8 +326,9 @@ impl ClientBuilder {
     }
 
     /// Like [`connect`](Self::connect) but over a TCP connection the caller opened
-    /// (Python's `socket=` option); for `wss://` it is wrapped in TLS first. Redirects
-    /// open new connections.
+    /// (Python's `socket=` option): the socket options of [`net`](Self::net) are applied
+    /// to it, for `wss://` it is wrapped in TLS within the [`deadline`](Self::deadline),
+    /// and no proxy is used. Redirects open new connections.
     ///
     /// # Errors
     ///
@@ -359,7 +360,26 @@ impl ClientBuilder {
     #[cfg(feature = "tokio")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub async fn connect_async(&self, url: &str) -> Result<crate::AsyncWebSocket> {
-        crate::asynch::connect(self, url).await
+        crate::asynch::connect(self, url, None).await
+    }
+
+    /// Like [`connect_async`](Self::connect_async) but over a tokio TCP connection the
+    /// caller opened, as [`connect_on`](Self::connect_on) does for the blocking client:
+    /// the socket options of [`net`](Self::net) are applied to it, for `wss://` it is
+    /// wrapped in TLS within the [`deadline`](Self::deadline), and no proxy is used.
+    /// Redirects open new connections.
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](Self::connect).
+    #[cfg(feature = "tokio")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+    pub async fn connect_async_on(
+        &self,
+        url: &str,
+        tcp: tokio::net::TcpStream,
+    ) -> Result<crate::AsyncWebSocket> {
+        crate::asynch::connect(self, url, Some(tcp)).await
     }
 
     /// A stream of events over successive async connections to `url`, reconnecting as

@@ -76,8 +76,37 @@ pub async fn connect(
         Some(proxy) => tunnel(&proxy, host, port, options, budget).await?,
         None => connect_host("server", host, port, timeouts.connect, options, budget).await?,
     };
+    finish(tcp, endpoint, options, budget).await
+}
+
+/// Like [`connect`] over a TCP connection the caller opened, as
+/// [`crate::connect_on`] does: the [`SocketOptions`](crate::SocketOptions) are applied to
+/// it, and for `wss://` the TLS handshake runs within `budget`. No proxy is used.
+///
+/// # Errors
+///
+/// [`Error::SocketOption`] naming an option the OS refused, [`Error::Tls`],
+/// [`Error::Timeout`] and [`Error::Io`] as for [`connect`].
+pub async fn connect_on(
+    tcp: TcpStream,
+    endpoint: &Endpoint,
+    options: &NetOptions,
+    budget: &Budget,
+) -> Result<TokioStream> {
+    crate::socket::apply(&socket2::SockRef::from(&tcp), &options.socket)?;
+    finish(tcp, endpoint, options, budget).await
+}
+
+/// TLS for `wss://` within `budget`.
+async fn finish(
+    tcp: TcpStream,
+    endpoint: &Endpoint,
+    options: &NetOptions,
+    budget: &Budget,
+) -> Result<TokioStream> {
+    let (host, port) = (endpoint.host(), endpoint.port());
     let stream = if endpoint.is_secure() {
-        let per_op = timeouts.tls_handshake();
+        let per_op = budget.timeouts().tls_handshake();
         let tls = tls_handshake(tcp, host, port, &options.tls, budget, per_op).await?;
         let name = options.tls.effective_server_name(host).to_owned();
         TokioStream {

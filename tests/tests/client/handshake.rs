@@ -6,10 +6,10 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ws_client::{CloseCode, Error, HostHeader, Message, Origin, RequestOptions};
+use ws_client::{CloseCode, Error, HostHeader, Message, Origin, RequestOptions, SocketOptions};
 use ws_tests::{Tls, accept_raw, echo, header_value, read_request_head, tcp_server, ws_server};
 
-use crate::client;
+use crate::{client, net};
 
 #[test]
 fn request_carries_the_configured_headers() {
@@ -191,6 +191,32 @@ fn subprotocol_is_negotiated() {
     ws.close(CloseCode::NORMAL, "", None).unwrap();
     let mut ws = client().connect(&peer.url("/")).unwrap();
     assert_eq!(ws.subprotocol(), None);
+    ws.close(CloseCode::NORMAL, "", None).unwrap();
+    peer.join();
+}
+
+/// The socket options, hooks included, are applied to a socket the caller connected.
+#[test]
+fn a_pre_connected_socket_gets_the_socket_options() {
+    let peer = ws_server(1, Tls::Off, &[], echo);
+    let tcp = TcpStream::connect(peer.addr).unwrap();
+    tcp.set_nodelay(false).unwrap();
+    let hooked = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&hooked);
+    let socket = SocketOptions::default().hook(Arc::new(move |fd| {
+        // The option the hook reads was set before it, on this very socket.
+        let nodelay = socket2::SockRef::from(&fd).tcp_nodelay()?;
+        assert!(nodelay, "TCP_NODELAY was not applied before the hook");
+        seen.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }));
+    let mut ws = client()
+        .net(net().socket(socket))
+        .connect_on(&peer.url("/"), tcp)
+        .unwrap();
+    assert_eq!(hooked.load(Ordering::SeqCst), 1);
+    ws.send_text("configured").unwrap();
+    assert_eq!(ws.recv().unwrap(), Message::Text("configured".into()));
     ws.close(CloseCode::NORMAL, "", None).unwrap();
     peer.join();
 }

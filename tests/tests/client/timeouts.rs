@@ -1,6 +1,7 @@
 //! Timeouts name the operation, never hang, and a read timeout loses nothing.
 
 use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use ws_client::{Error, Message, Op};
@@ -15,6 +16,40 @@ fn silent_after_request() -> ws_tests::Peer {
         let mut rest = Vec::new();
         let _ = tcp.read_to_end(&mut rest);
     })
+}
+
+/// A `wss://` connect over a socket the caller opened to a server that never answers the
+/// `ClientHello`: the deadline ends the TLS handshake (there is no read timeout).
+#[test]
+fn the_deadline_bounds_tls_over_a_pre_connected_socket() {
+    let peer = tcp_server(1, |mut tcp| {
+        let mut rest = Vec::new();
+        let _ = tcp.read_to_end(&mut rest);
+    });
+    let tcp = TcpStream::connect(peer.addr).unwrap();
+    let start = Instant::now();
+    let err = client()
+        .read_timeout(None)
+        .deadline(Some(Duration::from_millis(300)))
+        .connect_on(&format!("wss://127.0.0.1:{}/", peer.addr.port()), tcp)
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Timeout { op: Op::Connect, detail: Some(detail) }
+                if matches!(
+                    **detail,
+                    ws_client::ws_net::Error::Timeout {
+                        op: "tls handshake",
+                        overall_deadline: true,
+                        ..
+                    }
+                )
+        ),
+        "{err:?}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(5));
+    peer.join();
 }
 
 #[test]

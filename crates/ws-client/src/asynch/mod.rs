@@ -26,13 +26,21 @@ use crate::config::ClientBuilder;
 use crate::connect::{Upgrade, feed};
 use crate::error::{Error, Op, Result};
 
-/// Connects to `url` (following redirects) on tokio.
-pub(crate) async fn connect(builder: &ClientBuilder, url: &str) -> Result<AsyncWebSocket> {
+/// Connects to `url` (following redirects) on tokio, over `pre` for the first hop if
+/// given.
+pub(crate) async fn connect(
+    builder: &ClientBuilder,
+    url: &str,
+    mut pre: Option<tokio::net::TcpStream>,
+) -> Result<AsyncWebSocket> {
     let mut upgrade = Upgrade::new(builder, url)?;
     loop {
         let mut hop = upgrade.hop()?;
-        let mut stream =
-            ws_net::tokio::connect(&hop.endpoint, &builder.net, upgrade.budget()).await?;
+        let (net, budget) = (&builder.net, upgrade.budget());
+        let mut stream = match pre.take() {
+            Some(tcp) => ws_net::tokio::connect_on(tcp, &hop.endpoint, net, budget).await?,
+            None => ws_net::tokio::connect(&hop.endpoint, net, budget).await?,
+        };
         let outcome = exchange(&mut stream, &mut hop.handshake, &upgrade).await?;
         if let Some(accepted) = upgrade.finish(hop, outcome)? {
             return Ok(AsyncWebSocket::new(
