@@ -15,7 +15,7 @@ use std::time::Duration;
 use ws_frame::{CloseCode, Message, OpCode};
 
 use crate::config::{ClientBuilder, DEFAULT_CLOSE_TIMEOUT};
-use crate::error::{Error, Result};
+use crate::error::{Error, OptionError, Result};
 
 pub use self::handle::AppHandle;
 pub use self::reconnect::Reconnect;
@@ -348,24 +348,28 @@ pub(crate) fn check_keepalive(
     payload: &[u8],
 ) -> Result<()> {
     if timeout.is_some_and(|t| t.is_zero()) {
-        return Err(Error::InvalidOption(
-            "ensure ping_timeout > 0 (ping_timeout is zero)".to_owned(),
-        ));
+        return Err(Error::InvalidOption(OptionError::OutOfRange {
+            option: "ping_timeout",
+            reason: "ensure ping_timeout > 0 (ping_timeout is zero)".to_owned(),
+        }));
     }
     // Python's "Ensure ping_interval >= 0" cannot fail: a Duration is never negative.
     if let (Some(interval), Some(timeout)) = (active(interval), timeout) {
         if interval <= timeout {
-            return Err(Error::InvalidOption(format!(
-                "ensure ping_interval > ping_timeout (interval {interval:?}, timeout \
-             {timeout:?})"
-            )));
+            return Err(Error::InvalidOption(OptionError::OutOfRange {
+                option: "ping_interval",
+                reason: format!(
+                    "ensure ping_interval > ping_timeout (interval {interval:?}, timeout \
+                     {timeout:?})"
+                ),
+            }));
         }
     }
     if payload.len() > 125 {
-        return Err(Error::InvalidOption(format!(
-            "ping_payload is {} bytes, at most 125 allowed",
-            payload.len()
-        )));
+        return Err(Error::InvalidOption(OptionError::OutOfRange {
+            option: "ping_payload",
+            reason: format!("{} bytes, at most 125 allowed", payload.len()),
+        }));
     }
     Ok(())
 }
@@ -665,6 +669,6 @@ mod tests {
         };
         assert!(!closed.is_error());
         assert!(!Ended::Stopped.is_error());
-        assert!(Ended::Failed(Error::InvalidOption(String::new())).is_error());
+        assert!(Ended::Failed(Error::InvalidOption(OptionError::Misuse("x"))).is_error());
     }
 }

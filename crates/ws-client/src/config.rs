@@ -310,9 +310,8 @@ impl ClientBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Url`](crate::Error::Url) for a bad URL, [`Error::Address`](crate::Error::Address)
-    /// when the host does not resolve, [`Error::Net`](crate::Error::Net) when no address
-    /// accepts the connection, [`Error::Proxy`](crate::Error::Proxy),
+    /// [`Error::Url`](crate::Error::Url) for a bad URL, [`Error::Net`](crate::Error::Net)
+    /// when the host does not resolve or no address accepts the connection, [`Error::Proxy`](crate::Error::Proxy),
     /// [`Error::Tls`](crate::Error::Tls), [`Error::Timeout`](crate::Error::Timeout),
     /// [`Error::BadStatus`](crate::Error::BadStatus) for a non-101 answer,
     /// [`Error::Handshake`](crate::Error::Handshake) for a broken upgrade response,
@@ -320,7 +319,8 @@ impl ClientBuilder {
     /// [`Error::InsecureRedirect`](crate::Error::InsecureRedirect) for a redirect from
     /// `wss://` to `ws://`,
     /// [`Error::InvalidOption`](crate::Error::InvalidOption) for a header with CR or LF,
-    /// [`Error::Io`](crate::Error::Io).
+    /// [`Error::Random`](crate::Error::Random) when the system random source fails,
+    /// [`Error::Io`](crate::Error::Io) naming the peer.
     pub fn connect(&self, url: &str) -> Result<WebSocket> {
         crate::connect::connect(self, url, None)
     }

@@ -35,6 +35,14 @@ pub(crate) struct Upgrade<'a> {
     previous: Option<Endpoint>,
 }
 
+/// The limit of one handshake read: how long it may wait, and the limit to name when it
+/// times out (the read timeout, or the whole deadline).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadLimit {
+    pub(crate) wait: Option<Duration>,
+    pub(crate) ran_out: Option<Duration>,
+}
+
 /// One connection attempt of a connect: where to and with which request.
 pub(crate) struct Hop {
     pub(crate) endpoint: Endpoint,
@@ -70,10 +78,7 @@ impl<'a> Upgrade<'a> {
             );
         }
         if self.budget.is_spent() {
-            return Err(Error::Timeout {
-                op: Op::Connect,
-                detail: None,
-            });
+            return Err(Error::timeout(Op::Connect, self.builder.timeouts.deadline));
         }
         let handshake = request(self.builder, &self.first, &endpoint, credentials)?.build()?;
         log::debug!(
@@ -99,15 +104,20 @@ impl<'a> Upgrade<'a> {
     /// # Errors
     ///
     /// [`Error::Timeout`] once the deadline has passed.
-    pub(crate) fn read_timeout(&self) -> Result<Option<Duration>> {
+    pub(crate) fn read_timeout(&self) -> Result<ReadLimit> {
         let limit = self.budget.limit(self.builder.timeouts.read);
+        let ran_out = limit.map(|l| match l {
+            Limit::Deadline { total, .. } => total,
+            // ws_net::Limit is non-exhaustive; what is left is the operation's own.
+            l => l.wait(),
+        });
         if limit.is_some_and(Limit::is_spent) {
-            return Err(Error::Timeout {
-                op: Op::Handshake,
-                detail: None,
-            });
+            return Err(Error::timeout(Op::Handshake, ran_out));
         }
-        Ok(limit.map(Limit::wait))
+        Ok(ReadLimit {
+            wait: limit.map(Limit::wait),
+            ran_out,
+        })
     }
 
     /// The write timeout of the handshake request.
@@ -159,10 +169,9 @@ impl<'a> Upgrade<'a> {
                 self.url = location;
                 Ok(None)
             }
-            _ => Err(Error::Io {
-                op: Op::Handshake,
-                source: std::io::Error::other("unknown handshake outcome"),
-            }),
+            _ => Err(Error::Internal(
+                "the handshake decided on an outcome ws-client does not know",
+            )),
         }
     }
 
@@ -209,7 +218,7 @@ fn request(
     credentials: Credentials,
 ) -> Result<ClientRequest> {
     let mut key = [0; 16];
-    fill_random(&mut key)?;
+    fill_random(&mut key, Op::Handshake)?;
     let scheme = if endpoint.is_secure() {
         Scheme::Wss
     } else {
@@ -261,18 +270,21 @@ fn exchange(
     handshake: &mut Handshake,
     upgrade: &Upgrade<'_>,
 ) -> Result<Outcome> {
+    let peer = stream.peer_addr().ok();
+    let write_limit = upgrade.builder.timeouts.write;
     stream
         .write_all(handshake.request_bytes())
         .and_then(|()| stream.flush())
-        .map_err(|e| Error::io(Op::Handshake, e))?;
+        .map_err(|e| Error::io_on(Op::Handshake, e, peer, write_limit))?;
     let mut buf = [0; 4096];
     let outcome = loop {
+        let limit = upgrade.read_timeout()?;
         stream
-            .set_read_timeout(upgrade.read_timeout()?)
-            .map_err(|e| Error::io(Op::Configure, e))?;
+            .set_read_timeout(limit.wait)
+            .map_err(|e| Error::io_on(Op::Configure, e, peer, None))?;
         let n = stream
             .read(&mut buf)
-            .map_err(|e| Error::io(Op::Handshake, e))?;
+            .map_err(|e| Error::io_on(Op::Handshake, e, peer, limit.ran_out))?;
         if let Some(outcome) = feed(handshake, buf.get(..n).unwrap_or_default())? {
             break outcome;
         }

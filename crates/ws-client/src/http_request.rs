@@ -6,7 +6,7 @@ use http::{Method, Request, Uri, Version};
 use ws_handshake::{HostHeader, Origin};
 
 use crate::config::ClientBuilder;
-use crate::error::{Error, Result};
+use crate::error::{Error, OptionError, Result};
 use crate::websocket::WebSocket;
 
 impl ClientBuilder {
@@ -59,7 +59,8 @@ impl ClientBuilder {
 
     /// This builder with the request's headers, and the request's URL.
     fn with_request(&self, request: &Request<()>) -> Result<(Self, String)> {
-        let invalid = |what: String| Err(Error::InvalidOption(format!("http request: {what}")));
+        let invalid =
+            |reason: String| Err(Error::InvalidOption(OptionError::HttpRequest { reason }));
         if request.method() != Method::GET {
             return invalid(format!(
                 "method {} cannot open a websocket; use GET",
@@ -189,7 +190,9 @@ mod tests {
             ),
         ];
         for (request, needle) in cases {
-            let Err(Error::InvalidOption(message)) = parts(&request) else {
+            let Err(Error::InvalidOption(OptionError::HttpRequest { reason: message })) =
+                parts(&request)
+            else {
                 panic!("{request:?} was accepted");
             };
             assert!(message.contains(needle), "{message}");

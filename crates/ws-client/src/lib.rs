@@ -66,13 +66,15 @@
 //! | `WebSocketConnectionClosedException` | [`Error::ConnectionClosed`] |
 //! | `WebSocketTimeoutException` | [`Error::Timeout`] |
 //! | `WebSocketProxyException` | [`Error::Proxy`] |
-//! | `WebSocketAddressException` | [`Error::Address`], [`Error::Url`] |
+//! | `WebSocketAddressException` | [`Error::Net`] with [`ws_net::Error::Resolve`] or [`ws_net::Error::NoAddresses`], [`Error::Url`] |
 //! | `WebSocketBadStatusException` | [`Error::BadStatus`] |
 //! | ssl errors | [`Error::Tls`] |
 //! | `OSError` and friends | [`Error::Io`], [`Error::Net`] |
 //!
-//! plus [`Error::Handshake`], [`Error::RedirectLimit`], [`Error::InvalidFrame`] and
-//! [`Error::InvalidOption`], which Python reports with other exceptions or not at all.
+//! plus [`Error::Handshake`], [`Error::RedirectLimit`], [`Error::InsecureRedirect`],
+//! [`Error::InvalidFrame`], [`Error::InvalidOption`] (with an [`OptionError`]),
+//! [`Error::Random`] and [`Error::Internal`] (a bug in this crate), which Python reports
+//! with other exceptions or not at all.
 //!
 //! # Logging
 //!
@@ -130,7 +132,7 @@ pub use crate::config::{
 #[cfg(feature = "deflate")]
 #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
 pub use crate::deflate::DeflateOptions;
-pub use crate::error::{Error, Op, Result};
+pub use crate::error::{Error, Op, OptionError, Result};
 pub use crate::frame::Frame;
 pub use crate::logging::{SafeHeaders, enable_trace};
 pub use crate::mask::MaskKeyFn;

@@ -241,7 +241,9 @@ impl Reader {
     /// taken again when bytes next arrive or leave), so an idle connection costs almost
     /// no memory, while a busy one never pays for it.
     fn read_failed(&mut self, e: std::io::Error) -> Error {
-        let error = Error::io(Op::Read, e);
+        let peer = self.half.peer_addr().ok();
+        let limit = self.half.read_timeout().ok().flatten();
+        let error = Error::io_on(Op::Read, e, peer, limit);
         if error.is_timeout() {
             self.engine.release_buffers();
             // A sender busy writing keeps its buffer: never wait for it here.

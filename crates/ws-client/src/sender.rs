@@ -76,7 +76,7 @@ impl Writer {
         self.engine.advance(n);
         result.map_err(|e| {
             self.broken = true;
-            Error::io(op, e)
+            self.failed(op, e)
         })
     }
 
@@ -88,8 +88,14 @@ impl Writer {
         self.write_pending(Op::Flush)?;
         self.out.flush().map_err(|e| {
             self.broken = true;
-            Error::io(Op::Flush, e)
+            self.failed(Op::Flush, e)
         })
+    }
+
+    /// A write error, naming the peer and the write timeout in force.
+    fn failed(&self, op: Op, e: std::io::Error) -> Error {
+        let peer = self.out.peer_addr().ok();
+        Error::io_on(op, e, peer, self.out.write_timeout().ok().flatten())
     }
 
     /// Carries out what the receive half asked for (a pong, the close echo, the failing
@@ -166,6 +172,11 @@ pub(crate) fn broken() -> Error {
 pub(crate) fn send_error(e: SendError) -> Error {
     match e {
         SendError::CloseSent => Error::closed(None, "a close frame was already sent".to_owned()),
+        // The system random source gave no mask key: nothing was sent.
+        SendError::MaskKey(e) => Error::Random {
+            op: Op::Write,
+            source: std::io::Error::other(e.to_string()),
+        },
         other => Error::InvalidFrame(other),
     }
 }

@@ -239,6 +239,24 @@ impl ReadHalf {
         }
     }
 
+    /// The address of the peer.
+    ///
+    /// # Errors
+    ///
+    /// When the OS cannot tell (the socket is no longer connected).
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.sock.peer_addr()
+    }
+
+    /// The read timeout in force; see [`Stream::read_timeout`].
+    ///
+    /// # Errors
+    ///
+    /// When the OS cannot tell.
+    pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
+        self.sock.read_timeout()
+    }
+
     /// Sets the read timeout; see [`Stream::set_read_timeout`].
     ///
     /// # Errors
@@ -348,6 +366,24 @@ impl fmt::Debug for ReadHalf {
 }
 
 impl WriteHalf {
+    /// The address of the peer.
+    ///
+    /// # Errors
+    ///
+    /// When the OS cannot tell (the socket is no longer connected).
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.sock.peer_addr()
+    }
+
+    /// The write timeout in force; see [`Stream::write_timeout`].
+    ///
+    /// # Errors
+    ///
+    /// When the OS cannot tell.
+    pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
+        self.sock.write_timeout()
+    }
+
     /// Sets the write timeout; see [`Stream::set_write_timeout`].
     ///
     /// # Errors

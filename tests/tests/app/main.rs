@@ -27,7 +27,7 @@ use tungstenite::protocol::frame::Frame as TFrame;
 use tungstenite::protocol::frame::coding::{Data, OpCode as TOpCode};
 use ws_client::{
     App, AppHandle, Callbacks, ClientBuilder, CloseCode, ClosedBy, Ended, Error, Handler, Message,
-    NetOptions, Op, ProxyConfig, Reconnect, RunOptions, TlsOptions,
+    NetOptions, Op, OptionError, ProxyConfig, Reconnect, RunOptions, TlsOptions,
 };
 use ws_tests::{Peer, TIMEOUT, Tls, Ws, ws_server};
 

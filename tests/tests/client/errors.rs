@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use ws_client::ws_frame::{PayloadError, ProtocolError};
-use ws_client::{CloseCode, Error, Limits, Proxy, ProxyConfig, TlsOptions};
+use ws_client::{CloseCode, Error, Limits, Op, Proxy, ProxyConfig, TlsOptions};
 use ws_tests::{
     Tls, accept_raw, echo, read_client_frame, read_request_head, server_frame, tcp_server,
     ws_server,
@@ -137,10 +137,44 @@ fn bad_url_is_url() {
     }
 }
 
+/// A server that resets the connection instead of answering the upgrade: an I/O error
+/// naming the handshake and the peer.
+#[test]
+fn a_reset_during_the_handshake_names_the_peer() {
+    let peer = tcp_server(1, |mut tcp| {
+        read_request_head(&mut tcp);
+        socket2::SockRef::from(&tcp)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+    });
+    let err = client().connect(&peer.url("/")).unwrap_err();
+    let addr = peer.addr;
+    assert!(
+        matches!(&err, Error::Io { op: Op::Handshake, peer: Some(p), source }
+            if *p == addr && source.kind() == std::io::ErrorKind::ConnectionReset),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with(&format!("handshake with {addr} failed: ")),
+        "{err}"
+    );
+    peer.join();
+}
+
 #[test]
 fn unknown_host_is_address() {
     let err = client().connect("ws://no-such-host.invalid/").unwrap_err();
-    assert!(matches!(err, Error::Address(_)), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Net(
+                ws_client::ws_net::Error::Resolve { .. }
+                    | ws_client::ws_net::Error::NoAddresses { .. }
+            )
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]

@@ -415,7 +415,7 @@ fn a_proxy_that_stalls_hits_its_timeout_or_the_deadline() {
         assert!(
             matches!(
                 &err,
-                Error::Timeout { op: Op::Connect, detail: Some(detail) }
+                Error::Timeout { op: Op::Connect, detail: Some(detail), .. }
                     if matches!(**detail, ws_client::ws_net::Error::Timeout { overall_deadline, .. } if overall_deadline == by_deadline)
             ),
             "{proxy_timeout:?}: {err:?}"

@@ -6,7 +6,9 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ws_client::{CloseCode, Error, HostHeader, Message, Origin, RequestOptions, SocketOptions};
+use ws_client::{
+    CloseCode, Error, HostHeader, Message, OptionError, Origin, RequestOptions, SocketOptions,
+};
 use ws_tests::{Tls, accept_raw, echo, header_value, read_request_head, tcp_server, ws_server};
 
 use crate::{client, net};
@@ -85,7 +87,15 @@ fn invalid_header_is_refused_before_connecting() {
         .request(RequestOptions::new().header("X-Evil", "a\r\nInjected: yes"))
         .connect(&peer.url("/"))
         .unwrap_err();
-    assert!(matches!(err, Error::InvalidOption(_)), "{err:?}");
+    assert!(
+        matches!(
+            &err,
+            Error::InvalidOption(OptionError::Request(
+                ws_client::ws_handshake::Error::InvalidHeader { name, .. }
+            )) if name == "X-Evil"
+        ),
+        "{err:?}"
+    );
     peer.join();
 }
 

@@ -36,8 +36,8 @@ fn the_deadline_bounds_tls_over_a_pre_connected_socket() {
     assert!(
         matches!(
             &err,
-            Error::Timeout { op: Op::Connect, detail: Some(detail) }
-                if matches!(
+            Error::Timeout { op: Op::Connect, limit: Some(limit), detail: Some(detail) }
+                if *limit == Duration::from_millis(300) && matches!(
                     **detail,
                     ws_client::ws_net::Error::Timeout {
                         op: "tls handshake",
@@ -60,16 +60,19 @@ fn handshake_against_a_silent_server_times_out() {
         .read_timeout(Some(Duration::from_millis(200)))
         .connect(&peer.url("/"))
         .unwrap_err();
+    // The read timeout is the limit that ran out.
     assert!(
         matches!(
             err,
             Error::Timeout {
                 op: Op::Handshake,
+                limit: Some(limit),
                 ..
-            }
+            } if limit == Duration::from_millis(200)
         ),
         "{err:?}"
     );
+    assert_eq!(err.to_string(), "handshake timed out after 200ms");
     assert!(start.elapsed() < Duration::from_secs(5));
     peer.join();
 }
@@ -83,7 +86,18 @@ fn connect_deadline_bounds_the_handshake() {
         .deadline(Some(Duration::from_millis(300)))
         .connect(&peer.url("/"))
         .unwrap_err();
-    assert!(err.is_timeout(), "{err:?}");
+    // The deadline is the limit that ran out.
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                op: Op::Handshake,
+                limit: Some(limit),
+                ..
+            } if limit == Duration::from_millis(300)
+        ),
+        "{err:?}"
+    );
     assert!(start.elapsed() < Duration::from_secs(5));
     peer.join();
 }
@@ -105,7 +119,7 @@ fn read_timeout_keeps_partial_frames_and_the_connection() {
         .unwrap();
     let err = ws.recv().unwrap_err();
     assert!(
-        matches!(err, Error::Timeout { op: Op::Read, .. }),
+        matches!(err, Error::Timeout { op: Op::Read, limit: Some(l), .. } if l == Duration::from_millis(100)),
         "{err:?}"
     );
     assert!(!err.is_fatal());

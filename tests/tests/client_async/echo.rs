@@ -137,7 +137,13 @@ async fn sink_start_send_without_poll_ready_is_refused() {
     let err = std::pin::Pin::new(&mut sender)
         .start_send(Message::Text("early".into()))
         .unwrap_err();
-    assert!(matches!(err, ws_client::Error::InvalidOption(_)), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ws_client::Error::InvalidOption(ws_client::OptionError::Misuse(_))
+        ),
+        "{err:?}"
+    );
     // The proper sequence works on the same sender.
     SinkExt::send(&mut sender, Message::Text("in order".into()))
         .await

@@ -62,18 +62,20 @@ async fn exchange(
     upgrade: &Upgrade<'_>,
 ) -> Result<Outcome> {
     let request = handshake.request_bytes();
-    within(upgrade.write_timeout(), async {
+    let peer = stream.peer_addr().ok();
+    let write_limit = upgrade.write_timeout();
+    within(write_limit, async {
         stream.write_all(request).await?;
         stream.flush().await
     })
     .await
-    .map_err(|e| Error::io(Op::Handshake, e))?;
+    .map_err(|e| Error::io_on(Op::Handshake, e, peer, write_limit))?;
     let mut buf = [0; 4096];
     loop {
         let limit = upgrade.read_timeout()?;
-        let n = within(limit, stream.read(&mut buf))
+        let n = within(limit.wait, stream.read(&mut buf))
             .await
-            .map_err(|e| Error::io(Op::Handshake, e))?;
+            .map_err(|e| Error::io_on(Op::Handshake, e, peer, limit.ran_out))?;
         if let Some(outcome) = feed(handshake, buf.get(..n).unwrap_or_default())? {
             return Ok(outcome);
         }
