@@ -134,8 +134,8 @@ impl<'a> Upgrade<'a> {
     ///
     /// [`Error::RedirectLimit`] past the limit.
     pub(crate) fn finish(&mut self, hop: Hop, outcome: Outcome) -> Result<Option<Accepted>> {
-        if let Some(head) = hop.handshake.redacted_response() {
-            log::debug!(target: "ws_client", "handshake response {}", redact_head(&head));
+        if let Some(headers) = hop.handshake.response_headers() {
+            log::debug!(target: "ws_client", "handshake response {}", SafeHeaders(headers));
         }
         match outcome {
             Outcome::Accepted(accepted) => {
@@ -145,11 +145,6 @@ impl<'a> Upgrade<'a> {
                     safe_url(&self.url),
                     accepted.status,
                     accepted.subprotocol
-                );
-                log::debug!(
-                    target: "ws_client",
-                    "handshake response headers {}",
-                    SafeHeaders(&accepted.headers)
                 );
                 Ok(Some(accepted))
             }

@@ -136,7 +136,7 @@ pub use crate::error::{Error, Op, OptionError, Result};
 pub use crate::frame::Frame;
 pub use crate::logging::{SafeHeaders, enable_trace};
 pub use crate::mask::MaskKeyFn;
-pub use crate::reader::{CloseInfo, Messages, Reader};
+pub use crate::reader::{CloseInfo, Controls, Messages, Reader};
 pub use crate::redirect::{RedirectCredentials, RedirectDowngrade};
 pub use crate::sender::Sender;
 pub use crate::websocket::WebSocket;

@@ -13,7 +13,7 @@ use crate::deflate;
 use crate::error::{Error, Result};
 use crate::frame::Frame;
 use crate::mask::MaskSource;
-use crate::reader::{CloseInfo, Messages, READ_BUFFER, Reader};
+use crate::reader::{CloseInfo, Controls, Messages, READ_BUFFER, Reader};
 use crate::sender::{Sender, Shared, Writer};
 
 /// The engine's two halves for a connection `builder` opened and `accepted` upgraded,
@@ -289,8 +289,8 @@ impl WebSocket {
     /// # Errors
     ///
     /// As [`Reader::recv`].
-    pub fn recv_data(&mut self, control_frames: bool) -> Result<(OpCode, Vec<u8>)> {
-        self.reader.recv_data(control_frames)
+    pub fn recv_data(&mut self, controls: Controls) -> Result<(OpCode, Vec<u8>)> {
+        self.reader.recv_data(controls)
     }
 
     /// Receives one raw frame; see [`Reader::recv_frame`].

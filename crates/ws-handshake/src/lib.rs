@@ -74,18 +74,3 @@ pub use options::RequestOptions;
 pub use request::{ClientRequest, HostHeader, Origin, Scheme};
 pub use response::{Accepted, Handshake, Outcome, ResponseLimits};
 pub use server::{AcceptedRequest, RequestError, RequestLimits, ServerHandshake, accept_request};
-
-/// Render headers for a log line with the values of `Authorization`,
-/// `Proxy-Authorization`, `Cookie` and `Set-Cookie` replaced by `<redacted>`: one
-/// `Name: value` per line after `first_line` (a request or status line), CRLF line ends.
-///
-/// ```
-/// let headers = vec![("Set-Cookie".to_owned(), "session=1".to_owned())];
-/// assert_eq!(
-///     ws_handshake::redact_head("HTTP/1.1 101 Switching Protocols", &headers),
-///     "HTTP/1.1 101 Switching Protocols\r\nSet-Cookie: <redacted>\r\n\r\n"
-/// );
-/// ```
-pub fn redact_head(first_line: &str, headers: &[(String, String)]) -> String {
-    http::render_redacted(first_line, headers)
-}

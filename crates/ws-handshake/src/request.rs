@@ -291,8 +291,6 @@ impl ClientRequest {
         let expected_accept = accept_key(&key);
         Ok(Handshake::new(
             bytes,
-            request_line,
-            headers,
             url,
             key,
             expected_accept,

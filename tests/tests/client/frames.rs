@@ -98,7 +98,7 @@ fn pings_are_answered_and_pongs_returned_on_request() {
     );
     ws.ping(b"again").unwrap();
     assert_eq!(
-        ws.recv_data(true).unwrap(),
+        ws.recv_data(ws_client::Controls::Return).unwrap(),
         (OpCode::Pong, b"again".to_vec())
     );
     // An unsolicited pong reaches the server as is.
