@@ -236,6 +236,111 @@ pub struct Sender {
     pub(crate) shared: Arc<Shared>,
 }
 
+/// The send surface of [`Sender`], forwarded once for each type that sends through one
+/// (`WebSocket`, `AppHandle`): every method calls `self.$get()?` (a `Result` of a
+/// `Sender` or `&Sender`) and the `Sender` method of the same name, whose docs say what it
+/// does.
+macro_rules! send_surface {
+    ($get:ident, $no_connection:literal) => {
+        /// Sends a text message; see [`Sender::send_text`].
+        ///
+        /// # Errors
+        ///
+        #[doc = $no_connection]
+        /// else as [`Sender::send_text`].
+        pub fn send_text(&self, text: &str) -> $crate::Result<()> {
+            self.$get()?.send_text(text)
+        }
+
+        /// Sends a binary message; see [`Sender::send_binary`].
+        ///
+        /// # Errors
+        ///
+        #[doc = $no_connection]
+        /// else as [`Sender::send_binary`].
+        pub fn send_binary(&self, data: &[u8]) -> $crate::Result<()> {
+            self.$get()?.send_binary(data)
+        }
+
+        /// Sends a message of any kind; see [`Sender::send`].
+        ///
+        /// # Errors
+        ///
+        #[doc = $no_connection]
+        /// else as [`Sender::send`].
+        pub fn send(&self, message: &$crate::Message) -> $crate::Result<()> {
+            self.$get()?.send(message)
+        }
+
+        /// Queues a message without flushing (batching); see [`Sender::write`].
+        ///
+        /// # Errors
+        ///
+        #[doc = $no_connection]
+        /// else as [`Sender::write`].
+        pub fn write(&self, message: &$crate::Message) -> $crate::Result<()> {
+            self.$get()?.write(message)
+        }
+
+        /// Writes out everything queued by `write`; see [`Sender::flush`].
+        ///
+        /// # Errors
+        ///
+        #[doc = $no_connection]
+        /// else as [`Sender::flush`].
+        pub fn flush(&self) -> $crate::Result<()> {
+            self.$get()?.flush()
+        }
+
+        /// Sends a ping (at most 125 bytes); see [`Sender::ping`].
+        ///
+        /// # Errors
+        ///
+        #[doc = $no_connection]
+        /// else as [`Sender::ping`].
+        pub fn ping(&self, payload: &[u8]) -> $crate::Result<()> {
+            self.$get()?.ping(payload)
+        }
+
+        /// Sends a pong (at most 125 bytes); see [`Sender::pong`].
+        ///
+        /// # Errors
+        ///
+        #[doc = $no_connection]
+        /// else as [`Sender::pong`].
+        pub fn pong(&self, payload: &[u8]) -> $crate::Result<()> {
+            self.$get()?.pong(payload)
+        }
+
+        /// Sends one frame after checking it against RFC 6455; see
+        /// [`Sender::send_frame`].
+        ///
+        /// # Errors
+        ///
+        #[doc = $no_connection]
+        /// else as [`Sender::send_frame`].
+        pub fn send_frame(&self, frame: &$crate::Frame) -> $crate::Result<()> {
+            self.$get()?.send_frame(frame)
+        }
+
+        /// Sends one fragment of a message; see [`Sender::send_fragment`].
+        ///
+        /// # Errors
+        ///
+        #[doc = $no_connection]
+        /// else as [`Sender::send_fragment`].
+        pub fn send_fragment(
+            &self,
+            opcode: $crate::OpCode,
+            payload: &[u8],
+            fin: ::ws_frame::Fin,
+        ) -> $crate::Result<()> {
+            self.$get()?.send_fragment(opcode, payload, fin)
+        }
+    };
+}
+pub(crate) use send_surface;
+
 impl Sender {
     /// Sends a text message.
     ///
@@ -329,18 +434,19 @@ impl Sender {
 
     /// Sends one fragment of a message: the first with `OpCode::Text` or
     /// `OpCode::Binary`, the following ones with `OpCode::Continuation`, the last with
-    /// `fin = true`. Pings and pongs may go between fragments. A text message's UTF-8 is
-    /// checked by the receiver across fragments.
+    /// [`Fin::Final`](ws_frame::Fin::Final), the others [`Fin::More`](ws_frame::Fin::More).
+    /// Pings and pongs may go between fragments. A text message's UTF-8 is checked by the
+    /// receiver across fragments.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidFrame`] for a continuation without a started message, a new message
     /// while one is open, or a control opcode; else as [`send_text`](Self::send_text).
-    pub fn send_fragment(&self, opcode: OpCode, payload: &[u8], fin: bool) -> Result<()> {
+    pub fn send_fragment(&self, opcode: OpCode, payload: &[u8], fin: ws_frame::Fin) -> Result<()> {
         self.send_now(Outgoing::Fragment {
             opcode,
             payload,
-            fin,
+            fin: fin.is_final(),
         })
     }
 

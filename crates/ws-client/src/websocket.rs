@@ -180,89 +180,18 @@ impl WebSocket {
         }
     }
 
-    /// Sends a text message (and flushes).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::ConnectionClosed`] after a close frame was sent or a write failed,
-    /// [`Error::Timeout`] when the write timeout passes, [`Error::Io`].
-    pub fn send_text(&self, text: &str) -> Result<()> {
-        self.sender.send_text(text)
-    }
+    crate::sender::send_surface!(
+        send_handle,
+        "[`Error::ConnectionClosed`] after the close or a failed write,"
+    );
 
-    /// Sends a binary message (and flushes).
-    ///
-    /// # Errors
-    ///
-    /// As [`send_text`](Self::send_text).
-    pub fn send_binary(&self, data: &[u8]) -> Result<()> {
-        self.sender.send_binary(data)
-    }
-
-    /// Sends a message of any kind (and flushes); see [`Sender::send`].
-    ///
-    /// # Errors
-    ///
-    /// As [`Sender::send`].
-    pub fn send(&self, message: &Message) -> Result<()> {
-        self.sender.send(message)
-    }
-
-    /// Queues a message without flushing, to batch many small messages into few system
-    /// calls; see [`Sender::write`]. Call [`flush`](Self::flush) afterwards.
-    ///
-    /// # Errors
-    ///
-    /// As [`Sender::send`].
-    pub fn write(&self, message: &Message) -> Result<()> {
-        self.sender.write(message)
-    }
-
-    /// Writes out everything queued by [`write`](Self::write).
-    ///
-    /// # Errors
-    ///
-    /// As [`send_text`](Self::send_text).
-    pub fn flush(&self) -> Result<()> {
-        self.sender.flush()
-    }
-
-    /// Sends one frame after checking it against RFC 6455; see [`Sender::send_frame`].
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidFrame`] for a frame that breaks the rules, else as
-    /// [`send_text`](Self::send_text).
-    pub fn send_frame(&self, frame: &Frame) -> Result<()> {
-        self.sender.send_frame(frame)
-    }
-
-    /// Sends one fragment of a message; see [`Sender::send_fragment`].
-    ///
-    /// # Errors
-    ///
-    /// As [`Sender::send_fragment`].
-    pub fn send_fragment(&self, opcode: OpCode, payload: &[u8], fin: bool) -> Result<()> {
-        self.sender.send_fragment(opcode, payload, fin)
-    }
-
-    /// Sends a ping (at most 125 bytes).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidFrame`] for more than 125 bytes, else as
-    /// [`send_text`](Self::send_text).
-    pub fn ping(&self, payload: &[u8]) -> Result<()> {
-        self.sender.ping(payload)
-    }
-
-    /// Sends a pong (at most 125 bytes).
-    ///
-    /// # Errors
-    ///
-    /// As [`ping`](Self::ping).
-    pub fn pong(&self, payload: &[u8]) -> Result<()> {
-        self.sender.pong(payload)
+    /// The connection's sender, for the forwarders of the send surface.
+    #[allow(
+        clippy::unnecessary_wraps,
+        reason = "the forwarders take a Result: an AppHandle may have no connection"
+    )]
+    fn send_handle(&self) -> Result<&Sender> {
+        Ok(&self.sender)
     }
 
     /// Receives the next message; see [`Reader::recv`].

@@ -59,9 +59,21 @@ pub(crate) fn run() -> Result<(), String> {
     ));
 
     let parts = ["Frag", "mented ", "message"];
-    ws.send_fragment(OpCode::Text, parts[0].as_bytes(), false)
-        .and_then(|()| ws.send_fragment(OpCode::Continuation, parts[1].as_bytes(), false))
-        .and_then(|()| ws.send_fragment(OpCode::Continuation, parts[2].as_bytes(), true))
+    ws.send_fragment(OpCode::Text, parts[0].as_bytes(), ws_frame::Fin::More)
+        .and_then(|()| {
+            ws.send_fragment(
+                OpCode::Continuation,
+                parts[1].as_bytes(),
+                ws_frame::Fin::More,
+            )
+        })
+        .and_then(|()| {
+            ws.send_fragment(
+                OpCode::Continuation,
+                parts[2].as_bytes(),
+                ws_frame::Fin::Final,
+            )
+        })
         .map_err(|e| step("fragmented", &e))?;
     let got = expect_text(&mut ws, "fragmented")?;
     check(got == parts.concat(), "fragmented", &got)?;

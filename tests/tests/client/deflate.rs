@@ -201,8 +201,9 @@ fn whole_messages_go_out_compressed_with_rsv1_short_ones_as_they_are() {
     ws.send_text("Hello, Hello, Hello, Hello, Hello, Hello!")
         .unwrap();
     ws.send_text("short").unwrap();
-    ws.send_fragment(OpCode::Binary, &[7; 40], false).unwrap();
-    ws.send_fragment(OpCode::Continuation, &[7; 40], true)
+    ws.send_fragment(OpCode::Binary, &[7; 40], ws_frame::Fin::More)
+        .unwrap();
+    ws.send_fragment(OpCode::Continuation, &[7; 40], ws_frame::Fin::Final)
         .unwrap();
     peer.join();
 }

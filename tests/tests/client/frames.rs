@@ -16,14 +16,18 @@ fn sent_fragments_are_reassembled_by_the_server() {
     let peer = ws_server(1, Tls::Off, &[], ws_tests::echo);
     let mut ws = client().connect(&peer.url("/")).unwrap();
     // "héllo" split inside the two-byte "é".
-    ws.send_fragment(OpCode::Text, b"h\xc3", false).unwrap();
-    ws.ping(b"between fragments").unwrap();
-    ws.send_fragment(OpCode::Continuation, b"\xa9l", false)
+    ws.send_fragment(OpCode::Text, b"h\xc3", ws_frame::Fin::More)
         .unwrap();
-    ws.send_fragment(OpCode::Continuation, b"lo", true).unwrap();
+    ws.ping(b"between fragments").unwrap();
+    ws.send_fragment(OpCode::Continuation, b"\xa9l", ws_frame::Fin::More)
+        .unwrap();
+    ws.send_fragment(OpCode::Continuation, b"lo", ws_frame::Fin::Final)
+        .unwrap();
     assert_eq!(ws.recv().unwrap(), Message::Text("héllo".into()));
-    ws.send_fragment(OpCode::Binary, &[1, 2], false).unwrap();
-    ws.send_fragment(OpCode::Continuation, &[3], true).unwrap();
+    ws.send_fragment(OpCode::Binary, &[1, 2], ws_frame::Fin::More)
+        .unwrap();
+    ws.send_fragment(OpCode::Continuation, &[3], ws_frame::Fin::Final)
+        .unwrap();
     assert_eq!(ws.recv().unwrap(), Message::Binary(vec![1, 2, 3]));
     ws.close(CloseCode::NORMAL, "", None).unwrap();
     peer.join();
@@ -258,7 +262,7 @@ fn invalid_frames_are_refused_before_anything_is_written() {
         }))
     ));
     assert!(matches!(
-        ws.send_fragment(OpCode::Ping, b"x", false),
+        ws.send_fragment(OpCode::Ping, b"x", ws_frame::Fin::More),
         Err(Error::InvalidFrame(SendError::FragmentedControlFrame {
             opcode: OpCode::Ping
         }))

@@ -513,11 +513,16 @@ impl AsyncSender {
     /// # Errors
     ///
     /// As [`Sender::send_fragment`](crate::Sender::send_fragment).
-    pub async fn send_fragment(&self, opcode: OpCode, payload: &[u8], fin: bool) -> Result<()> {
+    pub async fn send_fragment(
+        &self,
+        opcode: OpCode,
+        payload: &[u8],
+        fin: ws_frame::Fin,
+    ) -> Result<()> {
         self.send_now(Outgoing::Fragment {
             opcode,
             payload,
-            fin,
+            fin: fin.is_final(),
         })
         .await
     }
