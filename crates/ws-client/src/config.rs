@@ -199,7 +199,8 @@ impl ClientBuilder {
     }
 
     /// The upgrade request's options: headers, cookie, `Origin`, `Host`, subprotocols and
-    /// the limits for reading the response; see [`RequestOptions`]. Header values and the
+    /// the limits for reading the response; see [`RequestOptions`]. (Extensions are
+    /// offered only through `deflate` (feature `deflate`): the engine implements no other.) Header values and the
     /// cookie the logs redact (anything but a short allow-list, `Authorization`
     /// included) are not sent to another origin after a redirect, see
     /// [`redirect_credentials`](Self::redirect_credentials). Default:
@@ -214,7 +215,11 @@ impl ClientBuilder {
     /// [`Error::Protocol`](crate::Error::Protocol)), when text is checked to be UTF-8,
     /// whether pings are answered automatically, what our close answer carries; see
     /// [`Config`](ws_frame::Config). Its send chunk and read buffer are set by this
-    /// client ([`write_buffer_size`](Self::write_buffer_size)). Default:
+    /// client ([`write_buffer_size`](Self::write_buffer_size)), and its keepalive and
+    /// close timeout are not used here: keepalive is
+    /// [`RunOptions::ping_interval`](crate::RunOptions::ping_interval) for an
+    /// [`App`](crate::App) (or `AsyncReader::set_keepalive`), the close timeout the
+    /// argument of [`WebSocket::close`]. Default:
     /// [`Config::default`](ws_frame::Config::default) (16 MiB per frame, 64 MiB per
     /// message, UTF-8 checked as it arrives, pings answered).
     pub fn connection(mut self, config: ws_frame::Config) -> Self {
