@@ -16,7 +16,7 @@ use crate::error::Error;
 /// | TCP connect, each address | `connect` | `deadline` |
 /// | proxy connect | [`Proxy::timeout`](crate::Proxy::timeout), else `connect` | `deadline` |
 /// | each proxy handshake read and write | [`Proxy::timeout`](crate::Proxy::timeout), else none | `deadline` |
-/// | each TLS handshake read and write | the shorter of `read` and `write` | `deadline` |
+/// | each TLS handshake read and write (on tokio: the whole TLS handshake) | the shorter of `read` and `write` | `deadline` |
 /// | each read / write of the stream afterwards | `read` / `write` | - |
 ///
 /// The deadline is re-checked before every read and write of every phase, so a peer
