@@ -193,7 +193,13 @@ fn raw_frame(kind: Kind, payload: &[u8]) -> (Vec<u8>, usize) {
         Kind::Text => ws_frame::OpCode::Text,
     };
     let mut frame = Vec::with_capacity(payload.len() + 14);
-    ws_frame::encode_frame(&mut frame, true, opcode, Some([1, 2, 3, 4]), payload);
+    ws_frame::encode_frame(
+        &mut frame,
+        ws_frame::Fin::Final,
+        opcode,
+        Some([1, 2, 3, 4]),
+        payload,
+    );
     let header = ws_frame::FrameHeader::new(opcode, payload.len() as u64);
     let mut head = [0; ws_frame::FrameHeader::MAX_LEN];
     let echo_len = header.encode(&mut head) + payload.len();

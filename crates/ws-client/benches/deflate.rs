@@ -23,7 +23,7 @@ use std::net::{TcpListener, TcpStream};
 use std::thread;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ws_client::{ClientBuilder, DeflateOptions, Message, ProxyConfig, WebSocket};
+use ws_client::{ClientBuilder, DeflateOptions, Message, NetOptions, ProxyConfig, WebSocket};
 use ws_frame::deflate::Deflater;
 
 const SIZE: usize = 1 << 20;
@@ -95,7 +95,7 @@ fn connect(
         serve(tcp);
     });
     ClientBuilder::new()
-        .proxy(ProxyConfig::None)
+        .net(NetOptions::new().proxy(ProxyConfig::None))
         .deflate(deflate)
         .connect(&format!("ws://{addr}/"))
         .unwrap()

@@ -3,7 +3,7 @@
 //! server with a private certificate, such as `wsdump --echo-server --tls`).
 #![allow(clippy::print_stdout, reason = "an example printing the echo")]
 
-use ws_client::{ClientBuilder, CloseCode, Message, Proxy, ProxyConfig, TlsOptions};
+use ws_client::{ClientBuilder, CloseCode, Message, NetOptions, Proxy, ProxyConfig, TlsOptions};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -16,9 +16,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tls = args
         .next()
         .map_or_else(TlsOptions::default, |ca| TlsOptions::default().ca_file(ca));
-    let builder = ClientBuilder::new()
-        .proxy(ProxyConfig::Explicit(proxy))
-        .tls(tls);
+    let builder = ClientBuilder::new().net(
+        NetOptions::new()
+            .proxy(ProxyConfig::Explicit(proxy))
+            .tls(tls),
+    );
     let mut ws = builder.connect_async(&url).await?;
     ws.send_text("hello through socks5").await?;
     if let Message::Text(reply) = ws.recv().await? {

@@ -12,7 +12,9 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ws_client::{AsyncWebSocket, ClientBuilder, CloseCode, DeflateOptions, Error, Message};
+use ws_client::{
+    AsyncWebSocket, ClientBuilder, CloseCode, DeflateOptions, Error, Message, NetOptions,
+};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -34,7 +36,7 @@ async fn main() -> ExitCode {
 fn builder() -> ClientBuilder {
     ClientBuilder::new()
         .timeout(Some(Duration::from_secs(60)))
-        .proxy(ws_client::ProxyConfig::None)
+        .net(NetOptions::new().proxy(ws_client::ProxyConfig::None))
         .deflate(Some(
             DeflateOptions::new()
                 .client_max_window_bits(None)

@@ -15,7 +15,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ws_client::{ClientBuilder, CloseCode, DeflateOptions, Error, Message};
+use ws_client::{ClientBuilder, CloseCode, DeflateOptions, Error, Message, NetOptions};
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -37,7 +37,7 @@ fn builder() -> ClientBuilder {
     // No case needs more than a few seconds; a stuck case must not stall the run.
     ClientBuilder::new()
         .timeout(Some(Duration::from_secs(60)))
-        .proxy(ws_client::ProxyConfig::None)
+        .net(NetOptions::new().proxy(ws_client::ProxyConfig::None))
         .deflate(Some(
             DeflateOptions::new()
                 .client_max_window_bits(None)

@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use ws_client::{ClientBuilder, CloseCode, Proxy, ProxyConfig};
+use ws_client::{ClientBuilder, CloseCode, NetOptions, Proxy, ProxyConfig};
 
 fn main() -> Result<(), ws_client::Error> {
     let mut args = std::env::args().skip(1);
@@ -24,7 +24,7 @@ fn main() -> Result<(), ws_client::Error> {
 
     let proxy = Proxy::parse(&proxy)?.timeout(Some(Duration::from_secs(5)));
     let mut ws = ClientBuilder::new()
-        .proxy(ProxyConfig::Explicit(proxy))
+        .net(NetOptions::new().proxy(ProxyConfig::Explicit(proxy)))
         .timeout(Some(Duration::from_secs(10)))
         .connect(&url)?;
     ws.send_text("through the proxy")?;

@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use ws_client::{ClientBuilder, CloseCode, TlsOptions};
+use ws_client::{ClientBuilder, CloseCode, NetOptions, TlsOptions};
 
 fn main() -> Result<(), ws_client::Error> {
     let mut args = std::env::args().skip(1);
@@ -25,7 +25,7 @@ fn main() -> Result<(), ws_client::Error> {
     // .without_default_roots(), .alpn([...]), and (for tests only)
     // .dangerous().accept_any_certificate().
     let mut ws = ClientBuilder::new()
-        .tls(tls)
+        .net(NetOptions::new().tls(tls))
         .timeout(Some(Duration::from_secs(10)))
         .connect(&url)?;
     println!("connected over TLS: {}", ws.is_tls());

@@ -15,7 +15,7 @@ use std::time::Duration;
 use ws_frame::{CloseCode, Message, OpCode};
 
 use crate::config::{ClientBuilder, DEFAULT_CLOSE_TIMEOUT};
-use crate::error::{Error, Result};
+use crate::error::{Error, OptionError, Result};
 
 pub use self::handle::AppHandle;
 pub use self::reconnect::Reconnect;
@@ -94,7 +94,7 @@ pub trait Handler {
     }
 
     /// A ping arrived (after the automatic pong was sent, unless turned off with
-    /// [`ClientBuilder::auto_pong`]).
+    /// [`Config::ping_reply`](ws_frame::Config::ping_reply) in [`ClientBuilder::connection`]).
     fn on_ping(&mut self, app: &AppHandle, payload: &[u8]) {
         let _ = (app, payload);
     }
@@ -348,24 +348,28 @@ pub(crate) fn check_keepalive(
     payload: &[u8],
 ) -> Result<()> {
     if timeout.is_some_and(|t| t.is_zero()) {
-        return Err(Error::InvalidOption(
-            "ensure ping_timeout > 0 (ping_timeout is zero)".to_owned(),
-        ));
+        return Err(Error::InvalidOption(OptionError::OutOfRange {
+            option: "ping_timeout",
+            reason: "ensure ping_timeout > 0 (ping_timeout is zero)".to_owned(),
+        }));
     }
     // Python's "Ensure ping_interval >= 0" cannot fail: a Duration is never negative.
     if let (Some(interval), Some(timeout)) = (active(interval), timeout) {
         if interval <= timeout {
-            return Err(Error::InvalidOption(format!(
-                "ensure ping_interval > ping_timeout (interval {interval:?}, timeout \
-             {timeout:?})"
-            )));
+            return Err(Error::InvalidOption(OptionError::OutOfRange {
+                option: "ping_interval",
+                reason: format!(
+                    "ensure ping_interval > ping_timeout (interval {interval:?}, timeout \
+                     {timeout:?})"
+                ),
+            }));
         }
     }
     if payload.len() > 125 {
-        return Err(Error::InvalidOption(format!(
-            "ping_payload is {} bytes, at most 125 allowed",
-            payload.len()
-        )));
+        return Err(Error::InvalidOption(OptionError::OutOfRange {
+            option: "ping_payload",
+            reason: format!("{} bytes, at most 125 allowed", payload.len()),
+        }));
     }
     Ok(())
 }
@@ -576,8 +580,9 @@ impl<H: Handler> App<H> {
 
     /// Opens the TCP connection of every (re)connection attempt with `f` instead of
     /// resolving and connecting to the URL's host (Python's `socket=`, but called anew for
-    /// each attempt, since a socket cannot be reused); the handshake then runs over it,
-    /// wrapped in TLS for `wss://`, as [`ClientBuilder::connect_on`] does. An error from
+    /// each attempt, since a socket cannot be reused); the handshake then runs over it
+    /// with the socket options applied and, for `wss://`, wrapped in TLS within the
+    /// deadline, as [`ClientBuilder::connect_on`] does. An error from
     /// `f` counts as a failed connect ([`Error::Io`] with [`Op::Connect`](crate::Op)).
     #[must_use]
     pub fn socket_fn(mut self, f: impl FnMut() -> io::Result<TcpStream> + Send + 'static) -> Self {
@@ -664,6 +669,6 @@ mod tests {
         };
         assert!(!closed.is_error());
         assert!(!Ended::Stopped.is_error());
-        assert!(Ended::Failed(Error::InvalidOption(String::new())).is_error());
+        assert!(Ended::Failed(Error::InvalidOption(OptionError::Misuse("x"))).is_error());
     }
 }

@@ -5,9 +5,8 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ws_frame::Limits;
-use ws_handshake::{HostHeader, Origin};
-use ws_net::{NetOptions, ProxyConfig, SocketOptions, TlsOptions};
+use ws_handshake::RequestOptions;
+use ws_net::{NetOptions, Timeouts};
 
 use crate::deflate::DeflateOptions;
 use crate::error::Result;
@@ -30,36 +29,48 @@ pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Options for opening a connection; build one, then call [`ClientBuilder::connect`].
 ///
-/// Every setter documents its default. The builder is cheap to clone and can connect any
-/// number of times (a reconnecting application keeps one).
+/// The builder holds the option types of the layers below, each set as a whole and
+/// documented where it lives: [`net`](Self::net) takes ws-net's [`NetOptions`] (proxy,
+/// socket options, TLS, resolver, Happy Eyeballs), [`request`](Self::request)
+/// ws-handshake's [`RequestOptions`] (headers, cookie, `Origin`, `Host`, subprotocols,
+/// response limits), and [`connection`](Self::connection) ws-frame's
+/// [`Config`](ws_frame::Config) (frame and message limits, UTF-8 checking, automatic
+/// pongs, the close echo). What only this facade does is set here: the timeouts and the
+/// deadline, redirects, header functions, compression, the mask key source and the write
+/// buffer. Every setter documents its default. The builder is cheap to clone and can
+/// connect any number of times (a reconnecting application keeps one).
 ///
 /// | Python `create_connection` | here |
 /// |---|---|
 /// | `timeout` | [`timeout`](Self::timeout) (or [`connect_timeout`](Self::connect_timeout), [`read_timeout`](Self::read_timeout), [`write_timeout`](Self::write_timeout), [`deadline`](Self::deadline)) |
-/// | `header` (list / dict / callable) | [`header`](Self::header), [`headers`](Self::headers), [`header_fn`](Self::header_fn) |
-/// | `cookie` | [`cookie`](Self::cookie) |
-/// | `origin`, `suppress_origin` | [`origin`](Self::origin) with [`Origin`] |
-/// | `host`, `suppress_host` | [`host`](Self::host) with [`HostHeader`] |
-/// | `subprotocols` | [`subprotocols`](Self::subprotocols) |
+/// | `header` (list / dict) | [`request`](Self::request) with [`RequestOptions::header`], [`RequestOptions::headers`] |
+/// | `header` (callable) | [`header_fn`](Self::header_fn) |
+/// | `cookie` | [`RequestOptions::cookie`] |
+/// | `origin`, `suppress_origin` | [`RequestOptions::origin`] with [`Origin`](ws_handshake::Origin) |
+/// | `host`, `suppress_host` | [`RequestOptions::host`] with [`HostHeader`](ws_handshake::HostHeader) |
+/// | `subprotocols` | [`RequestOptions::subprotocols`] |
 /// | `redirect_limit` | [`redirect_limit`](Self::redirect_limit) (and [`redirect_credentials`](Self::redirect_credentials), [`redirect_downgrade`](Self::redirect_downgrade)) |
-/// | `http_proxy_*`, `proxy_type`, `http_no_proxy` | [`proxy`](Self::proxy) with [`ProxyConfig`] |
-/// | `sockopt` | [`socket_options`](Self::socket_options) |
-/// | `sslopt` | [`tls`](Self::tls) with [`TlsOptions`] |
+/// | `http_proxy_*`, `proxy_type`, `http_no_proxy` | [`net`](Self::net) with [`NetOptions::proxy`] |
+/// | `sockopt` | [`NetOptions::socket`] |
+/// | `sslopt` | [`NetOptions::tls`] |
 /// | `socket` | [`connect_on`](Self::connect_on) |
-/// | `skip_utf8_validation` | [`validate_utf8`](Self::validate_utf8) |
+/// | `skip_utf8_validation` | [`connection`](Self::connection) with [`Config::utf8`](ws_frame::Config::utf8) |
 /// | `get_mask_key` | [`mask_key_fn`](Self::mask_key_fn) |
 /// | `enable_multithread` | always on: see [`WebSocket::sender`] and [`WebSocket::split`] |
 /// | `fire_cont_frame` | [`WebSocket::recv_frame`] |
-/// | (none) | [`limits`](Self::limits), [`auto_pong`](Self::auto_pong), [`write_buffer_size`](Self::write_buffer_size), `deflate` (feature `deflate`) |
+/// | (none) | [`Config::limits`](ws_frame::Config::limits), [`Config::ping_reply`](ws_frame::Config::ping_reply), [`write_buffer_size`](Self::write_buffer_size), `deflate` (feature `deflate`) |
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use ws_client::ClientBuilder;
+/// use ws_client::{ClientBuilder, RequestOptions};
 ///
 /// let mut ws = ClientBuilder::new()
 ///     .timeout(Some(Duration::from_secs(10)))
-///     .header("Authorization", "Bearer abc")
-///     .subprotocols(["chat"])
+///     .request(
+///         RequestOptions::new()
+///             .header("Authorization", "Bearer abc")
+///             .subprotocols(["chat"]),
+///     )
 ///     .connect("wss://example.com/socket")?;
 /// ws.send_text("hello")?;
 /// # Ok::<(), ws_client::Error>(())
@@ -68,19 +79,14 @@ pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
 #[must_use]
 pub struct ClientBuilder {
     pub(crate) net: NetOptions,
-    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) request: RequestOptions,
     pub(crate) header_fn: Option<HeaderFn>,
-    pub(crate) cookie: Option<String>,
-    pub(crate) origin: Origin,
-    pub(crate) host: HostHeader,
-    pub(crate) subprotocols: Vec<String>,
     pub(crate) redirect_limit: u32,
     pub(crate) redirect_credentials: RedirectCredentials,
     pub(crate) redirect_downgrade: RedirectDowngrade,
-    pub(crate) limits: Limits,
-    pub(crate) validate_utf8: bool,
+    pub(crate) connection: ws_frame::Config,
     pub(crate) mask_key: Option<MaskKeyFn>,
-    pub(crate) auto_pong: bool,
     pub(crate) write_buffer_size: usize,
     pub(crate) deflate: Option<DeflateOptions>,
 }
@@ -89,19 +95,14 @@ impl Default for ClientBuilder {
     fn default() -> Self {
         Self {
             net: NetOptions::default(),
-            headers: Vec::new(),
+            timeouts: Timeouts::default(),
+            request: RequestOptions::default(),
             header_fn: None,
-            cookie: None,
-            origin: Origin::Default,
-            host: HostHeader::Default,
-            subprotocols: Vec::new(),
             redirect_limit: DEFAULT_REDIRECT_LIMIT,
             redirect_credentials: RedirectCredentials::SameOrigin,
             redirect_downgrade: RedirectDowngrade::Refuse,
-            limits: Limits::default(),
-            validate_utf8: true,
+            connection: ws_frame::Config::default(),
             mask_key: None,
-            auto_pong: true,
             write_buffer_size: DEFAULT_WRITE_BUFFER_SIZE,
             deflate: None,
         }
@@ -110,23 +111,18 @@ impl Default for ClientBuilder {
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Header values and the cookie may hold credentials: only names are shown.
+        // The lower layers' options redact their own secrets (header values, cookie,
+        // proxy credentials).
         f.debug_struct("ClientBuilder")
             .field("net", &self.net)
-            .field(
-                "headers",
-                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
-            )
+            .field("timeouts", &self.timeouts)
+            .field("request", &self.request)
             .field("header_fn", &self.header_fn.is_some())
-            .field("cookie", &self.cookie.as_ref().map(|_| "<redacted>"))
-            .field("subprotocols", &self.subprotocols)
             .field("redirect_limit", &self.redirect_limit)
             .field("redirect_credentials", &self.redirect_credentials)
             .field("redirect_downgrade", &self.redirect_downgrade)
-            .field("limits", &self.limits)
-            .field("validate_utf8", &self.validate_utf8)
+            .field("connection", &self.connection)
             .field("mask_key", &self.mask_key.is_some())
-            .field("auto_pong", &self.auto_pong)
             .field("write_buffer_size", &self.write_buffer_size)
             .field("deflate", &self.deflate)
             .finish_non_exhaustive()
@@ -141,61 +137,93 @@ impl ClientBuilder {
 
     /// Sets the connect, read and write timeouts at once, like Python's `timeout`.
     /// `None` waits forever (the connect then still has the overall
-    /// [`deadline`](Self::deadline)).
+    /// [`deadline`](Self::deadline)). Which limit ends which phase:
+    ///
+    /// | phase | per operation | overall |
+    /// |---|---|---|
+    /// | resolve | - | [`deadline`](Self::deadline) |
+    /// | TCP connect, each address | [`connect_timeout`](Self::connect_timeout) | [`deadline`](Self::deadline) |
+    /// | each proxy read and write | the proxy's [`timeout`](ws_net::Proxy::timeout), else the shorter of [`read_timeout`](Self::read_timeout) and [`write_timeout`](Self::write_timeout) | [`deadline`](Self::deadline) |
+    /// | each TLS handshake read and write | the shorter of [`read_timeout`](Self::read_timeout) and [`write_timeout`](Self::write_timeout) | [`deadline`](Self::deadline) |
+    /// | each read of the upgrade response | [`read_timeout`](Self::read_timeout) | [`deadline`](Self::deadline) |
+    /// | the upgrade request | [`write_timeout`](Self::write_timeout) | - |
+    /// | each read and write afterwards | [`read_timeout`](Self::read_timeout) / [`write_timeout`](Self::write_timeout) | - |
+    ///
+    /// The deadline is checked again before every read, so a peer dripping one byte just
+    /// inside the read timeout cannot stretch the connect past it; either limit ends in
+    /// [`Error::Timeout`](crate::Error::Timeout).
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.net.connect_timeout = timeout;
-        self.net.read_timeout = timeout;
-        self.net.write_timeout = timeout;
+        self.timeouts.connect = timeout;
+        self.timeouts.read = timeout;
+        self.timeouts.write = timeout;
         self
     }
 
-    /// The timeout of each TCP connection attempt (per address). Default: 30 s.
+    /// The timeout of each TCP connection attempt (per address, also to a proxy without
+    /// a timeout of its own). Default: 30 s.
     pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.net.connect_timeout = timeout;
+        self.timeouts.connect = timeout;
         self
     }
 
-    /// The time allowed for everything before the first frame: TCP connect, proxy
-    /// tunnel, TLS and the upgrade handshake, redirects included. Default: 60 s.
+    /// The time allowed for everything before the first frame: resolving, TCP connect,
+    /// proxy tunnel, TLS and the upgrade handshake, redirects included; it ends whichever
+    /// phase is running when it passes (see [`timeout`](Self::timeout)). `None` is no
+    /// deadline. Default: 60 s.
     pub fn deadline(mut self, deadline: Option<Duration>) -> Self {
-        self.net.deadline = deadline;
+        self.timeouts.deadline = deadline;
         self
     }
 
-    /// The timeout of each read, also during the handshake; change it later with
-    /// [`WebSocket::set_read_timeout`]. Default: `None` (block).
+    /// The timeout of each read: during the TLS handshake and the upgrade response (each
+    /// read also bounded by the [`deadline`](Self::deadline)), then on the connection;
+    /// change it later with [`WebSocket::set_read_timeout`]. Default: `None` (block).
     pub fn read_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.net.read_timeout = timeout;
+        self.timeouts.read = timeout;
         self
     }
 
-    /// The timeout of each write; change it later with [`WebSocket::set_write_timeout`].
-    /// Default: `None` (block).
+    /// The timeout of each write, during the connect and then on the connection; change
+    /// it later with [`WebSocket::set_write_timeout`]. Default: `None` (block).
     pub fn write_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.net.write_timeout = timeout;
+        self.timeouts.write = timeout;
         self
     }
 
-    /// Adds a header to the upgrade request, after the standard ones, in call order.
-    /// Duplicates are allowed. A name or value containing CR or LF makes `connect` fail
-    /// with [`Error::InvalidOption`](crate::Error::InvalidOption). A header the logs
-    /// redact (anything but a short allow-list, `Authorization` included) is not sent
-    /// to another origin after a redirect, see
-    /// [`redirect_credentials`](Self::redirect_credentials). Default: none.
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
+    /// The network options: proxy, socket options, TLS, resolver, Happy Eyeballs; see
+    /// [`NetOptions`]. Default: [`NetOptions::default`] (proxies from the environment,
+    /// `TCP_NODELAY` and keepalive on, TLS verified against the webpki roots).
+    pub fn net(mut self, net: NetOptions) -> Self {
+        self.net = net;
         self
     }
 
-    /// Adds several headers, as [`header`](Self::header) does.
-    pub fn headers<I, N, V>(mut self, headers: I) -> Self
-    where
-        I: IntoIterator<Item = (N, V)>,
-        N: Into<String>,
-        V: Into<String>,
-    {
-        self.headers
-            .extend(headers.into_iter().map(|(n, v)| (n.into(), v.into())));
+    /// The upgrade request's options: headers, cookie, `Origin`, `Host`, subprotocols and
+    /// the limits for reading the response; see [`RequestOptions`]. (Extensions are
+    /// offered only through `deflate` (feature `deflate`): the engine implements no other.) Header values and the
+    /// cookie the logs redact (anything but a short allow-list, `Authorization`
+    /// included) are not sent to another origin after a redirect, see
+    /// [`redirect_credentials`](Self::redirect_credentials). Default:
+    /// [`RequestOptions::default`].
+    pub fn request(mut self, request: RequestOptions) -> Self {
+        self.request = request;
+        self
+    }
+
+    /// The connection's options: frame and message limits for received data (a peer
+    /// exceeding them gets close code 1009 and the call returns
+    /// [`Error::Protocol`](crate::Error::Protocol)), when text is checked to be UTF-8,
+    /// whether pings are answered automatically, what our close answer carries; see
+    /// [`Config`](ws_frame::Config). Its send chunk and read buffer are set by this
+    /// client ([`write_buffer_size`](Self::write_buffer_size)), and its keepalive and
+    /// close timeout are not used here: keepalive is
+    /// [`RunOptions::ping_interval`](crate::RunOptions::ping_interval) for an
+    /// [`App`](crate::App) (or `AsyncReader::set_keepalive`), the close timeout the
+    /// argument of [`WebSocket::close`]. Default:
+    /// [`Config::default`](ws_frame::Config::default) (16 MiB per frame, 64 MiB per
+    /// message, UTF-8 checked as it arrives, pings answered).
+    pub fn connection(mut self, config: ws_frame::Config) -> Self {
+        self.connection = config;
         self
     }
 
@@ -209,39 +237,6 @@ impl ClientBuilder {
         self
     }
 
-    /// The `Cookie` header value; not sent to another origin after a redirect, see
-    /// [`redirect_credentials`](Self::redirect_credentials). Default: none.
-    pub fn cookie(mut self, cookie: impl Into<String>) -> Self {
-        self.cookie = Some(cookie.into());
-        self
-    }
-
-    /// The `Origin` header: derived from the URL, a custom value, or none.
-    /// Default: [`Origin::Default`] (`http://host[:port]`, `https` for `wss`).
-    pub fn origin(mut self, origin: Origin) -> Self {
-        self.origin = origin;
-        self
-    }
-
-    /// The `Host` header: derived from the URL, a custom value, or none.
-    /// Default: [`HostHeader::Default`].
-    pub fn host(mut self, host: HostHeader) -> Self {
-        self.host = host;
-        self
-    }
-
-    /// Subprotocols to offer, in order of preference; the server's choice is
-    /// [`WebSocket::subprotocol`]. A server choosing one not offered fails the handshake.
-    /// Default: none offered.
-    pub fn subprotocols<I, S>(mut self, protocols: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.subprotocols = protocols.into_iter().map(Into::into).collect();
-        self
-    }
-
     /// How many redirects (301, 302, 303, 307, 308) to follow; relative `Location`s are
     /// resolved against the request URL. `0` turns following off: a redirect then fails
     /// with [`Error::RedirectLimit`](crate::Error::RedirectLimit). Default: 3.
@@ -252,7 +247,7 @@ impl ClientBuilder {
 
     /// Which credentials a followed redirect sends again: with
     /// [`RedirectCredentials::SameOrigin`], a redirect to another scheme, host or port
-    /// gets no basic auth from the URL, no [`cookie`](Self::cookie) and none of the
+    /// gets no basic auth from the URL, no [`cookie`](ws_handshake::RequestOptions::cookie) and none of the
     /// headers the logs redact (`Authorization`, custom headers such as `X-Api-Key`);
     /// they are sent again only to the origin of the URL given to `connect`.
     /// Default: [`RedirectCredentials::SameOrigin`].
@@ -269,57 +264,10 @@ impl ClientBuilder {
         self
     }
 
-    /// The proxy: from the environment (`http_proxy`, `https_proxy`, `all_proxy`,
-    /// `no_proxy`), none, or explicit (HTTP CONNECT, SOCKS4/4a/5/5h).
-    /// Default: [`ProxyConfig::FromEnv`].
-    pub fn proxy(mut self, proxy: ProxyConfig) -> Self {
-        self.net.proxy = proxy;
-        self
-    }
-
-    /// Socket options (`TCP_NODELAY`, keepalive, buffer sizes).
-    /// Default: [`SocketOptions::default`] (no delay, keepalive on).
-    pub fn socket_options(mut self, options: SocketOptions) -> Self {
-        self.net.socket = options;
-        self
-    }
-
-    /// TLS options for `wss://` (roots, CA file, client certificate, SNI, ...).
-    /// Default: [`TlsOptions::default`] (verify against the webpki roots).
-    pub fn tls(mut self, tls: TlsOptions) -> Self {
-        self.net.tls = tls;
-        self
-    }
-
-    /// Frame and message size limits for received data; a peer exceeding them gets close
-    /// code 1009 and the call returns [`Error::Protocol`](crate::Error::Protocol).
-    /// Default: [`Limits::default`] (16 MiB per frame, 64 MiB per message).
-    pub fn limits(mut self, limits: Limits) -> Self {
-        self.limits = limits;
-        self
-    }
-
-    /// Whether text messages and close reasons are checked to be UTF-8 as they arrive
-    /// (Python's `skip_utf8_validation` inverted). When off, invalid text is still never
-    /// handed out as a `String`: [`WebSocket::recv`] then fails with
-    /// [`Error::Payload`](crate::Error::Payload) at the end of the message instead of at
-    /// the first bad byte. Default: `true`.
-    pub fn validate_utf8(mut self, validate: bool) -> Self {
-        self.validate_utf8 = validate;
-        self
-    }
-
     /// A function giving the mask key of each frame, for tests that compare bytes on the
     /// wire (Python's `get_mask_key`). Default: keys from the operating system's CSPRNG.
     pub fn mask_key_fn(mut self, f: impl Fn() -> [u8; 4] + Send + Sync + 'static) -> Self {
         self.mask_key = Some(Arc::new(f));
-        self
-    }
-
-    /// Whether a received ping is answered with a pong carrying the same payload while
-    /// receiving. Default: `true`.
-    pub fn auto_pong(mut self, on: bool) -> Self {
-        self.auto_pong = on;
         self
     }
 
@@ -334,7 +282,7 @@ impl ClientBuilder {
     /// Offers permessage-deflate compression (RFC 7692) with these options, or not at all
     /// with `None`. When the server accepts, whole text and binary messages from the
     /// threshold up are sent compressed, and compressed messages are inflated as they
-    /// arrive, with [`limits`](Self::limits) applied to the inflated size (a message that
+    /// arrive, with the [`connection`](Self::connection)'s limits applied to the inflated size (a message that
     /// inflates past the message limit fails with close code 1009 before it is all in
     /// memory). A server that declines simply gets uncompressed messages. Raw frames are
     /// handled alike: [`WebSocket::recv_frame`] returns each frame's payload inflated (its
@@ -367,9 +315,8 @@ impl ClientBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Url`](crate::Error::Url) for a bad URL, [`Error::Address`](crate::Error::Address)
-    /// when the host does not resolve, [`Error::Net`](crate::Error::Net) when no address
-    /// accepts the connection, [`Error::Proxy`](crate::Error::Proxy),
+    /// [`Error::Url`](crate::Error::Url) for a bad URL, [`Error::Net`](crate::Error::Net)
+    /// when the host does not resolve or no address accepts the connection, [`Error::Proxy`](crate::Error::Proxy),
     /// [`Error::Tls`](crate::Error::Tls), [`Error::Timeout`](crate::Error::Timeout),
     /// [`Error::BadStatus`](crate::Error::BadStatus) for a non-101 answer,
     /// [`Error::Handshake`](crate::Error::Handshake) for a broken upgrade response,
@@ -377,14 +324,16 @@ impl ClientBuilder {
     /// [`Error::InsecureRedirect`](crate::Error::InsecureRedirect) for a redirect from
     /// `wss://` to `ws://`,
     /// [`Error::InvalidOption`](crate::Error::InvalidOption) for a header with CR or LF,
-    /// [`Error::Io`](crate::Error::Io).
+    /// [`Error::Random`](crate::Error::Random) when the system random source fails,
+    /// [`Error::Io`](crate::Error::Io) naming the peer.
     pub fn connect(&self, url: &str) -> Result<WebSocket> {
         crate::connect::connect(self, url, None)
     }
 
     /// Like [`connect`](Self::connect) but over a TCP connection the caller opened
-    /// (Python's `socket=` option); for `wss://` it is wrapped in TLS first. Redirects
-    /// open new connections.
+    /// (Python's `socket=` option): the socket options of [`net`](Self::net) are applied
+    /// to it, for `wss://` it is wrapped in TLS within the [`deadline`](Self::deadline),
+    /// and no proxy is used. Redirects open new connections.
     ///
     /// # Errors
     ///
@@ -402,7 +351,7 @@ impl ClientBuilder {
     /// ```no_run
     /// # async fn run() -> ws_client::Result<()> {
     /// let mut ws = ws_client::ClientBuilder::new()
-    ///     .subprotocols(["chat"])
+    ///     .request(ws_client::RequestOptions::new().subprotocols(["chat"]))
     ///     .connect_async("wss://example.com/socket")
     ///     .await?;
     /// ws.send_text("hello").await?;
@@ -416,7 +365,26 @@ impl ClientBuilder {
     #[cfg(feature = "tokio")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub async fn connect_async(&self, url: &str) -> Result<crate::AsyncWebSocket> {
-        crate::asynch::connect(self, url).await
+        crate::asynch::connect(self, url, None).await
+    }
+
+    /// Like [`connect_async`](Self::connect_async) but over a tokio TCP connection the
+    /// caller opened, as [`connect_on`](Self::connect_on) does for the blocking client:
+    /// the socket options of [`net`](Self::net) are applied to it, for `wss://` it is
+    /// wrapped in TLS within the [`deadline`](Self::deadline), and no proxy is used.
+    /// Redirects open new connections.
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](Self::connect).
+    #[cfg(feature = "tokio")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+    pub async fn connect_async_on(
+        &self,
+        url: &str,
+        tcp: tokio::net::TcpStream,
+    ) -> Result<crate::AsyncWebSocket> {
+        crate::asynch::connect(self, url, Some(tcp)).await
     }
 
     /// A stream of events over successive async connections to `url`, reconnecting as
@@ -441,26 +409,26 @@ mod tests {
     #[test]
     fn defaults_are_the_documented_ones() {
         let b = ClientBuilder::new();
-        assert_eq!(b.net.connect_timeout, Some(Duration::from_secs(30)));
-        assert_eq!(b.net.deadline, Some(Duration::from_secs(60)));
-        assert_eq!(b.net.read_timeout, None);
-        assert_eq!(b.net.write_timeout, None);
+        assert_eq!(b.timeouts.connect, Some(Duration::from_secs(30)));
+        assert_eq!(b.timeouts.deadline, Some(Duration::from_secs(60)));
+        assert_eq!(b.timeouts.read, None);
+        assert_eq!(b.timeouts.write, None);
         assert_eq!(b.redirect_limit, 3);
         assert_eq!(b.redirect_credentials, RedirectCredentials::SameOrigin);
         assert_eq!(b.redirect_downgrade, RedirectDowngrade::Refuse);
-        assert!(b.validate_utf8);
-        assert!(b.auto_pong);
+        assert_eq!(b.connection, ws_frame::Config::default());
+        assert_eq!(b.request, RequestOptions::default());
         assert_eq!(b.write_buffer_size, 128 * 1024);
-        assert!(b.headers.is_empty() && b.subprotocols.is_empty() && b.cookie.is_none());
-        assert!(matches!(b.origin, Origin::Default));
-        assert!(matches!(b.host, HostHeader::Default));
+        assert!(b.header_fn.is_none() && b.mask_key.is_none() && b.deflate.is_none());
     }
 
     #[test]
     fn debug_does_not_show_header_values_or_cookie() {
-        let b = ClientBuilder::new()
-            .header("Authorization", "Bearer s3cret")
-            .cookie("session=hunter2");
+        let b = ClientBuilder::new().request(
+            RequestOptions::new()
+                .header("Authorization", "Bearer s3cret")
+                .cookie("session=hunter2"),
+        );
         let shown = format!("{b:?}");
         assert!(
             !shown.contains("s3cret") && !shown.contains("hunter2"),
@@ -473,13 +441,8 @@ mod tests {
     fn timeout_sets_all_three() {
         let d = Some(Duration::from_secs(2));
         let b = ClientBuilder::new().timeout(d);
-        assert_eq!(
-            (
-                b.net.connect_timeout,
-                b.net.read_timeout,
-                b.net.write_timeout
-            ),
-            (d, d, d)
-        );
+        let t = b.timeouts;
+        assert_eq!((t.connect, t.read, t.write), (d, d, d));
+        assert_eq!(t.deadline, Some(Duration::from_secs(60)));
     }
 }

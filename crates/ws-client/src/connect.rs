@@ -8,10 +8,10 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use ws_handshake::{Accepted, ClientRequest, Handshake, Outcome};
-use ws_net::{Endpoint, NetOptions, Stream};
+use ws_handshake::{Accepted, ClientRequest, Handshake, Outcome, Scheme};
+use ws_net::{Budget, Endpoint, Limit, Stream};
 
 use crate::config::ClientBuilder;
 use crate::error::{Error, Op, Result};
@@ -21,12 +21,13 @@ use crate::redirect::{Credentials, Policy};
 use crate::websocket::WebSocket;
 
 /// The decisions of one connect, hop by hop: a driver asks for the next [`Hop`], opens
-/// the transport with its [`NetOptions`], writes its request, feeds the response to its
-/// handshake (bounding every read by [`read_timeout`](Self::read_timeout)), and hands the
-/// outcome to [`finish`](Self::finish).
+/// the transport within the [`budget`](Self::budget), writes its request, feeds the
+/// response to its handshake (bounding every read by
+/// [`read_timeout`](Self::read_timeout)), and hands the outcome to
+/// [`finish`](Self::finish).
 pub(crate) struct Upgrade<'a> {
     builder: &'a ClientBuilder,
-    started: Instant,
+    budget: Budget,
     url: String,
     redirects: u32,
     policy: Policy,
@@ -34,11 +35,17 @@ pub(crate) struct Upgrade<'a> {
     previous: Option<Endpoint>,
 }
 
-/// One connection attempt of a connect: where to, with which options and request.
+/// The limit of one handshake read: how long it may wait, and the limit to name when it
+/// times out (the read timeout, or the whole deadline).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadLimit {
+    pub(crate) wait: Option<Duration>,
+    pub(crate) ran_out: Option<Duration>,
+}
+
+/// One connection attempt of a connect: where to and with which request.
 pub(crate) struct Hop {
     pub(crate) endpoint: Endpoint,
-    /// The builder's network options with the deadline left.
-    pub(crate) net: NetOptions,
     pub(crate) handshake: Handshake,
 }
 
@@ -46,7 +53,7 @@ impl<'a> Upgrade<'a> {
     pub(crate) fn new(builder: &'a ClientBuilder, url: &str) -> Result<Self> {
         Ok(Self {
             builder,
-            started: Instant::now(),
+            budget: Budget::start(builder.timeouts),
             url: url.to_owned(),
             redirects: 0,
             policy: Policy::new(builder.redirect_credentials, builder.redirect_downgrade),
@@ -70,9 +77,10 @@ impl<'a> Upgrade<'a> {
                 self.first
             );
         }
+        if self.budget.is_spent() {
+            return Err(Error::timeout(Op::Connect, self.builder.timeouts.deadline));
+        }
         let handshake = request(self.builder, &self.first, &endpoint, credentials)?.build()?;
-        let mut net = self.builder.net.clone();
-        net.deadline = remaining(self.builder.net.deadline, self.started, Op::Connect)?;
         log::debug!(
             target: "ws_client",
             "handshake request {}",
@@ -80,9 +88,13 @@ impl<'a> Upgrade<'a> {
         );
         Ok(Hop {
             endpoint,
-            net,
             handshake,
         })
+    }
+
+    /// The time budget of the whole connect, every hop and phase.
+    pub(crate) fn budget(&self) -> &Budget {
+        &self.budget
     }
 
     /// How long the next handshake read may take: the read timeout, shortened to what is
@@ -92,18 +104,26 @@ impl<'a> Upgrade<'a> {
     /// # Errors
     ///
     /// [`Error::Timeout`] once the deadline has passed.
-    pub(crate) fn read_timeout(&self) -> Result<Option<Duration>> {
-        let limit = remaining(self.builder.net.deadline, self.started, Op::Handshake)?;
-        Ok(match (self.builder.net.read_timeout, limit) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+    pub(crate) fn read_timeout(&self) -> Result<ReadLimit> {
+        let limit = self.budget.limit(self.builder.timeouts.read);
+        let ran_out = limit.map(|l| match l {
+            Limit::Deadline { total, .. } => total,
+            // ws_net::Limit is non-exhaustive; what is left is the operation's own.
+            l => l.wait(),
+        });
+        if limit.is_some_and(Limit::is_spent) {
+            return Err(Error::timeout(Op::Handshake, ran_out));
+        }
+        Ok(ReadLimit {
+            wait: limit.map(Limit::wait),
+            ran_out,
         })
     }
 
     /// The write timeout of the handshake request.
     #[cfg(feature = "tokio")]
     pub(crate) fn write_timeout(&self) -> Option<Duration> {
-        self.builder.net.write_timeout
+        self.builder.timeouts.write
     }
 
     /// What the hop's handshake decided: the accepted upgrade (`Some`), or `None` when a
@@ -114,8 +134,8 @@ impl<'a> Upgrade<'a> {
     ///
     /// [`Error::RedirectLimit`] past the limit.
     pub(crate) fn finish(&mut self, hop: Hop, outcome: Outcome) -> Result<Option<Accepted>> {
-        if let Some(head) = hop.handshake.redacted_response() {
-            log::debug!(target: "ws_client", "handshake response {}", redact_head(&head));
+        if let Some(headers) = hop.handshake.response_headers() {
+            log::debug!(target: "ws_client", "handshake response {}", SafeHeaders(headers));
         }
         match outcome {
             Outcome::Accepted(accepted) => {
@@ -125,11 +145,6 @@ impl<'a> Upgrade<'a> {
                     safe_url(&self.url),
                     accepted.status,
                     accepted.subprotocol
-                );
-                log::debug!(
-                    target: "ws_client",
-                    "handshake response headers {}",
-                    SafeHeaders(&accepted.headers)
                 );
                 Ok(Some(accepted))
             }
@@ -149,10 +164,9 @@ impl<'a> Upgrade<'a> {
                 self.url = location;
                 Ok(None)
             }
-            _ => Err(Error::Io {
-                op: Op::Handshake,
-                source: std::io::Error::other("unknown handshake outcome"),
-            }),
+            _ => Err(Error::Internal(
+                "the handshake decided on an outcome ws-client does not know",
+            )),
         }
     }
 
@@ -172,17 +186,8 @@ pub(crate) fn connect(
     loop {
         let mut hop = upgrade.hop()?;
         let mut stream = match pre.take() {
-            Some(tcp) => {
-                tcp.set_read_timeout(hop.net.read_timeout)
-                    .and_then(|()| tcp.set_write_timeout(hop.net.write_timeout))
-                    .map_err(|e| Error::io(Op::Configure, e))?;
-                if hop.endpoint.is_secure() {
-                    Stream::wrap_tls(tcp, hop.endpoint.host(), &hop.net.tls)?
-                } else {
-                    Stream::from_tcp(tcp)
-                }
-            }
-            None => ws_net::connect(&hop.endpoint, &hop.net)?,
+            Some(tcp) => ws_net::connect_on(tcp, &hop.endpoint, &builder.net, upgrade.budget())?,
+            None => ws_net::connect(&hop.endpoint, &builder.net, upgrade.budget())?,
         };
         let outcome = exchange(&mut stream, &mut hop.handshake, &upgrade)?;
         if let Some(accepted) = upgrade.finish(hop, outcome)? {
@@ -198,17 +203,6 @@ pub(crate) fn connect(
     }
 }
 
-/// The part of the overall deadline still left; [`Error::Timeout`] for `op` once it has
-/// run out.
-fn remaining(deadline: Option<Duration>, started: Instant, op: Op) -> Result<Option<Duration>> {
-    match deadline {
-        None => Ok(None),
-        Some(total) => match total.checked_sub(started.elapsed()) {
-            Some(left) if !left.is_zero() => Ok(Some(left)),
-            _ => Err(Error::Timeout { op, detail: None }),
-        },
-    }
-}
 /// The upgrade request for `endpoint` with every option of the builder; `first` is the
 /// endpoint of the URL given to `connect`, whose user information is the basic auth of
 /// every hop that carries credentials (unless the hop's own URL has some).
@@ -219,38 +213,31 @@ fn request(
     credentials: Credentials,
 ) -> Result<ClientRequest> {
     let mut key = [0; 16];
-    fill_random(&mut key)?;
+    fill_random(&mut key, Op::Handshake)?;
+    let scheme = if endpoint.is_secure() {
+        Scheme::Wss
+    } else {
+        Scheme::Ws
+    };
+    let mut options = builder.request.clone();
+    if let Some(f) = &builder.header_fn {
+        options = options.headers(f());
+    }
+    if credentials == Credentials::Withhold {
+        options = options
+            .retain_headers(|name| credentials.allows_header(name))
+            .without_cookie();
+    }
     let mut request = ClientRequest::new(
         endpoint.host(),
         endpoint.port(),
-        endpoint.is_secure(),
+        scheme,
         endpoint.resource(),
     )
-    .origin(builder.origin.clone())
-    .host_header(builder.host.clone())
-    .subprotocols(builder.subprotocols.iter().cloned())
+    .options(options)
     .key(key);
     if let Some(options) = &builder.deflate {
         request = request.deflate(options.offers());
-    }
-    if let Some(cookie) = builder
-        .cookie
-        .as_ref()
-        .filter(|_| credentials == Credentials::Send)
-    {
-        request = request.cookie(cookie);
-    }
-    for (name, value) in &builder.headers {
-        if credentials.allows_header(name) {
-            request = request.header(name, value);
-        }
-    }
-    if let Some(f) = &builder.header_fn {
-        for (name, value) in f() {
-            if credentials.allows_header(&name) {
-                request = request.header(&name, &value);
-            }
-        }
     }
     // A redirect target's own user information came from the server that named it.
     let userinfo = endpoint.userinfo().or_else(|| {
@@ -278,24 +265,27 @@ fn exchange(
     handshake: &mut Handshake,
     upgrade: &Upgrade<'_>,
 ) -> Result<Outcome> {
+    let peer = stream.peer_addr().ok();
+    let write_limit = upgrade.builder.timeouts.write;
     stream
         .write_all(handshake.request_bytes())
         .and_then(|()| stream.flush())
-        .map_err(|e| Error::io(Op::Handshake, e))?;
+        .map_err(|e| Error::io_on(Op::Handshake, e, peer, write_limit))?;
     let mut buf = [0; 4096];
     let outcome = loop {
+        let limit = upgrade.read_timeout()?;
         stream
-            .set_read_timeout(upgrade.read_timeout()?)
-            .map_err(|e| Error::io(Op::Configure, e))?;
+            .set_read_timeout(limit.wait)
+            .map_err(|e| Error::io_on(Op::Configure, e, peer, None))?;
         let n = stream
             .read(&mut buf)
-            .map_err(|e| Error::io(Op::Handshake, e))?;
+            .map_err(|e| Error::io_on(Op::Handshake, e, peer, limit.ran_out))?;
         if let Some(outcome) = feed(handshake, buf.get(..n).unwrap_or_default())? {
             break outcome;
         }
     };
     stream
-        .set_read_timeout(upgrade.builder.net.read_timeout)
+        .set_read_timeout(upgrade.builder.timeouts.read)
         .map_err(|e| Error::io(Op::Configure, e))?;
     Ok(outcome)
 }

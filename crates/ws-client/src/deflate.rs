@@ -23,7 +23,7 @@ use ws_handshake::{DeflateOffer, DeflateParams};
 ///     .client_max_window_bits(Some(12))
 ///     .client_no_context_takeover(true)
 ///     .server_no_context_takeover(true);
-/// assert_eq!(lean.get_level(), 1);
+/// assert_ne!(lean, DeflateOptions::default());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[must_use]
@@ -94,16 +94,6 @@ impl DeflateOptions {
     pub fn server_no_context_takeover(mut self, on: bool) -> Self {
         self.server_no_context_takeover = on;
         self
-    }
-
-    /// The compression level.
-    pub fn get_level(&self) -> u32 {
-        self.level
-    }
-
-    /// The size under which messages are sent uncompressed.
-    pub fn get_threshold(&self) -> usize {
-        self.threshold
     }
 
     /// The offers for the handshake, in preference order: everything asked for, then

@@ -3,6 +3,8 @@
 
 use std::fmt;
 use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
 
 use ws_frame::CloseCode;
 
@@ -92,11 +94,15 @@ pub enum Error {
     },
 
     /// An operation took longer than its timeout (`WebSocketTimeoutException`).
-    #[error("{op} timed out")]
+    #[error("{op} timed out{}", after(*limit))]
     Timeout {
-        /// The operation that timed out.
+        /// The operation (the phase of a connect) that timed out.
         op: Op,
-        /// For connect timeouts, which step ran out of time (TCP connect, proxy, TLS).
+        /// The limit that ran out: the operation's timeout, or the overall deadline of a
+        /// connect; `None` when the socket did not say.
+        limit: Option<Duration>,
+        /// For connect timeouts, which step ran out of time (TCP connect, proxy, TLS)
+        /// and whether the deadline or a per-operation timeout ended it.
         #[source]
         detail: Option<Box<ws_net::Error>>,
     },
@@ -108,11 +114,6 @@ pub enum Error {
     /// The URL is not a valid `ws://` or `wss://` URL (`WebSocketAddressException`).
     #[error(transparent)]
     Url(ws_net::UrlError),
-
-    /// The host name could not be resolved, or resolved to no address
-    /// (`WebSocketAddressException`).
-    #[error(transparent)]
-    Address(ws_net::Error),
 
     /// The server answered the upgrade with a status other than 101 or a followed
     /// redirect (`WebSocketBadStatusException`).
@@ -155,20 +156,41 @@ pub enum Error {
     #[error(transparent)]
     Tls(ws_net::TlsError),
 
-    /// Connecting failed below the WebSocket layer: every address refused the connection,
-    /// or a network option could not be applied.
+    /// Connecting failed below the WebSocket layer: the host name did not resolve
+    /// ([`ws_net::Error::Resolve`], [`ws_net::Error::NoAddresses`]: Python's
+    /// `WebSocketAddressException`), every address refused the connection, or a network
+    /// option could not be applied.
     #[error(transparent)]
     Net(ws_net::Error),
 
     /// An I/O operation failed.
-    #[error("{op} failed")]
+    #[error("{op}{} failed: {source}", with(*peer))]
     Io {
         /// The operation that failed.
         op: Op,
+        /// The peer's address, when the socket knew it.
+        peer: Option<SocketAddr>,
         /// The operating system's error.
         #[source]
         source: io::Error,
     },
+
+    /// The operating system's random source failed while drawing a mask key or the
+    /// handshake nonce; nothing was sent.
+    #[error("{op} failed: the system random source failed: {source}")]
+    Random {
+        /// What needed the random bytes: [`Op::Handshake`] for the nonce, [`Op::Write`]
+        /// for a mask key.
+        op: Op,
+        /// The random source's error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// A state the client's own logic rules out was reached: a bug in `ws-client`
+    /// (please report it), never the peer's doing.
+    #[error("internal error in ws-client: {0} (please report this bug)")]
+    Internal(&'static str),
 
     /// A frame the caller asked to send breaks RFC 6455 or the connection's state (a
     /// fragmented or oversized control frame, reserved bits without an extension, an
@@ -177,9 +199,10 @@ pub enum Error {
     #[error("refusing to send an invalid frame: {0}")]
     InvalidFrame(ws_frame::SendError),
 
-    /// An option is invalid (for example a header name or value with CR or LF).
+    /// An option is invalid, or a call came in an order the API does not allow; nothing
+    /// was sent. [`OptionError`] says which.
     #[error("invalid option: {0}")]
-    InvalidOption(String),
+    InvalidOption(OptionError),
 
     /// A callback of [`App`](crate::App) panicked; the panic was caught and ended the run.
     #[error("callback {callback} panicked: {message}")]
@@ -191,8 +214,45 @@ pub enum Error {
     },
 }
 
+/// Why an option or a call was refused before anything was sent
+/// ([`Error::InvalidOption`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OptionError {
+    /// The upgrade request cannot be built from the request options: a header name that
+    /// is not a token, a value with CR, LF or another control character, a header that
+    /// duplicates a generated one; the handshake's error names it.
+    #[error(transparent)]
+    Request(ws_handshake::Error),
+    /// An `http::Request` (feature `http`) that cannot open a WebSocket.
+    #[error("http request: {reason}")]
+    HttpRequest {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A setting outside its range.
+    #[error("{option}: {reason}")]
+    OutOfRange {
+        /// The setting, such as `"ping_timeout"`.
+        option: &'static str,
+        /// Why the value is refused.
+        reason: String,
+    },
+    /// Calls made in an order the API does not allow.
+    #[error("{0}")]
+    Misuse(&'static str),
+}
+
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn after(limit: Option<Duration>) -> String {
+    limit.map(|l| format!(" after {l:?}")).unwrap_or_default()
+}
+
+fn with(peer: Option<SocketAddr>) -> String {
+    peer.map(|p| format!(" with {p}")).unwrap_or_default()
+}
 
 fn describe_close(code: Option<CloseCode>, reason: &str) -> String {
     match (code, reason.is_empty()) {
@@ -207,10 +267,23 @@ impl Error {
     /// Wraps an I/O error with the operation that failed; timeouts become
     /// [`Error::Timeout`].
     pub(crate) fn io(op: Op, source: io::Error) -> Self {
+        Self::io_on(op, source, None, None)
+    }
+
+    /// [`io`](Self::io) on a socket connected to `peer` whose timeout for `op` was
+    /// `limit`.
+    pub(crate) fn io_on(
+        op: Op,
+        source: io::Error,
+        peer: Option<SocketAddr>,
+        limit: Option<Duration>,
+    ) -> Self {
         match source.kind() {
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-                Self::Timeout { op, detail: None }
-            }
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Self::Timeout {
+                op,
+                limit,
+                detail: None,
+            },
             // A TLS peer that vanished without close_notify, a reset, a broken pipe: the
             // connection is gone, however it went.
             io::ErrorKind::UnexpectedEof
@@ -226,7 +299,16 @@ impl Error {
                     source: Some(source),
                 }
             }
-            _ => Self::Io { op, source },
+            _ => Self::Io { op, peer, source },
+        }
+    }
+
+    /// [`Error::Timeout`] for `op` after `limit`, without a lower-layer cause.
+    pub(crate) fn timeout(op: Op, limit: Option<Duration>) -> Self {
+        Self::Timeout {
+            op,
+            limit,
+            detail: None,
         }
     }
 
@@ -265,11 +347,8 @@ impl From<ws_frame::Error> for Error {
         match e {
             ws_frame::Error::Protocol(p) => Self::Protocol(p),
             ws_frame::Error::Payload(p) => Self::Payload(p),
-            // ws_frame::Error is non-exhaustive; a future family is a protocol matter.
-            other => Self::Io {
-                op: Op::Read,
-                source: io::Error::other(other.to_string()),
-            },
+            // ws_frame::Error is non-exhaustive: a family this crate does not know yet.
+            _ => Self::Internal("the engine reported an error family ws-client does not know"),
         }
     }
 }
@@ -300,7 +379,10 @@ impl From<ws_handshake::Error> for Error {
                 headers,
                 body,
             },
-            ws_handshake::Error::InvalidHeader { .. } => Self::InvalidOption(e.to_string()),
+            e @ (ws_handshake::Error::InvalidHeader { .. }
+            | ws_handshake::Error::DuplicateHeader { .. }) => {
+                Self::InvalidOption(OptionError::Request(e))
+            }
             other => Self::Handshake(other),
         }
     }
@@ -310,11 +392,9 @@ impl From<ws_net::Error> for Error {
     fn from(e: ws_net::Error) -> Self {
         match e {
             ws_net::Error::Url(u) => Self::Url(u),
-            e @ (ws_net::Error::Resolve { .. } | ws_net::Error::NoAddresses { .. }) => {
-                Self::Address(e)
-            }
-            e @ ws_net::Error::Timeout { .. } => Self::Timeout {
+            e @ ws_net::Error::Timeout { after, .. } => Self::Timeout {
                 op: Op::Connect,
+                limit: Some(after),
                 detail: Some(Box::new(e)),
             },
             ws_net::Error::Proxy(p) => Self::Proxy(p),
@@ -351,6 +431,57 @@ mod tests {
             let e = Error::io(Op::Read, io::Error::from(kind));
             assert!(matches!(e, Error::Timeout { op: Op::Read, .. }), "{e:?}");
             assert_eq!(e.to_string(), "read timed out");
+            let limit = Some(Duration::from_millis(250));
+            let e = Error::io_on(Op::Read, io::Error::from(kind), None, limit);
+            assert!(
+                matches!(e, Error::Timeout { op: Op::Read, limit: l, .. } if l == limit),
+                "{e:?}"
+            );
+            assert_eq!(e.to_string(), "read timed out after 250ms");
+        }
+    }
+
+    #[test]
+    fn a_missing_mask_key_is_a_random_source_failure_of_the_write() {
+        let e =
+            crate::sender::send_error(ws_frame::SendError::MaskKey(ws_frame::MaskKeyError::new()));
+        assert!(matches!(e, Error::Random { op: Op::Write, .. }), "{e:?}");
+    }
+
+    #[test]
+    fn messages_say_what_where_and_why_in_one_lower_case_line() {
+        let peer: SocketAddr = "127.0.0.1:9001".parse().unwrap();
+        let denied = || io::Error::new(io::ErrorKind::PermissionDenied, "permission denied");
+        let cases = [
+            (
+                Error::io_on(Op::Handshake, denied(), Some(peer), None),
+                "handshake with 127.0.0.1:9001 failed: permission denied",
+            ),
+            (
+                Error::io(Op::Write, denied()),
+                "write failed: permission denied",
+            ),
+            (
+                Error::Random {
+                    op: Op::Write,
+                    source: io::Error::other("no entropy"),
+                },
+                "write failed: the system random source failed: no entropy",
+            ),
+            (
+                Error::Internal("an impossible state"),
+                "internal error in ws-client: an impossible state (please report this bug)",
+            ),
+            (
+                Error::InvalidOption(OptionError::OutOfRange {
+                    option: "ping_timeout",
+                    reason: "must be above zero".to_owned(),
+                }),
+                "invalid option: ping_timeout: must be above zero",
+            ),
+        ];
+        for (e, want) in cases {
+            assert_eq!(e.to_string(), want);
         }
     }
 

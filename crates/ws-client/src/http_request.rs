@@ -6,7 +6,7 @@ use http::{Method, Request, Uri, Version};
 use ws_handshake::{HostHeader, Origin};
 
 use crate::config::ClientBuilder;
-use crate::error::{Error, Result};
+use crate::error::{Error, OptionError, Result};
 use crate::websocket::WebSocket;
 
 impl ClientBuilder {
@@ -59,7 +59,8 @@ impl ClientBuilder {
 
     /// This builder with the request's headers, and the request's URL.
     fn with_request(&self, request: &Request<()>) -> Result<(Self, String)> {
-        let invalid = |what: String| Err(Error::InvalidOption(format!("http request: {what}")));
+        let invalid =
+            |reason: String| Err(Error::InvalidOption(OptionError::HttpRequest { reason }));
         if request.method() != Method::GET {
             return invalid(format!(
                 "method {} cannot open a websocket; use GET",
@@ -80,11 +81,11 @@ impl ClientBuilder {
             };
             let expected = match name.as_str() {
                 "host" => {
-                    builder = builder.host(HostHeader::Custom(value.to_owned()));
+                    builder.request = builder.request.host(HostHeader::Custom(value.to_owned()));
                     continue;
                 }
                 "origin" => {
-                    builder = builder.origin(Origin::Custom(value.to_owned()));
+                    builder.request = builder.request.origin(Origin::Custom(value.to_owned()));
                     continue;
                 }
                 "upgrade" => "websocket",
@@ -109,7 +110,7 @@ impl ClientBuilder {
                 ));
             }
         }
-        builder = builder.headers(headers);
+        builder.request = builder.request.headers(headers);
         Ok((builder, request.uri().to_string()))
     }
 }
@@ -138,24 +139,18 @@ mod tests {
             .unwrap();
         let (builder, url) = parts(&request).unwrap();
         assert_eq!(url, "ws://h.test:8080/chat?x=1");
-        assert_eq!(builder.host, HostHeader::Custom("h.test:8080".into()));
-        assert_eq!(builder.origin, Origin::Custom("https://o.test".into()));
-        let names: Vec<(&str, &str)> = builder
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
         // HeaderMap keeps first-insertion order of names; repeated values follow their name.
-        assert_eq!(
-            names,
-            [
+        let expected = ws_handshake::RequestOptions::new()
+            .host(HostHeader::Custom("h.test:8080".into()))
+            .origin(Origin::Custom("https://o.test".into()))
+            .headers([
                 ("sec-websocket-version", "13"),
                 ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
                 ("x-b", "2"),
                 ("x-b", "3"),
                 ("x-a", "1"),
-            ]
-        );
+            ]);
+        assert_eq!(builder.request, expected);
     }
 
     #[test]
@@ -195,7 +190,9 @@ mod tests {
             ),
         ];
         for (request, needle) in cases {
-            let Err(Error::InvalidOption(message)) = parts(&request) else {
+            let Err(Error::InvalidOption(OptionError::HttpRequest { reason: message })) =
+                parts(&request)
+            else {
                 panic!("{request:?} was accepted");
             };
             assert!(message.contains(needle), "{message}");

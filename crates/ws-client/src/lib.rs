@@ -66,13 +66,15 @@
 //! | `WebSocketConnectionClosedException` | [`Error::ConnectionClosed`] |
 //! | `WebSocketTimeoutException` | [`Error::Timeout`] |
 //! | `WebSocketProxyException` | [`Error::Proxy`] |
-//! | `WebSocketAddressException` | [`Error::Address`], [`Error::Url`] |
+//! | `WebSocketAddressException` | [`Error::Net`] with [`ws_net::Error::Resolve`] or [`ws_net::Error::NoAddresses`], [`Error::Url`] |
 //! | `WebSocketBadStatusException` | [`Error::BadStatus`] |
 //! | ssl errors | [`Error::Tls`] |
 //! | `OSError` and friends | [`Error::Io`], [`Error::Net`] |
 //!
-//! plus [`Error::Handshake`], [`Error::RedirectLimit`], [`Error::InvalidFrame`] and
-//! [`Error::InvalidOption`], which Python reports with other exceptions or not at all.
+//! plus [`Error::Handshake`], [`Error::RedirectLimit`], [`Error::InsecureRedirect`],
+//! [`Error::InvalidFrame`], [`Error::InvalidOption`] (with an [`OptionError`]),
+//! [`Error::Random`] and [`Error::Internal`] (a bug in this crate), which Python reports
+//! with other exceptions or not at all.
 //!
 //! # Logging
 //!
@@ -107,14 +109,14 @@ mod websocket;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use ::http;
-pub use ws_frame::{CloseCode, Limits, Message, OpCode};
-pub use ws_handshake::{HostHeader, Origin};
+pub use ws_frame::{CloseCode, Fin, Limits, Message, OpCode};
+pub use ws_handshake::{HostHeader, Origin, RequestOptions, ResponseLimits};
 #[cfg(feature = "tls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use ws_net::rustls;
 pub use ws_net::{
-    Keepalive, NoProxy, Proxy, ProxyConfig, ProxyError, ProxyKind, SocketOptions, TlsError,
-    TlsOptions, UrlError,
+    Keepalive, NetOptions, NoProxy, Proxy, ProxyConfig, ProxyError, ProxyKind, SocketOptions,
+    TlsError, TlsOptions, UrlError,
 };
 /// The lower layers, for their error types and advanced options.
 pub use {ws_frame, ws_handshake, ws_net};
@@ -130,11 +132,11 @@ pub use crate::config::{
 #[cfg(feature = "deflate")]
 #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
 pub use crate::deflate::DeflateOptions;
-pub use crate::error::{Error, Op, Result};
+pub use crate::error::{Error, Op, OptionError, Result};
 pub use crate::frame::Frame;
 pub use crate::logging::{SafeHeaders, enable_trace};
 pub use crate::mask::MaskKeyFn;
-pub use crate::reader::{CloseInfo, Messages, Reader};
+pub use crate::reader::{CloseInfo, Controls, Messages, Reader};
 pub use crate::redirect::{RedirectCredentials, RedirectDowngrade};
 pub use crate::sender::Sender;
 pub use crate::websocket::WebSocket;

@@ -69,7 +69,7 @@ impl MaskSource {
                 let mut pool = keys.borrow_mut();
                 let Pool { bytes, next } = &mut *pool;
                 if *next + 4 > POOL {
-                    fill_random(&mut bytes[..])?;
+                    fill_random(&mut bytes[..], Op::Write)?;
                     *next = 0;
                 }
                 let mut key = [0; 4];
@@ -90,11 +90,11 @@ impl ws_frame::MaskKeys for MaskSource {
     }
 }
 
-/// Fills `buf` from the operating system's CSPRNG.
-pub(crate) fn fill_random(buf: &mut [u8]) -> Result<(), Error> {
-    getrandom::fill(buf).map_err(|e| Error::Io {
-        op: Op::Connect,
-        source: std::io::Error::other(format!("the system random source failed: {e}")),
+/// Fills `buf` from the operating system's CSPRNG, for `op`.
+pub(crate) fn fill_random(buf: &mut [u8], op: Op) -> Result<(), Error> {
+    getrandom::fill(buf).map_err(|e| Error::Random {
+        op,
+        source: std::io::Error::other(e.to_string()),
     })
 }
 

@@ -23,6 +23,19 @@ use crate::sender::{Sender, Shared};
 /// assembled instead.
 pub(crate) const READ_BUFFER: usize = 16 * 1024;
 
+/// Whether [`Reader::recv_data`] returns pings and pongs or skips them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(
+    clippy::exhaustive_enums,
+    reason = "returned or not: there is no third way"
+)]
+pub enum Controls {
+    /// Skip pings and pongs (answering pings as configured): Python's default.
+    Skip,
+    /// Return pings and pongs too: Python's `control_frame=True`.
+    Return,
+}
+
 /// The receiving half of a connection: everything that reads.
 ///
 /// A [`WebSocket`](crate::WebSocket) holds one; [`WebSocket::split`](crate::WebSocket::split)
@@ -53,7 +66,7 @@ impl Reader {
 
     /// Receives the next text or binary message, reassembling fragments. Pings are
     /// answered (unless turned off with
-    /// [`ClientBuilder::auto_pong`](crate::ClientBuilder::auto_pong)) and skipped, as are
+    /// [`Config::ping_reply`](ws_frame::Config::ping_reply) in [`ClientBuilder::connection`](crate::ClientBuilder::connection)) and skipped, as are
     /// pongs. The peer's close frame is answered with the same code and returned once as
     /// [`Message::Close`]; after it every call fails with [`Error::ConnectionClosed`].
     ///
@@ -83,18 +96,20 @@ impl Reader {
     }
 
     /// Python's `recv_data`: the opcode and payload bytes of the next message (text is not
-    /// converted to a `String`); control frames are returned only if `control_frames`.
-    /// A close frame gives `OpCode::Close` and its raw payload.
+    /// converted to a `String`); pings and pongs are returned only with
+    /// [`Controls::Return`] (Python's `control_frame=True`). A close frame gives
+    /// `OpCode::Close` and its raw payload.
     ///
     /// # Errors
     ///
     /// As [`recv`](Self::recv).
-    pub fn recv_data(&mut self, control_frames: bool) -> Result<(OpCode, Vec<u8>)> {
+    pub fn recv_data(&mut self, controls: Controls) -> Result<(OpCode, Vec<u8>)> {
+        let returned = controls == Controls::Return;
         loop {
             let message = self.recv_with_control()?;
             let data = match message {
-                Message::Ping(p) if control_frames => (OpCode::Ping, p),
-                Message::Pong(p) if control_frames => (OpCode::Pong, p),
+                Message::Ping(p) if returned => (OpCode::Ping, p),
+                Message::Pong(p) if returned => (OpCode::Pong, p),
                 Message::Ping(_) | Message::Pong(_) => continue,
                 Message::Close(close) => (OpCode::Close, close_payload(close)),
                 Message::Text(t) => (OpCode::Text, t.into_bytes()),
@@ -241,7 +256,9 @@ impl Reader {
     /// taken again when bytes next arrive or leave), so an idle connection costs almost
     /// no memory, while a busy one never pays for it.
     fn read_failed(&mut self, e: std::io::Error) -> Error {
-        let error = Error::io(Op::Read, e);
+        let peer = self.half.peer_addr().ok();
+        let limit = self.half.read_timeout().ok().flatten();
+        let error = Error::io_on(Op::Read, e, peer, limit);
         if error.is_timeout() {
             self.engine.release_buffers();
             // A sender busy writing keeps its buffer: never wait for it here.

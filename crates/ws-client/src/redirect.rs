@@ -9,8 +9,8 @@ use crate::logging::is_allowed;
 /// Which credentials a followed redirect sends again.
 ///
 /// Credentials are the `Authorization` basic auth made from the URL's user information,
-/// the [`cookie`](crate::ClientBuilder::cookie), and every header of
-/// [`header`](crate::ClientBuilder::header) and
+/// the [`cookie`](ws_handshake::RequestOptions::cookie), and every header of
+/// [`header`](ws_handshake::RequestOptions::header) and
 /// [`header_fn`](crate::ClientBuilder::header_fn) whose value the logs redact: anything
 /// not on the short allow-list of [`SafeHeaders`](crate::SafeHeaders) (`Authorization`,
 /// `Cookie` and custom headers such as `X-Api-Key` all count).

@@ -76,7 +76,7 @@ impl Writer {
         self.engine.advance(n);
         result.map_err(|e| {
             self.broken = true;
-            Error::io(op, e)
+            self.failed(op, e)
         })
     }
 
@@ -88,8 +88,14 @@ impl Writer {
         self.write_pending(Op::Flush)?;
         self.out.flush().map_err(|e| {
             self.broken = true;
-            Error::io(Op::Flush, e)
+            self.failed(Op::Flush, e)
         })
+    }
+
+    /// A write error, naming the peer and the write timeout in force.
+    fn failed(&self, op: Op, e: std::io::Error) -> Error {
+        let peer = self.out.peer_addr().ok();
+        Error::io_on(op, e, peer, self.out.write_timeout().ok().flatten())
     }
 
     /// Carries out what the receive half asked for (a pong, the close echo, the failing
@@ -166,6 +172,11 @@ pub(crate) fn broken() -> Error {
 pub(crate) fn send_error(e: SendError) -> Error {
     match e {
         SendError::CloseSent => Error::closed(None, "a close frame was already sent".to_owned()),
+        // The system random source gave no mask key: nothing was sent.
+        SendError::MaskKey(e) => Error::Random {
+            op: Op::Write,
+            source: std::io::Error::other(e.to_string()),
+        },
         other => Error::InvalidFrame(other),
     }
 }
@@ -224,6 +235,111 @@ impl Shared {
 pub struct Sender {
     pub(crate) shared: Arc<Shared>,
 }
+
+/// The send surface of [`Sender`], forwarded once for each type that sends through one
+/// (`WebSocket`, `AppHandle`): every method calls `self.$get()?` (a `Result` of a
+/// `Sender` or `&Sender`) and the `Sender` method of the same name, whose docs say what it
+/// does.
+macro_rules! send_surface {
+    ($get:ident, $no_connection:literal) => {
+        /// Sends a text message; see [`Sender::send_text`].
+        ///
+        /// # Errors
+        ///
+        #[doc = $no_connection]
+        /// else as [`Sender::send_text`].
+        pub fn send_text(&self, text: &str) -> $crate::Result<()> {
+            self.$get()?.send_text(text)
+        }
+
+        /// Sends a binary message; see [`Sender::send_binary`].
+        ///
+        /// # Errors
+        ///
+        #[doc = $no_connection]
+        /// else as [`Sender::send_binary`].
+        pub fn send_binary(&self, data: &[u8]) -> $crate::Result<()> {
+            self.$get()?.send_binary(data)
+        }
+
+        /// Sends a message of any kind; see [`Sender::send`].
+        ///
+        /// # Errors
+        ///
+        #[doc = $no_connection]
+        /// else as [`Sender::send`].
+        pub fn send(&self, message: &$crate::Message) -> $crate::Result<()> {
+            self.$get()?.send(message)
+        }
+
+        /// Queues a message without flushing (batching); see [`Sender::write`].
+        ///
+        /// # Errors
+        ///
+        #[doc = $no_connection]
+        /// else as [`Sender::write`].
+        pub fn write(&self, message: &$crate::Message) -> $crate::Result<()> {
+            self.$get()?.write(message)
+        }
+
+        /// Writes out everything queued by `write`; see [`Sender::flush`].
+        ///
+        /// # Errors
+        ///
+        #[doc = $no_connection]
+        /// else as [`Sender::flush`].
+        pub fn flush(&self) -> $crate::Result<()> {
+            self.$get()?.flush()
+        }
+
+        /// Sends a ping (at most 125 bytes); see [`Sender::ping`].
+        ///
+        /// # Errors
+        ///
+        #[doc = $no_connection]
+        /// else as [`Sender::ping`].
+        pub fn ping(&self, payload: &[u8]) -> $crate::Result<()> {
+            self.$get()?.ping(payload)
+        }
+
+        /// Sends a pong (at most 125 bytes); see [`Sender::pong`].
+        ///
+        /// # Errors
+        ///
+        #[doc = $no_connection]
+        /// else as [`Sender::pong`].
+        pub fn pong(&self, payload: &[u8]) -> $crate::Result<()> {
+            self.$get()?.pong(payload)
+        }
+
+        /// Sends one frame after checking it against RFC 6455; see
+        /// [`Sender::send_frame`].
+        ///
+        /// # Errors
+        ///
+        #[doc = $no_connection]
+        /// else as [`Sender::send_frame`].
+        pub fn send_frame(&self, frame: &$crate::Frame) -> $crate::Result<()> {
+            self.$get()?.send_frame(frame)
+        }
+
+        /// Sends one fragment of a message; see [`Sender::send_fragment`].
+        ///
+        /// # Errors
+        ///
+        #[doc = $no_connection]
+        /// else as [`Sender::send_fragment`].
+        pub fn send_fragment(
+            &self,
+            opcode: $crate::OpCode,
+            payload: &[u8],
+            fin: ::ws_frame::Fin,
+        ) -> $crate::Result<()> {
+            self.$get()?.send_fragment(opcode, payload, fin)
+        }
+    };
+}
+pub(crate) use send_surface;
 
 impl Sender {
     /// Sends a text message.
@@ -318,18 +434,19 @@ impl Sender {
 
     /// Sends one fragment of a message: the first with `OpCode::Text` or
     /// `OpCode::Binary`, the following ones with `OpCode::Continuation`, the last with
-    /// `fin = true`. Pings and pongs may go between fragments. A text message's UTF-8 is
-    /// checked by the receiver across fragments.
+    /// [`Fin::Final`](ws_frame::Fin::Final), the others [`Fin::More`](ws_frame::Fin::More).
+    /// Pings and pongs may go between fragments. A text message's UTF-8 is checked by the
+    /// receiver across fragments.
     ///
     /// # Errors
     ///
     /// [`Error::InvalidFrame`] for a continuation without a started message, a new message
     /// while one is open, or a control opcode; else as [`send_text`](Self::send_text).
-    pub fn send_fragment(&self, opcode: OpCode, payload: &[u8], fin: bool) -> Result<()> {
+    pub fn send_fragment(&self, opcode: OpCode, payload: &[u8], fin: ws_frame::Fin) -> Result<()> {
         self.send_now(Outgoing::Fragment {
             opcode,
             payload,
-            fin,
+            fin: fin.is_final(),
         })
     }
 

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ws_frame::{CloseCode, Inbound, Message, OpCode, Outbound, PingReply, Role, Utf8Check};
+use ws_frame::{CloseCode, Inbound, Message, OpCode, Outbound, Role};
 use ws_handshake::{Accepted, DeflateParams};
 use ws_net::Stream;
 
@@ -13,7 +13,7 @@ use crate::deflate;
 use crate::error::{Error, Result};
 use crate::frame::Frame;
 use crate::mask::MaskSource;
-use crate::reader::{CloseInfo, Messages, READ_BUFFER, Reader};
+use crate::reader::{CloseInfo, Controls, Messages, READ_BUFFER, Reader};
 use crate::sender::{Sender, Shared, Writer};
 
 /// The engine's two halves for a connection `builder` opened and `accepted` upgraded,
@@ -24,18 +24,9 @@ pub(crate) fn engine(
     accepted: &Accepted,
 ) -> (Inbound, Outbound, Option<DeflateParams>) {
     let deflate = accepted.deflate.zip(builder.deflate);
-    let config = ws_frame::Config::new()
-        .limits(builder.limits)
-        .utf8(if builder.validate_utf8 {
-            Utf8Check::Streaming
-        } else {
-            Utf8Check::AtEnd
-        })
-        .ping_reply(if builder.auto_pong {
-            PingReply::Auto
-        } else {
-            PingReply::Manual
-        })
+    let config = builder
+        .connection
+        .clone()
         .send_chunk(
             builder
                 .write_buffer_size
@@ -189,89 +180,18 @@ impl WebSocket {
         }
     }
 
-    /// Sends a text message (and flushes).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::ConnectionClosed`] after a close frame was sent or a write failed,
-    /// [`Error::Timeout`] when the write timeout passes, [`Error::Io`].
-    pub fn send_text(&self, text: &str) -> Result<()> {
-        self.sender.send_text(text)
-    }
+    crate::sender::send_surface!(
+        send_handle,
+        "[`Error::ConnectionClosed`] after the close or a failed write,"
+    );
 
-    /// Sends a binary message (and flushes).
-    ///
-    /// # Errors
-    ///
-    /// As [`send_text`](Self::send_text).
-    pub fn send_binary(&self, data: &[u8]) -> Result<()> {
-        self.sender.send_binary(data)
-    }
-
-    /// Sends a message of any kind (and flushes); see [`Sender::send`].
-    ///
-    /// # Errors
-    ///
-    /// As [`Sender::send`].
-    pub fn send(&self, message: &Message) -> Result<()> {
-        self.sender.send(message)
-    }
-
-    /// Queues a message without flushing, to batch many small messages into few system
-    /// calls; see [`Sender::write`]. Call [`flush`](Self::flush) afterwards.
-    ///
-    /// # Errors
-    ///
-    /// As [`Sender::send`].
-    pub fn write(&self, message: &Message) -> Result<()> {
-        self.sender.write(message)
-    }
-
-    /// Writes out everything queued by [`write`](Self::write).
-    ///
-    /// # Errors
-    ///
-    /// As [`send_text`](Self::send_text).
-    pub fn flush(&self) -> Result<()> {
-        self.sender.flush()
-    }
-
-    /// Sends one frame after checking it against RFC 6455; see [`Sender::send_frame`].
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidFrame`] for a frame that breaks the rules, else as
-    /// [`send_text`](Self::send_text).
-    pub fn send_frame(&self, frame: &Frame) -> Result<()> {
-        self.sender.send_frame(frame)
-    }
-
-    /// Sends one fragment of a message; see [`Sender::send_fragment`].
-    ///
-    /// # Errors
-    ///
-    /// As [`Sender::send_fragment`].
-    pub fn send_fragment(&self, opcode: OpCode, payload: &[u8], fin: bool) -> Result<()> {
-        self.sender.send_fragment(opcode, payload, fin)
-    }
-
-    /// Sends a ping (at most 125 bytes).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidFrame`] for more than 125 bytes, else as
-    /// [`send_text`](Self::send_text).
-    pub fn ping(&self, payload: &[u8]) -> Result<()> {
-        self.sender.ping(payload)
-    }
-
-    /// Sends a pong (at most 125 bytes).
-    ///
-    /// # Errors
-    ///
-    /// As [`ping`](Self::ping).
-    pub fn pong(&self, payload: &[u8]) -> Result<()> {
-        self.sender.pong(payload)
+    /// The connection's sender, for the forwarders of the send surface.
+    #[allow(
+        clippy::unnecessary_wraps,
+        reason = "the forwarders take a Result: an AppHandle may have no connection"
+    )]
+    fn send_handle(&self) -> Result<&Sender> {
+        Ok(&self.sender)
     }
 
     /// Receives the next message; see [`Reader::recv`].
@@ -298,8 +218,8 @@ impl WebSocket {
     /// # Errors
     ///
     /// As [`Reader::recv`].
-    pub fn recv_data(&mut self, control_frames: bool) -> Result<(OpCode, Vec<u8>)> {
-        self.reader.recv_data(control_frames)
+    pub fn recv_data(&mut self, controls: Controls) -> Result<(OpCode, Vec<u8>)> {
+        self.reader.recv_data(controls)
     }
 
     /// Receives one raw frame; see [`Reader::recv_frame`].

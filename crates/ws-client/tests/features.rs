@@ -14,7 +14,7 @@ use std::thread;
 use std::time::Duration;
 
 use ws_client::{ClientBuilder, CloseCode, Message};
-use ws_frame::{Decoder, MessageDecoder, OpCode, Role, encode_frame};
+use ws_frame::{Decoder, Fin, MessageDecoder, OpCode, Role, encode_frame};
 use ws_handshake::ServerHandshake;
 
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
@@ -51,8 +51,14 @@ fn echo_once() -> (String, thread::JoinHandle<Vec<(String, String)>>) {
             panic!("expected text, got {message:?}");
         };
         let mut out = Vec::new();
-        encode_frame(&mut out, true, OpCode::Text, None, text.as_bytes());
-        encode_frame(&mut out, true, OpCode::Close, None, &1000u16.to_be_bytes());
+        encode_frame(&mut out, Fin::Final, OpCode::Text, None, text.as_bytes());
+        encode_frame(
+            &mut out,
+            Fin::Final,
+            OpCode::Close,
+            None,
+            &1000u16.to_be_bytes(),
+        );
         tcp.write_all(&out).unwrap();
         accepted.headers
     });

@@ -7,8 +7,8 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ws_frame::{
-    Decoded, Decoder, FrameHeader, OpCode, Parsed, Role, Utf8Validator, apply_mask, copy_masked,
-    encode_frame,
+    Decoded, Decoder, Fin, FrameHeader, OpCode, Parsed, Role, Utf8Validator, apply_mask,
+    copy_masked, encode_frame,
 };
 
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
@@ -20,7 +20,7 @@ fn small_frames() -> Vec<u8> {
     for i in 0..1024u32 {
         encode_frame(
             &mut wire,
-            true,
+            Fin::Final,
             OpCode::Binary,
             None,
             &[i.to_le_bytes()[0]; 14],
@@ -125,7 +125,7 @@ fn encode(c: &mut Criterion) {
             out.clear();
             encode_frame(
                 &mut out,
-                true,
+                Fin::Final,
                 OpCode::Binary,
                 Some(KEY),
                 black_box(&payload),

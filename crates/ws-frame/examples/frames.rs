@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use ws_frame::{
-    CloseCode, CloseFrame, Decoded, Decoder, Event, Message, MessageDecoder, OpCode, Role,
+    CloseCode, CloseFrame, Decoded, Decoder, Event, Fin, Message, MessageDecoder, OpCode, Role,
     encode_frame,
 };
 
@@ -68,7 +68,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut client_wire = Vec::new(); // what a client sends: masked
     for (what, fin, opcode, masked, payload) in frames {
         let mut frame = Vec::new();
-        encode_frame(&mut frame, fin, opcode, masked.then_some(KEY), payload);
+        encode_frame(
+            &mut frame,
+            Fin::from(fin),
+            opcode,
+            masked.then_some(KEY),
+            payload,
+        );
         println!("{what:<36} {}", hex(&frame));
         if masked {
             client_wire.extend_from_slice(&frame);
@@ -102,7 +108,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("\n== a protocol error: a server must not mask ==");
     let mut bad = Vec::new();
-    encode_frame(&mut bad, true, OpCode::Text, Some(KEY), b"oops");
+    encode_frame(&mut bad, Fin::Final, OpCode::Text, Some(KEY), b"oops");
     match Decoder::new(Role::Client).decode(&mut bad) {
         Err(e) => println!("error: {e} -> reply with close code {}", e.close_code()),
         Ok(d) => println!("unexpectedly accepted: {d:?}"),

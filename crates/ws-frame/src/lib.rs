@@ -16,11 +16,11 @@
 //!   payload codec, streamed and limit-checked, over `miniz_oxide` (`no_std` + `alloc`).
 //!
 //! ```
-//! use ws_frame::{Decoder, Message, MessageDecoder, OpCode, Role, encode_frame};
+//! use ws_frame::{Decoder, Fin, Message, MessageDecoder, OpCode, Role, encode_frame};
 //!
 //! // A client sends a masked text frame...
 //! let mut wire = Vec::new();
-//! encode_frame(&mut wire, true, OpCode::Text, Some([1, 2, 3, 4]), "héllo".as_bytes());
+//! encode_frame(&mut wire, Fin::Final, OpCode::Text, Some([1, 2, 3, 4]), "héllo".as_bytes());
 //!
 //! // ...and a server decodes it, one byte at a time if need be.
 //! let mut server = MessageDecoder::new(Decoder::new(Role::Server));
@@ -74,5 +74,5 @@ pub use limits::Limits;
 pub use mask::{apply_mask, apply_mask_offset, copy_masked};
 #[cfg(feature = "alloc")]
 pub use message::{Message, MessageDecoder, encode_frame};
-pub use opcode::{OpCode, Role};
+pub use opcode::{Fin, OpCode, Role};
 pub use utf8::Utf8Validator;

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 
 use crate::utf8::{Utf8Validator, validate_whole};
 use crate::{
-    CloseCode, CloseFrame, Decoded, Decoder, Error, Event, FrameHeader, OpCode, apply_mask,
+    CloseCode, CloseFrame, Decoded, Decoder, Error, Event, Fin, FrameHeader, OpCode, apply_mask,
 };
 
 /// A whole message, or a control frame.
@@ -145,12 +145,12 @@ impl Assembly {
 /// message can make it buffer.
 ///
 /// ```
-/// use ws_frame::{Decoder, Message, MessageDecoder, OpCode, Role, encode_frame};
+/// use ws_frame::{Decoder, Fin, Message, MessageDecoder, OpCode, Role, encode_frame};
 ///
 /// let mut wire = Vec::new();
-/// encode_frame(&mut wire, false, OpCode::Text, None, b"Hel");
-/// encode_frame(&mut wire, true, OpCode::Ping, None, b"!");
-/// encode_frame(&mut wire, true, OpCode::Continuation, None, b"lo");
+/// encode_frame(&mut wire, Fin::More, OpCode::Text, None, b"Hel");
+/// encode_frame(&mut wire, Fin::Final, OpCode::Ping, None, b"!");
+/// encode_frame(&mut wire, Fin::Final, OpCode::Continuation, None, b"lo");
 ///
 /// let mut decoder = MessageDecoder::new(Decoder::new(Role::Client));
 /// decoder.feed(&wire);
@@ -294,24 +294,25 @@ impl MessageDecoder {
 /// Appends one frame (header, then the payload masked with `mask` if given) to `out`,
 /// reserving space once. Use `mask: Some(random key)` as a client, `None` as a server.
 ///
-/// The caller keeps the RFC's rules: control frames need `fin` and at most 125 bytes.
+/// The caller keeps the RFC's rules: control frames need [`Fin::Final`] and at most 125
+/// bytes.
 ///
 /// ```
-/// use ws_frame::{OpCode, encode_frame};
+/// use ws_frame::{Fin, OpCode, encode_frame};
 ///
 /// let mut out = Vec::new();
-/// encode_frame(&mut out, true, OpCode::Text, Some([0x37, 0xfa, 0x21, 0x3d]), b"Hello");
+/// encode_frame(&mut out, Fin::Final, OpCode::Text, Some([0x37, 0xfa, 0x21, 0x3d]), b"Hello");
 /// assert_eq!(out, [0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
 /// ```
 pub fn encode_frame(
     out: &mut Vec<u8>,
-    fin: bool,
+    fin: Fin,
     opcode: OpCode,
     mask: Option<[u8; 4]>,
     payload: &[u8],
 ) {
     let mut header = FrameHeader::new(opcode, payload.len() as u64);
-    header.fin = fin;
+    header.fin = fin.is_final();
     header.mask = mask;
     let mut buf = [0; FrameHeader::MAX_LEN];
     let n = header.encode(&mut buf);

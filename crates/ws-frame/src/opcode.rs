@@ -18,6 +18,30 @@ pub enum Role {
     Server,
 }
 
+/// Whether a frame ends its message (the FIN bit of RFC 6455 section 5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(clippy::exhaustive_enums, reason = "the FIN bit has two values")]
+pub enum Fin {
+    /// The last (or only) frame of its message: FIN set.
+    Final,
+    /// More fragments of the message follow: FIN clear.
+    More,
+}
+
+impl Fin {
+    /// `true` for [`Fin::Final`], the value of the FIN bit.
+    pub fn is_final(self) -> bool {
+        self == Self::Final
+    }
+}
+
+impl From<bool> for Fin {
+    /// The FIN bit as read from a header: `true` is [`Fin::Final`].
+    fn from(fin: bool) -> Self {
+        if fin { Self::Final } else { Self::More }
+    }
+}
+
 /// A frame opcode. Reserved opcodes are a parse error ([`ProtocolError::ReservedOpCode`]),
 /// not a variant, so they can't be sent by mistake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -6,13 +6,13 @@
 )]
 
 use ws_frame::{
-    CloseCode, Decoded, Decoder, Error, Event, Limits, Message, MessageDecoder, OpCode,
+    CloseCode, Decoded, Decoder, Error, Event, Fin, Limits, Message, MessageDecoder, OpCode,
     PayloadError, ProtocolError, Role, encode_frame,
 };
 
 fn frame(fin: bool, opcode: OpCode, mask: Option<[u8; 4]>, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    encode_frame(&mut out, fin, opcode, mask, payload);
+    encode_frame(&mut out, Fin::from(fin), opcode, mask, payload);
     out
 }
 

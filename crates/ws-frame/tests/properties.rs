@@ -7,8 +7,8 @@
 
 use proptest::prelude::*;
 use ws_frame::{
-    CloseCode, Decoded, Decoder, Event, FrameHeader, Message, MessageDecoder, OpCode, Parsed, Role,
-    encode_frame,
+    CloseCode, Decoded, Decoder, Event, Fin, FrameHeader, Message, MessageDecoder, OpCode, Parsed,
+    Role, encode_frame,
 };
 
 fn opcode() -> impl Strategy<Value = OpCode> {
@@ -75,7 +75,7 @@ fn encode(messages: &[(Message, Vec<usize>)], mask: Option<[u8; 4]>) -> (Vec<u8>
             }
         };
         if opcode.is_control() {
-            encode_frame(&mut wire, true, opcode, mask, &payload);
+            encode_frame(&mut wire, Fin::Final, opcode, mask, &payload);
             expected.push(message.clone());
             continue;
         }
@@ -83,16 +83,16 @@ fn encode(messages: &[(Message, Vec<usize>)], mask: Option<[u8; 4]>) -> (Vec<u8>
         let mut op = opcode;
         for (i, &cut) in cuts.iter().enumerate() {
             let (piece, tail) = rest.split_at(cut.min(rest.len()));
-            encode_frame(&mut wire, false, op, mask, piece);
+            encode_frame(&mut wire, Fin::More, op, mask, piece);
             op = OpCode::Continuation;
             rest = tail;
             if i % 2 == 0 {
                 let tag = u8::try_from(i).unwrap_or(u8::MAX);
-                encode_frame(&mut wire, true, OpCode::Ping, mask, &[tag]);
+                encode_frame(&mut wire, Fin::Final, OpCode::Ping, mask, &[tag]);
                 expected.push(Message::Ping(vec![tag]));
             }
         }
-        encode_frame(&mut wire, true, op, mask, rest);
+        encode_frame(&mut wire, Fin::Final, op, mask, rest);
         expected.push(message.clone());
     }
     (wire, expected)

@@ -5,8 +5,8 @@
 
 use ws_frame::deflate::{Deflater, Inflater};
 use ws_frame::{
-    Decoder, Error, Limits, Message, MessageDecoder, OpCode, PayloadError, ProtocolError, Role,
-    encode_frame,
+    Decoder, Error, Fin, Limits, Message, MessageDecoder, OpCode, PayloadError, ProtocolError,
+    Role, encode_frame,
 };
 
 fn decoder(no_context_takeover: bool) -> MessageDecoder {
@@ -81,7 +81,7 @@ fn sections_7_2_3_3_to_7_2_3_6_other_block_shapes() {
 #[test]
 fn uncompressed_messages_pass_through() {
     let mut wire = Vec::new();
-    encode_frame(&mut wire, true, OpCode::Binary, None, &[1, 2, 3]);
+    encode_frame(&mut wire, Fin::Final, OpCode::Binary, None, &[1, 2, 3]);
     wire.extend_from_slice(&[0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]);
     assert_eq!(
         messages(false, &wire).unwrap(),
@@ -109,7 +109,7 @@ fn a_zip_bomb_stops_at_the_message_limit() {
     let mut compressed = Vec::new();
     Deflater::new(9, false).compress(&vec![0; 8 << 20], &mut compressed);
     let mut wire = Vec::new();
-    encode_frame(&mut wire, true, OpCode::Binary, None, &compressed);
+    encode_frame(&mut wire, Fin::Final, OpCode::Binary, None, &compressed);
     wire[0] |= 0x40;
     let limits = Limits::default().max_message_size(Some(64 << 10));
     let mut decoder = MessageDecoder::new(Decoder::new(Role::Client).with_limits(limits))

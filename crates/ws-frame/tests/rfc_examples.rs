@@ -5,7 +5,9 @@
     reason = "test helpers outside #[test] fns fail loudly on purpose"
 )]
 
-use ws_frame::{Decoder, Event, FrameHeader, Message, MessageDecoder, OpCode, Role, encode_frame};
+use ws_frame::{
+    Decoder, Event, Fin, FrameHeader, Message, MessageDecoder, OpCode, Role, encode_frame,
+};
 
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
@@ -24,7 +26,7 @@ fn decode_all(role: Role, wire: &[u8]) -> Vec<Message> {
 fn single_frame_unmasked_text() {
     let wire = [0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f];
     let mut out = Vec::new();
-    encode_frame(&mut out, true, OpCode::Text, None, b"Hello");
+    encode_frame(&mut out, Fin::Final, OpCode::Text, None, b"Hello");
     assert_eq!(out, wire);
     assert_eq!(
         decode_all(Role::Client, &wire),
@@ -38,7 +40,7 @@ fn single_frame_masked_text() {
         0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
     ];
     let mut out = Vec::new();
-    encode_frame(&mut out, true, OpCode::Text, Some(KEY), b"Hello");
+    encode_frame(&mut out, Fin::Final, OpCode::Text, Some(KEY), b"Hello");
     assert_eq!(out, wire);
     assert_eq!(
         decode_all(Role::Server, &wire),
@@ -58,8 +60,8 @@ fn single_frame_masked_text() {
 fn fragmented_unmasked_text() {
     let wire = [0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f];
     let mut out = Vec::new();
-    encode_frame(&mut out, false, OpCode::Text, None, b"Hel");
-    encode_frame(&mut out, true, OpCode::Continuation, None, b"lo");
+    encode_frame(&mut out, Fin::More, OpCode::Text, None, b"Hel");
+    encode_frame(&mut out, Fin::Final, OpCode::Continuation, None, b"lo");
     assert_eq!(out, wire);
     assert_eq!(
         decode_all(Role::Client, &wire),
@@ -74,10 +76,10 @@ fn unmasked_ping_and_masked_pong() {
         0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
     ];
     let mut out = Vec::new();
-    encode_frame(&mut out, true, OpCode::Ping, None, b"Hello");
+    encode_frame(&mut out, Fin::Final, OpCode::Ping, None, b"Hello");
     assert_eq!(out, ping);
     out.clear();
-    encode_frame(&mut out, true, OpCode::Pong, Some(KEY), b"Hello");
+    encode_frame(&mut out, Fin::Final, OpCode::Pong, Some(KEY), b"Hello");
     assert_eq!(out, pong);
     assert_eq!(
         decode_all(Role::Client, &ping),
@@ -93,7 +95,7 @@ fn unmasked_ping_and_masked_pong() {
 fn binary_256_bytes_uses_16_bit_length() {
     let payload: Vec<u8> = (0..=255).collect();
     let mut out = Vec::new();
-    encode_frame(&mut out, true, OpCode::Binary, None, &payload);
+    encode_frame(&mut out, Fin::Final, OpCode::Binary, None, &payload);
     assert_eq!(out[..4], [0x82, 0x7E, 0x01, 0x00]);
     assert_eq!(&out[4..], &payload[..]);
     assert_eq!(decode_all(Role::Client, &out), [Message::Binary(payload)]);
@@ -103,7 +105,7 @@ fn binary_256_bytes_uses_16_bit_length() {
 fn binary_64_kib_uses_64_bit_length() {
     let payload = vec![0xA5; 65536];
     let mut out = Vec::new();
-    encode_frame(&mut out, true, OpCode::Binary, None, &payload);
+    encode_frame(&mut out, Fin::Final, OpCode::Binary, None, &payload);
     assert_eq!(out[..10], [0x82, 0x7F, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00]);
     assert_eq!(out.len(), 10 + 65536);
     let header = FrameHeader::new(OpCode::Binary, 65536);

@@ -1,6 +1,8 @@
 //! Fuzz the client handshake response parser: arbitrary server bytes, fed in arbitrary
 //! pieces under small limits, must never panic, and everything it keeps stays bounded.
-use ws_handshake::{ClientRequest, Error, Outcome, ResponseLimits, ServerHandshake};
+use ws_handshake::{
+    ClientRequest, Error, Outcome, RequestOptions, ResponseLimits, Scheme, ServerHandshake,
+};
 
 /// Runs the checks on one input; panics on a finding.
 pub fn run(data: &[u8]) {
@@ -21,12 +23,25 @@ pub fn run(data: &[u8]) {
             .max_headers(8)
             .max_body_bytes(64)
     };
-    let mut request = ClientRequest::new("example.com", 8080, control & 0x40 != 0, "/chat")
-        .key(*b"the sample nonce")
-        .limits(limits);
+    let mut request = ClientRequest::new(
+        "example.com",
+        8080,
+        if control & 0x40 != 0 {
+            Scheme::Wss
+        } else {
+            Scheme::Ws
+        },
+        "/chat",
+    )
+    .key(*b"the sample nonce")
+    .options(RequestOptions::new().response_limits(limits));
     if control & 0x80 != 0 {
         request = request
-            .subprotocols(["chat", "superchat"])
+            .options(
+                RequestOptions::new()
+                    .response_limits(limits)
+                    .subprotocols(["chat", "superchat"]),
+            )
             .extensions("permessage-deflate");
     }
     let Ok(mut handshake) = request.build() else {

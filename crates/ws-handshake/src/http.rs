@@ -1,18 +1,5 @@
-//! Small HTTP/1.1 helpers shared by both sides: token rules, comma lists, header lookup and
-//! the redacted rendering used for trace logs.
-
-use std::fmt::Write as _;
-
-/// Header names whose values are secrets and never appear in a redacted rendering.
-const SECRET_HEADERS: [&str; 4] = [
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "set-cookie",
-];
-
-/// What a redacted header value prints as.
-pub(crate) const REDACTED: &str = "<redacted>";
+//! Small HTTP/1.1 helpers shared by both sides: token rules, comma lists and header
+//! lookup.
 
 /// Whether `b` is an RFC 9110 `tchar`.
 pub(crate) fn is_tchar(b: u8) -> bool {
@@ -106,26 +93,6 @@ pub(crate) fn single<'a>(
     }
 }
 
-/// Whether a header's value is a secret that logs must not show.
-pub(crate) fn is_secret(name: &str) -> bool {
-    SECRET_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(name))
-}
-
-/// Render `first_line` and `headers` as an HTTP head (CRLF line ends, blank line at the end),
-/// with the values of `Authorization`, `Proxy-Authorization`, `Cookie` and `Set-Cookie`
-/// replaced by `<redacted>`.
-pub(crate) fn render_redacted(first_line: &str, headers: &[(String, String)]) -> String {
-    let mut out = String::with_capacity(first_line.len() + 2 + headers.len() * 32);
-    out.push_str(first_line);
-    out.push_str("\r\n");
-    for (name, value) in headers {
-        let value = if is_secret(name) { REDACTED } else { value };
-        let _ = write!(out, "{name}: {value}\r\n");
-    }
-    out.push_str("\r\n");
-    out
-}
-
 /// Convert httparse headers to owned pairs (values as lossy UTF-8, names are ASCII tokens).
 pub(crate) fn owned_headers(headers: &[httparse::Header<'_>]) -> Vec<(String, String)> {
     headers
@@ -217,22 +184,5 @@ mod tests {
         }
         assert_eq!(find_head_end(b"HTTP/1.1 101 OK\nA: b\n\nrest", 0), Some(22));
         assert_eq!(find_head_end(b"HTTP/1.1 101 OK\r\nA: b\r\n", 0), None);
-    }
-
-    #[test]
-    fn redacts_secrets_only() {
-        let headers = vec![
-            ("Host".to_owned(), "h".to_owned()),
-            ("authorization".to_owned(), "Basic eDp5".to_owned()),
-            ("Cookie".to_owned(), "a=b".to_owned()),
-            ("Set-Cookie".to_owned(), "c=d".to_owned()),
-            ("Proxy-Authorization".to_owned(), "Basic eDp5".to_owned()),
-        ];
-        let text = render_redacted("GET / HTTP/1.1", &headers);
-        assert_eq!(
-            text,
-            "GET / HTTP/1.1\r\nHost: h\r\nauthorization: <redacted>\r\nCookie: <redacted>\r\n\
-             Set-Cookie: <redacted>\r\nProxy-Authorization: <redacted>\r\n\r\n"
-        );
     }
 }

@@ -20,12 +20,15 @@
 //! to send, or a [`RequestError`] with a 4xx response naming the problem.
 //!
 //! ```
-//! use ws_handshake::{ClientRequest, Outcome, ServerHandshake};
+//! use ws_handshake::{ClientRequest, Outcome, RequestOptions, Scheme, ServerHandshake};
 //!
 //! // Client: build the request (the key comes from a CSPRNG in real use).
-//! let mut client = ClientRequest::new("example.com", 8080, false, "/chat?room=1")
-//!     .subprotocols(["chat.v2", "chat.v1"])
-//!     .header("X-Trace", "abc")
+//! let mut client = ClientRequest::new("example.com", 8080, Scheme::Ws, "/chat?room=1")
+//!     .options(
+//!         RequestOptions::new()
+//!             .subprotocols(["chat.v2", "chat.v1"])
+//!             .header("X-Trace", "abc"),
+//!     )
 //!     .key(*b"the sample nonce")
 //!     .build()?;
 //! let request = client.request_bytes().to_vec();
@@ -58,6 +61,7 @@ mod error;
 mod http;
 mod location;
 mod negotiate;
+mod options;
 mod request;
 mod response;
 mod server;
@@ -66,21 +70,7 @@ pub use accept::{WEBSOCKET_GUID, accept_key, encode_key};
 pub use deflate::{DeflateError, DeflateOffer, DeflateParams, PERMESSAGE_DEFLATE};
 pub use error::Error;
 pub use location::resolve_location;
-pub use request::{ClientRequest, HostHeader, Origin};
+pub use options::RequestOptions;
+pub use request::{ClientRequest, HostHeader, Origin, Scheme};
 pub use response::{Accepted, Handshake, Outcome, ResponseLimits};
 pub use server::{AcceptedRequest, RequestError, RequestLimits, ServerHandshake, accept_request};
-
-/// Render headers for a log line with the values of `Authorization`,
-/// `Proxy-Authorization`, `Cookie` and `Set-Cookie` replaced by `<redacted>`: one
-/// `Name: value` per line after `first_line` (a request or status line), CRLF line ends.
-///
-/// ```
-/// let headers = vec![("Set-Cookie".to_owned(), "session=1".to_owned())];
-/// assert_eq!(
-///     ws_handshake::redact_head("HTTP/1.1 101 Switching Protocols", &headers),
-///     "HTTP/1.1 101 Switching Protocols\r\nSet-Cookie: <redacted>\r\n\r\n"
-/// );
-/// ```
-pub fn redact_head(first_line: &str, headers: &[(String, String)]) -> String {
-    http::render_redacted(first_line, headers)
-}

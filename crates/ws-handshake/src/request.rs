@@ -1,13 +1,38 @@
 //! The client request builder: connection options in, validated request bytes out.
 
+use std::fmt;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::accept::{accept_key, encode_key};
 use crate::http::{is_token, split_list, value_problem};
 use crate::negotiate::Offer;
-use crate::response::{Handshake, ResponseLimits};
+use crate::options::RequestOptions;
+use crate::response::Handshake;
 use crate::{DeflateOffer, Error};
+
+/// The scheme of the request's target: plain `ws` or `wss` over TLS. It selects the
+/// default port (80 or 443) left out of `Host`, and `http` or `https` for the default
+/// `Origin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Scheme {
+    /// `ws://`, default port 80.
+    Ws,
+    /// `wss://` (TLS), default port 443.
+    Wss,
+}
+
+impl Scheme {
+    /// The scheme's default port: 80 or 443.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Self::Ws => 80,
+            Self::Wss => 443,
+        }
+    }
+}
 
 /// The `Origin` header of the request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -68,67 +93,62 @@ pub enum HostHeader {
 /// There is no built-in randomness: pass the 16-byte nonce with [`key`](Self::key) (draw it
 /// from a CSPRNG), or supply a `Sec-WebSocket-Key` header; otherwise `build` fails with
 /// [`Error::MissingKey`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use]
 pub struct ClientRequest {
     host: String,
     port: u16,
-    secure: bool,
+    scheme: Scheme,
     resource: String,
-    origin: Origin,
-    host_header: HostHeader,
-    subprotocols: Vec<String>,
+    options: RequestOptions,
     extensions: Option<String>,
     deflate: Vec<DeflateOffer>,
-    cookie: Option<String>,
-    headers: Vec<(String, String)>,
     basic_auth: Option<(String, String)>,
     key: Option<[u8; 16]>,
-    limits: ResponseLimits,
+}
+
+impl fmt::Debug for ClientRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The basic-auth password and the key stay out; the options redact themselves.
+        f.debug_struct("ClientRequest")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("scheme", &self.scheme)
+            .field("resource", &self.resource)
+            .field("options", &self.options)
+            .field("extensions", &self.extensions)
+            .field("deflate", &self.deflate)
+            .field(
+                "basic_auth",
+                &self.basic_auth.as_ref().map(|_| "<redacted>"),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientRequest {
-    /// A request for `resource` (path and query; `""` means `/`) on `host:port`; `secure`
-    /// selects `wss` (TLS) and its default port 443 instead of 80. `host` is a name or an IP
-    /// address; an IPv6 literal may come with or without brackets.
-    pub fn new(host: &str, port: u16, secure: bool, resource: &str) -> Self {
+    /// A request for `resource` (path and query; `""` means `/`) on `host:port` with
+    /// `scheme`. `host` is a name or an IP address; an IPv6 literal may come with or
+    /// without brackets. The other options are [`RequestOptions::default`] until
+    /// [`options`](Self::options) sets them.
+    pub fn new(host: &str, port: u16, scheme: Scheme, resource: &str) -> Self {
         Self {
             host: host.to_owned(),
             port,
-            secure,
+            scheme,
             resource: resource.to_owned(),
-            origin: Origin::Default,
-            host_header: HostHeader::Default,
-            subprotocols: Vec::new(),
+            options: RequestOptions::default(),
             extensions: None,
             deflate: Vec::new(),
-            cookie: None,
-            headers: Vec::new(),
             basic_auth: None,
             key: None,
-            limits: ResponseLimits::default(),
         }
     }
 
-    /// The `Origin` header. Default: [`Origin::Default`].
-    pub fn origin(mut self, origin: Origin) -> Self {
-        self.origin = origin;
-        self
-    }
-
-    /// The `Host` header. Default: [`HostHeader::Default`].
-    pub fn host_header(mut self, host: HostHeader) -> Self {
-        self.host_header = host;
-        self
-    }
-
-    /// Subprotocols to offer, in preference order (each must be an HTTP token). Default: none.
-    pub fn subprotocols<I, S>(mut self, protocols: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.subprotocols = protocols.into_iter().map(Into::into).collect();
+    /// The headers, subprotocols, cookie and response limits of the request.
+    /// Default: [`RequestOptions::default`].
+    pub fn options(mut self, options: RequestOptions) -> Self {
+        self.options = options;
         self
     }
 
@@ -146,9 +166,9 @@ impl ClientRequest {
     /// [`Accepted::deflate`](crate::Accepted::deflate). Default: none.
     ///
     /// ```
-    /// use ws_handshake::{ClientRequest, DeflateOffer};
+    /// use ws_handshake::{ClientRequest, DeflateOffer, Scheme};
     ///
-    /// let handshake = ClientRequest::new("example.com", 80, false, "/")
+    /// let handshake = ClientRequest::new("example.com", 80, Scheme::Ws, "/")
     ///     .deflate([
     ///         DeflateOffer::new().client_max_window_bits(None),
     ///         DeflateOffer::new().client_no_context_takeover(true),
@@ -167,18 +187,6 @@ impl ClientRequest {
         self
     }
 
-    /// The `Cookie` header value (sent last; omitted when empty). Default: none.
-    pub fn cookie(mut self, cookie: &str) -> Self {
-        self.cookie = Some(cookie.to_owned());
-        self
-    }
-
-    /// Append a header; headers keep the caller's order and duplicates are allowed.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_owned(), value.to_owned()));
-        self
-    }
-
     /// `Authorization: Basic` with these credentials (e.g. from the URL's userinfo, already
     /// percent-decoded). Default: none.
     pub fn basic_auth(mut self, user: &str, password: &str) -> Self {
@@ -190,12 +198,6 @@ impl ClientRequest {
     /// `Sec-WebSocket-Key` header is supplied.
     pub fn key(mut self, nonce: [u8; 16]) -> Self {
         self.key = Some(nonce);
-        self
-    }
-
-    /// Limits for reading the response. Default: [`ResponseLimits::default`].
-    pub fn limits(mut self, limits: ResponseLimits) -> Self {
-        self.limits = limits;
         self
     }
 
@@ -215,16 +217,18 @@ impl ClientRequest {
     pub fn build(&self) -> Result<Handshake, Error> {
         let resource = normalize_resource(&self.resource)?;
         let host = host_literal(&self.host)?;
-        let default_port = if self.secure { 443 } else { 80 };
-        let host_port = if self.port == default_port {
+        let host_port = if self.port == self.scheme.default_port() {
             host.clone()
         } else {
             format!("{host}:{}", self.port)
         };
-        let scheme = if self.secure { "wss" } else { "ws" };
+        let (scheme, http) = match self.scheme {
+            Scheme::Ws => ("ws", "http"),
+            Scheme::Wss => ("wss", "https"),
+        };
         let url = format!("{scheme}://{host_port}{resource}");
 
-        for (name, value) in &self.headers {
+        for (name, value) in &self.options.headers {
             if !is_token(name) {
                 return Err(invalid(name, "name is not an HTTP token"));
             }
@@ -242,19 +246,17 @@ impl ClientRequest {
             (None, None) => return Err(Error::MissingKey),
         };
 
-        let mut headers: Vec<(String, String)> = Vec::with_capacity(10 + self.headers.len());
+        let mut headers: Vec<(String, String)> =
+            Vec::with_capacity(10 + self.options.headers.len());
         let mut push = |name: &str, value: String| headers.push((name.to_owned(), value));
         push("Upgrade", "websocket".to_owned());
-        match &self.host_header {
+        match &self.options.host {
             HostHeader::Default => push("Host", host_port.clone()),
             HostHeader::Custom(value) => push("Host", checked("Host", value)?.to_owned()),
             HostHeader::Suppress => {}
         }
-        match &self.origin {
-            Origin::Default => {
-                let http = if self.secure { "https" } else { "http" };
-                push("Origin", format!("{http}://{host_port}"));
-            }
+        match &self.options.origin {
+            Origin::Default => push("Origin", format!("{http}://{host_port}")),
             Origin::Custom(value) => push("Origin", checked("Origin", value)?.to_owned()),
             Origin::Suppress => {}
         }
@@ -266,10 +268,10 @@ impl ClientRequest {
         }
         push("Connection", "Upgrade".to_owned());
         self.push_negotiation(&mut push)?;
-        for (name, value) in &self.headers {
+        for (name, value) in &self.options.headers {
             push(name, value.clone());
         }
-        if let Some(cookie) = self.cookie.as_deref().filter(|c| !c.is_empty()) {
+        if let Some(cookie) = self.options.cookie.as_deref().filter(|c| !c.is_empty()) {
             push("Cookie", checked("Cookie", cookie)?.to_owned());
         }
 
@@ -289,20 +291,18 @@ impl ClientRequest {
         let expected_accept = accept_key(&key);
         Ok(Handshake::new(
             bytes,
-            request_line,
-            headers,
             url,
             key,
             expected_accept,
             offer,
-            self.limits,
+            self.options.response_limits,
         ))
     }
 
     /// Push `Sec-WebSocket-Protocol`, `Sec-WebSocket-Extensions` and `Authorization`.
     fn push_negotiation(&self, push: &mut impl FnMut(&str, String)) -> Result<(), Error> {
-        if !self.subprotocols.is_empty() {
-            for protocol in &self.subprotocols {
+        if !self.options.subprotocols.is_empty() {
+            for protocol in &self.options.subprotocols {
                 if !is_token(protocol) {
                     return Err(invalid(
                         "Sec-WebSocket-Protocol",
@@ -310,7 +310,10 @@ impl ClientRequest {
                     ));
                 }
             }
-            push("Sec-WebSocket-Protocol", self.subprotocols.join(", "));
+            push(
+                "Sec-WebSocket-Protocol",
+                self.options.subprotocols.join(", "),
+            );
         }
         let mut offers: Vec<String> = self
             .extension_offer()
@@ -355,13 +358,13 @@ impl ClientRequest {
     /// Reject caller headers that would duplicate a generated one.
     fn check_duplicates(&self) -> Result<(), Error> {
         let mut reserved = vec!["Upgrade", "Connection"];
-        if self.host_header != HostHeader::Suppress {
+        if self.options.host != HostHeader::Suppress {
             reserved.push("Host");
         }
-        if self.origin != Origin::Suppress {
+        if self.options.origin != Origin::Suppress {
             reserved.push("Origin");
         }
-        if !self.subprotocols.is_empty() {
+        if !self.options.subprotocols.is_empty() {
             reserved.push("Sec-WebSocket-Protocol");
         }
         if self.extension_offer().is_some() || !self.deflate.is_empty() {
@@ -370,10 +373,15 @@ impl ClientRequest {
         if self.basic_auth.is_some() {
             reserved.push("Authorization");
         }
-        if self.cookie.as_deref().is_some_and(|c| !c.is_empty()) {
+        if self
+            .options
+            .cookie
+            .as_deref()
+            .is_some_and(|c| !c.is_empty())
+        {
             reserved.push("Cookie");
         }
-        for (name, _) in &self.headers {
+        for (name, _) in &self.options.headers {
             if reserved.iter().any(|r| r.eq_ignore_ascii_case(name)) {
                 return Err(Error::DuplicateHeader { name: name.clone() });
             }
@@ -384,6 +392,7 @@ impl ClientRequest {
     /// The value of a caller header that may appear at most once.
     fn caller_single(&self, name: &str) -> Result<Option<&str>, Error> {
         let mut found = self
+            .options
             .headers
             .iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case(name));

@@ -1,8 +1,10 @@
 //! The in-flight client handshake: holds the request and parses the server's response fed
 //! in pieces, ending in an [`Outcome`] or an [`Error`].
 
+use std::fmt;
+
 use crate::Error;
-use crate::http::{find_head_end, has_token, owned_headers, render_redacted, single, values};
+use crate::http::{find_head_end, has_token, owned_headers, single, values};
 use crate::location::resolve_location;
 use crate::negotiate::Offer;
 
@@ -121,11 +123,9 @@ impl Accepted {
 /// [`Accepted::rest`] (the first frames). A redirect also completes at its head (its body is
 /// not read: the caller connects elsewhere). Any other status reads the error body first,
 /// up to `Content-Length`, the end of a chunked body, the body cap, or end of file.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Handshake {
     request: Vec<u8>,
-    request_line: String,
-    request_headers: Vec<(String, String)>,
     url: String,
     key: String,
     expected_accept: String,
@@ -164,15 +164,23 @@ enum Framing {
     Eof,
 }
 
+impl fmt::Debug for Handshake {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The request and the response carry credentials and cookies: neither is shown.
+        f.debug_struct("Handshake")
+            .field("url", &self.url)
+            .field("request_len", &self.request.len())
+            .field("offer", &self.offer)
+            .field("limits", &self.limits)
+            .field("received", &self.buf.len())
+            .field("response_complete", &self.response_head.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Handshake {
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "internal constructor called once by build()"
-    )]
     pub(crate) fn new(
         request: Vec<u8>,
-        request_line: String,
-        request_headers: Vec<(String, String)>,
         url: String,
         key: String,
         expected_accept: String,
@@ -181,8 +189,6 @@ impl Handshake {
     ) -> Self {
         Self {
             request,
-            request_line,
-            request_headers,
             url,
             key,
             expected_accept,
@@ -198,21 +204,6 @@ impl Handshake {
     /// The request to write to the server.
     pub fn request_bytes(&self) -> &[u8] {
         &self.request
-    }
-
-    /// The request as text for logs, with `Authorization`, `Proxy-Authorization` and
-    /// `Cookie` values replaced by `<redacted>`.
-    pub fn redacted_request(&self) -> String {
-        render_redacted(&self.request_line, &self.request_headers)
-    }
-
-    /// The response head received so far (once complete) as text for logs, with
-    /// `Authorization`, `Proxy-Authorization`, `Cookie` and `Set-Cookie` values replaced by
-    /// `<redacted>`. `None` until the whole head has arrived.
-    pub fn redacted_response(&self) -> Option<String> {
-        self.response_head
-            .as_ref()
-            .map(|(line, headers)| render_redacted(line, headers))
     }
 
     /// The headers of the response, in order with duplicates kept, once its head is complete

@@ -8,7 +8,9 @@
 )]
 
 use proptest::prelude::*;
-use ws_handshake::{ClientRequest, Error, Outcome, ResponseLimits, ServerHandshake};
+use ws_handshake::{
+    ClientRequest, Error, Outcome, RequestOptions, ResponseLimits, Scheme, ServerHandshake,
+};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -18,10 +20,14 @@ fn fixture(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
-fn request() -> ClientRequest {
-    ClientRequest::new("127.0.0.1", 18080, false, "/ws")
+fn request(limits: ResponseLimits) -> ClientRequest {
+    ClientRequest::new("127.0.0.1", 18080, Scheme::Ws, "/ws")
         .key(*b"the sample nonce")
-        .subprotocols(["chat.v1", "chat"])
+        .options(
+            RequestOptions::new()
+                .subprotocols(["chat.v1", "chat"])
+                .response_limits(limits),
+        )
         .extensions("permessage-deflate; client_max_window_bits")
 }
 
@@ -37,7 +43,7 @@ fn feed_in_pieces_with(
     cuts: &[usize],
     limits: ResponseLimits,
 ) -> Result<(Outcome, Vec<u8>), Error> {
-    let mut handshake = request().limits(limits).build().unwrap();
+    let mut handshake = request(limits).build().unwrap();
     let mut points: Vec<usize> = cuts.iter().map(|c| c % (input.len() + 1)).collect();
     points.push(input.len());
     points.sort_unstable();
@@ -152,9 +158,9 @@ proptest! {
     ) {
         let reserved = ["host", "origin", "upgrade", "connection", "sec-websocket-key", "sec-websocket-version"];
         prop_assume!(!reserved.contains(&name.to_ascii_lowercase().as_str()));
-        let handshake = ClientRequest::new("h", 80, false, "/")
+        let handshake = ClientRequest::new("h", 80, Scheme::Ws, "/")
             .key([9; 16])
-            .header(&name, &value)
+            .options(RequestOptions::new().header(&name, &value))
             .build()
             .unwrap();
         let accepted = ServerHandshake::new().feed(handshake.request_bytes()).unwrap().unwrap();
@@ -167,7 +173,7 @@ proptest! {
         before in "[ -~]{0,10}", ctl in prop::sample::select(vec!['\r', '\n', '\0', '\x01', '\x1f', '\x7f']), after in "[ -~]{0,10}",
     ) {
         let value = format!("{before}{ctl}{after}");
-        let err = ClientRequest::new("h", 80, false, "/").key([9; 16]).header("X-V", &value).build().unwrap_err();
+        let err = ClientRequest::new("h", 80, Scheme::Ws, "/").key([9; 16]).options(RequestOptions::new().header("X-V", &value)).build().unwrap_err();
         let is_invalid_header = matches!(err, Error::InvalidHeader { ref name, .. } if name == "X-V");
         prop_assert!(is_invalid_header);
     }

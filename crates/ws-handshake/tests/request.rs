@@ -6,12 +6,13 @@
     reason = "test helpers fail loudly"
 )]
 
-use ws_handshake::{ClientRequest, Error, HostHeader, Origin};
+use ws_handshake::{ClientRequest, Error, HostHeader, Origin, RequestOptions, Scheme};
 
 const NONCE: [u8; 16] = *b"the sample nonce";
 
 fn request(host: &str, port: u16, secure: bool, resource: &str) -> ClientRequest {
-    ClientRequest::new(host, port, secure, resource).key(NONCE)
+    let scheme = if secure { Scheme::Wss } else { Scheme::Ws };
+    ClientRequest::new(host, port, scheme, resource).key(NONCE)
 }
 
 fn text(req: &ClientRequest) -> String {
@@ -28,12 +29,15 @@ fn header_value(req: &ClientRequest, name: &str) -> Option<String> {
 #[test]
 fn writes_the_python_header_order_with_every_option() {
     let req = request("example.com", 8080, false, "/chat?x=1")
-        .subprotocols(["chat", "superchat"])
+        .options(
+            RequestOptions::new()
+                .subprotocols(["chat", "superchat"])
+                .header("X-One", "1")
+                .header("X-One", "2")
+                .cookie("a=b; c=d"),
+        )
         .extensions("permessage-deflate; client_max_window_bits")
-        .basic_auth("user", "pa:ss")
-        .header("X-One", "1")
-        .header("X-One", "2")
-        .cookie("a=b; c=d");
+        .basic_auth("user", "pa:ss");
     assert_eq!(
         text(&req),
         "GET /chat?x=1 HTTP/1.1\r\n\
@@ -55,7 +59,8 @@ fn writes_the_python_header_order_with_every_option() {
 
 #[test]
 fn minimal_request_matches_the_python_trace() {
-    let req = request("127.0.0.1", 18766, false, "/echo?x=1").header("X-Test", "1");
+    let req = request("127.0.0.1", 18766, false, "/echo?x=1")
+        .options(RequestOptions::new().header("X-Test", "1"));
     assert_eq!(
         text(&req),
         "GET /echo?x=1 HTTP/1.1\r\nUpgrade: websocket\r\nHost: 127.0.0.1:18766\r\n\
@@ -149,29 +154,35 @@ fn rejects_resources_that_would_break_the_request_line() {
 
 #[test]
 fn origin_and_host_can_be_replaced_or_suppressed() {
-    let req = request("h", 80, false, "/")
-        .origin(Origin::Custom("https://app.example".to_owned()))
-        .host_header(HostHeader::Custom("front.example".to_owned()));
+    let req = request("h", 80, false, "/").options(
+        RequestOptions::new()
+            .origin(Origin::Custom("https://app.example".to_owned()))
+            .host(HostHeader::Custom("front.example".to_owned())),
+    );
     assert_eq!(
         header_value(&req, "Origin").as_deref(),
         Some("https://app.example")
     );
     assert_eq!(header_value(&req, "Host").as_deref(), Some("front.example"));
 
-    let req = request("h", 80, false, "/")
-        .origin(Origin::Suppress)
-        .host_header(HostHeader::Suppress);
+    let req = request("h", 80, false, "/").options(
+        RequestOptions::new()
+            .origin(Origin::Suppress)
+            .host(HostHeader::Suppress),
+    );
     let text = text(&req);
     assert!(
         !text.contains("Origin:") && !text.contains("Host:"),
         "{text}"
     );
     // With the generated header suppressed, the caller may send their own.
-    let req = request("h", 80, false, "/")
-        .origin(Origin::Suppress)
-        .header("origin", "null")
-        .host_header(HostHeader::Suppress)
-        .header("Host", "x");
+    let req = request("h", 80, false, "/").options(
+        RequestOptions::new()
+            .origin(Origin::Suppress)
+            .header("origin", "null")
+            .host(HostHeader::Suppress)
+            .header("Host", "x"),
+    );
     assert!(text_contains(&req, "origin: null\r\nHost: x\r\n"));
 }
 
@@ -181,7 +192,10 @@ fn text_contains(req: &ClientRequest, needle: &str) -> bool {
 
 #[test]
 fn empty_cookie_is_omitted() {
-    assert!(!text(&request("h", 80, false, "/").cookie("")).contains("Cookie"));
+    assert!(
+        !text(&request("h", 80, false, "/").options(RequestOptions::new().cookie("")))
+            .contains("Cookie")
+    );
 }
 
 #[test]
@@ -207,7 +221,7 @@ fn rejects_header_injection_in_names_and_values() {
     ];
     for (name, value, err_name, reason) in cases {
         let err = request("h", 80, false, "/")
-            .header(name, value)
+            .options(RequestOptions::new().header(name, value))
             .build()
             .unwrap_err();
         assert_eq!(
@@ -226,14 +240,19 @@ fn rejects_injection_through_every_generated_value() {
     let bad = "x\r\nEvil: 1";
     let cases = [
         (
-            request("h", 80, false, "/").origin(Origin::Custom(bad.to_owned())),
+            request("h", 80, false, "/")
+                .options(RequestOptions::new().origin(Origin::Custom(bad.to_owned()))),
             "Origin",
         ),
         (
-            request("h", 80, false, "/").host_header(HostHeader::Custom(bad.to_owned())),
+            request("h", 80, false, "/")
+                .options(RequestOptions::new().host(HostHeader::Custom(bad.to_owned()))),
             "Host",
         ),
-        (request("h", 80, false, "/").cookie(bad), "Cookie"),
+        (
+            request("h", 80, false, "/").options(RequestOptions::new().cookie(bad)),
+            "Cookie",
+        ),
         (
             request("h", 80, false, "/").extensions(bad),
             "Sec-WebSocket-Extensions",
@@ -276,12 +295,12 @@ fn rejects_bad_hosts_subprotocols_extensions_and_users() {
             "host with ':' is not an IPv6 literal",
         ),
         (
-            request("h", 80, false, "/").subprotocols(["chat v2"]),
+            request("h", 80, false, "/").options(RequestOptions::new().subprotocols(["chat v2"])),
             "Sec-WebSocket-Protocol",
             "subprotocol is not an HTTP token",
         ),
         (
-            request("h", 80, false, "/").subprotocols([""]),
+            request("h", 80, false, "/").options(RequestOptions::new().subprotocols([""])),
             "Sec-WebSocket-Protocol",
             "subprotocol is not an HTTP token",
         ),
@@ -310,50 +329,63 @@ fn rejects_bad_hosts_subprotocols_extensions_and_users() {
 #[test]
 fn rejects_caller_headers_that_duplicate_generated_ones() {
     let cases = [
-        (request("h", 80, false, "/").header("host", "x"), "host"),
-        (request("h", 80, false, "/").header("Origin", "x"), "Origin"),
         (
-            request("h", 80, false, "/").header("UPGRADE", "websocket"),
-            "UPGRADE",
+            request("h", 80, false, "/").options(RequestOptions::new().header("host", "x")),
+            "host",
         ),
         (
-            request("h", 80, false, "/").header("Connection", "keep-alive"),
-            "Connection",
+            request("h", 80, false, "/").options(RequestOptions::new().header("Origin", "x")),
+            "Origin",
         ),
         (
             request("h", 80, false, "/")
-                .subprotocols(["a"])
-                .header("Sec-WebSocket-Protocol", "b"),
+                .options(RequestOptions::new().header("UPGRADE", "websocket")),
+            "UPGRADE",
+        ),
+        (
+            request("h", 80, false, "/")
+                .options(RequestOptions::new().header("Connection", "keep-alive")),
+            "Connection",
+        ),
+        (
+            request("h", 80, false, "/").options(
+                RequestOptions::new()
+                    .subprotocols(["a"])
+                    .header("Sec-WebSocket-Protocol", "b"),
+            ),
             "Sec-WebSocket-Protocol",
         ),
         (
             request("h", 80, false, "/")
                 .extensions("permessage-deflate")
-                .header("sec-websocket-extensions", "x"),
+                .options(RequestOptions::new().header("sec-websocket-extensions", "x")),
             "sec-websocket-extensions",
         ),
         (
             request("h", 80, false, "/")
                 .basic_auth("u", "p")
-                .header("Authorization", "x"),
+                .options(RequestOptions::new().header("Authorization", "x")),
             "Authorization",
         ),
         (
             request("h", 80, false, "/")
-                .cookie("a=b")
-                .header("Cookie", "c=d"),
+                .options(RequestOptions::new().cookie("a=b").header("Cookie", "c=d")),
             "Cookie",
         ),
         (
-            request("h", 80, false, "/")
-                .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
-                .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+            request("h", 80, false, "/").options(
+                RequestOptions::new()
+                    .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+                    .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+            ),
             "sec-websocket-key",
         ),
         (
-            request("h", 80, false, "/")
-                .header("Sec-WebSocket-Version", "13")
-                .header("Sec-WebSocket-Version", "13"),
+            request("h", 80, false, "/").options(
+                RequestOptions::new()
+                    .header("Sec-WebSocket-Version", "13")
+                    .header("Sec-WebSocket-Version", "13"),
+            ),
             "Sec-WebSocket-Version",
         ),
     ];
@@ -369,10 +401,13 @@ fn rejects_caller_headers_that_duplicate_generated_ones() {
 
 #[test]
 fn caller_key_and_version_headers_replace_the_generated_ones_consistently() {
-    let req = ClientRequest::new("h", 80, false, "/")
+    let req = ClientRequest::new("h", 80, Scheme::Ws, "/")
         .key(NONCE)
-        .header("Sec-WebSocket-Key", "x3JJHMbDL1EzLkh9GBhXDw==")
-        .header("Sec-WebSocket-Version", "13");
+        .options(
+            RequestOptions::new()
+                .header("Sec-WebSocket-Key", "x3JJHMbDL1EzLkh9GBhXDw==")
+                .header("Sec-WebSocket-Version", "13"),
+        );
     let handshake = req.build().unwrap();
     let text = String::from_utf8(handshake.request_bytes().to_vec()).unwrap();
     assert_eq!(text.matches("Sec-WebSocket-Key").count(), 1, "{text}");
@@ -386,7 +421,9 @@ fn caller_key_and_version_headers_replace_the_generated_ones_consistently() {
 
 #[test]
 fn build_fails_without_a_key() {
-    let err = ClientRequest::new("h", 80, false, "/").build().unwrap_err();
+    let err = ClientRequest::new("h", 80, Scheme::Ws, "/")
+        .build()
+        .unwrap_err();
     assert_eq!(err, Error::MissingKey);
     assert_eq!(
         err.to_string(),
@@ -395,31 +432,31 @@ fn build_fails_without_a_key() {
 }
 
 #[test]
-fn redacted_request_hides_credentials_and_cookies_only() {
-    let handshake = request("h", 80, false, "/")
+fn debug_shows_no_credentials_or_cookies() {
+    let req = request("h", 80, false, "/")
         .basic_auth("user", "secret")
-        .header("Proxy-Authorization", "Basic c2VjcmV0")
-        .header("X-Visible", "yes")
-        .cookie("session=secret")
-        .build()
-        .unwrap();
+        .options(
+            RequestOptions::new()
+                .header("Proxy-Authorization", "Basic c2VjcmV0")
+                .header("X-Visible", "yes")
+                .cookie("session=secret"),
+        );
+    let handshake = req.build().unwrap();
     let raw = String::from_utf8(handshake.request_bytes().to_vec()).unwrap();
     assert!(raw.contains("Authorization: Basic dXNlcjpzZWNyZXQ=\r\n"));
-    let redacted = handshake.redacted_request();
-    assert_eq!(
-        redacted,
-        "GET / HTTP/1.1\r\nUpgrade: websocket\r\nHost: h\r\nOrigin: http://h\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-         Connection: Upgrade\r\nAuthorization: <redacted>\r\nProxy-Authorization: <redacted>\r\n\
-         X-Visible: yes\r\nCookie: <redacted>\r\n\r\n"
-    );
-    assert!(!redacted.contains("c2VjcmV0") && !redacted.contains("secret"));
+    for shown in [format!("{req:?}"), format!("{handshake:?}")] {
+        assert!(
+            !shown.contains("c2VjcmV0") && !shown.contains("secret") && !shown.contains("dXNl"),
+            "{shown}"
+        );
+    }
+    assert!(format!("{req:?}").contains("X-Visible"));
 }
 
 #[test]
 fn error_messages_name_what_and_where() {
     let err = request("h", 80, false, "/")
-        .header("X-A", "a\nb")
+        .options(RequestOptions::new().header("X-A", "a\nb"))
         .build()
         .unwrap_err();
     assert_eq!(
@@ -440,7 +477,7 @@ fn empty_extension_offer_sends_no_header() {
     // And a caller header may then carry the offer.
     let req = request("h", 80, false, "/")
         .extensions("")
-        .header("Sec-WebSocket-Extensions", "x-a");
+        .options(RequestOptions::new().header("Sec-WebSocket-Extensions", "x-a"));
     assert!(text(&req).contains("\r\nSec-WebSocket-Extensions: x-a\r\n"));
 }
 

@@ -7,7 +7,8 @@
 )]
 
 use ws_handshake::{
-    Accepted, ClientRequest, DeflateError, DeflateOffer, Error, Handshake, Outcome, ResponseLimits,
+    Accepted, ClientRequest, DeflateError, DeflateOffer, Error, Handshake, Outcome, RequestOptions,
+    ResponseLimits, Scheme,
 };
 
 const NONCE: [u8; 16] = *b"the sample nonce";
@@ -19,7 +20,7 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn base() -> ClientRequest {
-    ClientRequest::new("127.0.0.1", 18080, false, "/ws").key(NONCE)
+    ClientRequest::new("127.0.0.1", 18080, Scheme::Ws, "/ws").key(NONCE)
 }
 
 fn run(req: &ClientRequest, response: &[u8]) -> Result<Option<Outcome>, Error> {
@@ -79,7 +80,10 @@ fn accepts_nginx_101_with_lower_case_connection_upgrade() {
 #[test]
 fn accepts_tungstenite_101_with_lower_case_names() {
     let raw = fixture("tungstenite_101_subprotocol.http");
-    let a = accepted(&base().subprotocols(["chat.v2", "chat.v1"]), &raw);
+    let a = accepted(
+        &base().options(RequestOptions::new().subprotocols(["chat.v2", "chat.v1"])),
+        &raw,
+    );
     assert_eq!(a.header("Sec-WebSocket-Accept"), Some(ACCEPT));
     assert_eq!(a.subprotocol.as_deref(), Some("chat.v1"));
     assert_eq!(a.rest, b"\x81\x02hi");
@@ -88,7 +92,7 @@ fn accepts_tungstenite_101_with_lower_case_names() {
 #[test]
 fn reports_the_subprotocol_the_server_chose_from_our_offer() {
     let a = accepted(
-        &base().subprotocols(["superchat", "chat"]),
+        &base().options(RequestOptions::new().subprotocols(["superchat", "chat"])),
         &fixture("websockets_101_subprotocol.http"),
     );
     assert_eq!(a.subprotocol.as_deref(), Some("chat"));
@@ -108,7 +112,7 @@ fn rejects_a_subprotocol_when_none_was_offered() {
 #[test]
 fn subprotocols_match_case_sensitively() {
     let err = run(
-        &base().subprotocols(["Chat"]),
+        &base().options(RequestOptions::new().subprotocols(["Chat"])),
         &fixture("websockets_101_subprotocol.http"),
     )
     .unwrap_err();
@@ -117,7 +121,7 @@ fn subprotocols_match_case_sensitively() {
 
 #[test]
 fn rejects_a_subprotocol_list_or_repeated_header() {
-    let offer = || base().subprotocols(["a", "b"]);
+    let offer = || base().options(RequestOptions::new().subprotocols(["a", "b"]));
     let err = run(&offer(), &ok_101("Sec-WebSocket-Protocol: a, b\r\n")).unwrap_err();
     assert_eq!(err, Error::UnexpectedSubprotocol("a, b".to_owned()));
     let err = run(
@@ -218,15 +222,6 @@ fn python_header03_with_bare_lf_and_keep_alive_upgrade_is_accepted() {
         .map(|(_, v)| v.as_str())
         .collect();
     assert_eq!(cookies, ["Token=ABCDE", "Token=FGHIJ"]);
-    let redacted = handshake.redacted_response().unwrap();
-    assert_eq!(
-        redacted,
-        format!(
-            "HTTP/1.1 101 WebSocket Protocol Handshake\r\nConnection: Upgrade, Keep-Alive\r\n\
-             Upgrade: WebSocket\r\nSec-WebSocket-Accept: {ACCEPT}\r\nSet-Cookie: <redacted>\r\n\
-             Set-Cookie: <redacted>\r\nsome_header: something\r\n\r\n"
-        )
-    );
 }
 
 #[test]
@@ -351,7 +346,7 @@ fn follows_redirects_from_real_servers() {
 
 #[test]
 fn resolves_relative_redirects_against_a_secure_request() {
-    let req = ClientRequest::new("h", 443, true, "/a/b").key(NONCE);
+    let req = ClientRequest::new("h", 443, Scheme::Wss, "/a/b").key(NONCE);
     for (status, location, want) in [
         (303, "c", "wss://h/a/c"),
         (308, "//g:1/x", "wss://g:1/x"),
@@ -503,7 +498,9 @@ fn bad_status_waits_for_the_whole_content_length() {
 
 #[test]
 fn bad_status_body_is_capped() {
-    let req = base().limits(ResponseLimits::default().max_body_bytes(10));
+    let req = base().options(
+        RequestOptions::new().response_limits(ResponseLimits::default().max_body_bytes(10)),
+    );
     let raw = b"HTTP/1.1 500 Oops\r\nContent-Length: 100000\r\n\r\n0123456789abcdef";
     let Err(Error::BadStatus { body, .. }) = run(&req, raw) else {
         panic!()
@@ -620,7 +617,9 @@ fn rejects_invalid_content_length() {
 
 #[test]
 fn head_size_limit_is_enforced_before_and_after_completion() {
-    let req = base().limits(ResponseLimits::default().max_head_bytes(64));
+    let req = base().options(
+        RequestOptions::new().response_limits(ResponseLimits::default().max_head_bytes(64)),
+    );
     let mut handshake = req.build().unwrap();
     assert_eq!(handshake.feed(&[b'a'; 64]).unwrap(), None);
     assert_eq!(
@@ -660,7 +659,8 @@ fn header_count_limit_is_enforced() {
         .collect::<Vec<_>>()
         .concat();
     accepted(&base(), &ok_101(&few));
-    let req = base().limits(ResponseLimits::default().max_headers(3));
+    let req = base()
+        .options(RequestOptions::new().response_limits(ResponseLimits::default().max_headers(3)));
     accepted(&req.clone(), &ok_101(""));
     assert_eq!(
         run(&req, &ok_101("X: 1\r\n")).unwrap_err(),
@@ -731,16 +731,20 @@ fn head_split_anywhere_keeps_every_byte_after_it() {
 }
 
 #[test]
-fn redacted_response_is_none_until_the_head_is_complete() {
-    let mut handshake: Handshake = base().build().unwrap();
-    assert_eq!(handshake.redacted_response(), None);
-    handshake
-        .feed(b"HTTP/1.1 403 Forbidden\r\nSet-Cookie: s=1\r\nContent-Length: 1\r\n\r\n")
+fn debug_of_a_handshake_shows_neither_request_nor_response_values() {
+    let mut handshake: Handshake = base()
+        .options(RequestOptions::new().cookie("session=s3cret"))
+        .build()
         .unwrap();
-    assert_eq!(
-        handshake.redacted_response().unwrap(),
-        "HTTP/1.1 403 Forbidden\r\nSet-Cookie: <redacted>\r\nContent-Length: 1\r\n\r\n"
+    handshake
+        .feed(b"HTTP/1.1 403 Forbidden\r\nSet-Cookie: s=hunter2\r\nContent-Length: 1\r\n\r\n")
+        .unwrap();
+    let shown = format!("{handshake:?}");
+    assert!(
+        !shown.contains("s3cret") && !shown.contains("hunter2"),
+        "{shown}"
     );
+    assert!(shown.contains("response_complete: true"), "{shown}");
 }
 
 #[test]
@@ -863,7 +867,7 @@ fn refuses_to_send_an_offer_with_bad_window_bits() {
     assert_eq!(
         base()
             .deflate([DeflateOffer::new()])
-            .header("Sec-WebSocket-Extensions", "x")
+            .options(RequestOptions::new().header("Sec-WebSocket-Extensions", "x"))
             .build()
             .unwrap_err(),
         Error::DuplicateHeader {

@@ -6,7 +6,10 @@
     reason = "test helpers fail loudly"
 )]
 
-use ws_handshake::{ClientRequest, RequestError, RequestLimits, ServerHandshake, accept_request};
+use ws_handshake::{
+    ClientRequest, RequestError, RequestLimits, RequestOptions, Scheme, ServerHandshake,
+    accept_request,
+};
 
 /// The RFC 6455 section 1.3 example request, with `extra` header lines (CRLF-terminated).
 fn rfc_request(extra: &str) -> String {
@@ -81,8 +84,8 @@ fn accepts_a_request_fed_byte_by_byte_and_returns_the_bytes_after_it() {
 
 #[test]
 fn accepts_our_own_client_request() {
-    let handshake = ClientRequest::new("::1", 9001, true, "/x?y=1")
-        .subprotocols(["b", "a"])
+    let handshake = ClientRequest::new("::1", 9001, Scheme::Wss, "/x?y=1")
+        .options(RequestOptions::new().subprotocols(["b", "a"]))
         .key(*b"0123456789abcdef")
         .build()
         .unwrap();
@@ -201,7 +204,7 @@ fn rejection_responses_are_complete_http_answers() {
     );
     assert!(text.contains("\r\nAllow: GET\r\n"), "{text}");
     // Our own client parses the refusal as a BadStatus with the reason as body.
-    let mut client = ClientRequest::new("h", 80, false, "/")
+    let mut client = ClientRequest::new("h", 80, Scheme::Ws, "/")
         .key([7; 16])
         .build()
         .unwrap();

@@ -18,7 +18,7 @@ use std::time::Duration;
 use tungstenite::Message;
 use tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tungstenite::http::{HeaderValue, StatusCode};
-use ws_handshake::{ClientRequest, Error, Outcome, ServerHandshake};
+use ws_handshake::{ClientRequest, Error, Outcome, RequestOptions, Scheme, ServerHandshake};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -82,9 +82,12 @@ fn tungstenite_server_accepts_our_request() {
     });
 
     let mut stream = connect(port);
-    let request = ClientRequest::new("127.0.0.1", port, false, "/chat?room=1")
-        .subprotocols(["chat.v2", "chat.v1"])
-        .header("X-Trace", "abc")
+    let request = ClientRequest::new("127.0.0.1", port, Scheme::Ws, "/chat?room=1")
+        .options(
+            RequestOptions::new()
+                .subprotocols(["chat.v2", "chat.v1"])
+                .header("X-Trace", "abc"),
+        )
         .key(*b"the sample nonce");
     let (outcome, raw) = drive(&mut stream, &request);
     let Outcome::Accepted(accepted) = outcome.unwrap() else {
@@ -148,7 +151,7 @@ fn tungstenite_server_rejection_becomes_bad_status_with_body() {
         assert!(result.is_err());
     });
     let mut stream = connect(port);
-    let request = ClientRequest::new("127.0.0.1", port, false, "/").key(*b"0123456789abcdef");
+    let request = ClientRequest::new("127.0.0.1", port, Scheme::Ws, "/").key(*b"0123456789abcdef");
     let (outcome, _) = drive(&mut stream, &request);
     let Err(Error::BadStatus {
         status,

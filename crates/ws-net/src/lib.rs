@@ -18,8 +18,10 @@
 //! 4. runs the TLS handshake for `wss://` with rustls and the `ring` provider, verifying
 //!    the certificate and host name ([`TlsOptions`]);
 //!
-//! all within one overall [`Deadline`], so a silent peer ends in [`Error::Timeout`] naming
-//! the operation, never in a hang. The [`Stream`] it returns is `Read + Write` and
+//! each operation bounded by its [`Timeouts`] and all of them by one overall deadline,
+//! kept by a [`Budget`] that the caller goes on using for the WebSocket handshake, so a
+//! silent or dripping peer ends in [`Error::Timeout`] naming the operation and the limit,
+//! never in a hang. [`connect_on`] does the same over a socket the caller connected. The [`Stream`] it returns is `Read + Write` and
 //! [`Stream::split`] gives a reader and a writer that work from two threads at once, also
 //! over TLS.
 //!
@@ -41,7 +43,7 @@
 //! - `tokio` (off): `ws_net::tokio::connect`, the same connect for async code on tokio,
 //!   returning a `ws_net::tokio::TokioStream` (`AsyncRead + AsyncWrite`, plain or TLS through
 //!   tokio-rustls). It uses the same [`NetOptions`] (resolver, Happy Eyeballs, socket
-//!   options, proxies, [`TlsOptions`], connect timeout and deadline), the same
+//!   options, proxies, [`TlsOptions`]) and [`Budget`], the same
 //!   [`ProxyHandshake`] and gives the same [`Error`]s. Without it the crate pulls in no
 //!   async runtime: blocking users compile only `std` sockets and `mio` for the Happy
 //!   Eyeballs poll loop.
@@ -58,17 +60,19 @@
 //! use std::io::{Read, Write};
 //! use std::time::Duration;
 //!
-//! use ws_net::{Endpoint, NetOptions, Proxy, ProxyConfig, TlsOptions};
+//! use ws_net::{Budget, Endpoint, NetOptions, Proxy, ProxyConfig, Timeouts, TlsOptions};
 //!
 //! let endpoint = Endpoint::parse("wss://example.com:8443/chat?room=1")?;
-//! let options = NetOptions::default()
-//!     .connect_timeout(Some(Duration::from_secs(5)))
-//!     .deadline(Some(Duration::from_secs(20)))
+//! let options = NetOptions::new()
 //!     .proxy(ProxyConfig::Explicit(
 //!         Proxy::socks5h("127.0.0.1", 1080).with_auth("user", "password"),
 //!     ))
 //!     .tls(TlsOptions::default().alpn(["http/1.1"]));
-//! let stream = ws_net::connect(&endpoint, &options)?;
+//! let mut timeouts = Timeouts::default();
+//! timeouts.connect = Some(Duration::from_secs(5));
+//! timeouts.deadline = Some(Duration::from_secs(20));
+//! let budget = Budget::start(timeouts);
+//! let stream = ws_net::connect(&endpoint, &options, &budget)?;
 //! assert!(stream.is_tls());
 //!
 //! // One thread reads while another writes.
@@ -85,6 +89,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod budget;
 mod endpoint;
 mod error;
 mod options;
@@ -99,17 +104,19 @@ pub mod tokio;
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use rustls;
 
+pub use crate::budget::{Budget, Limit, Timeouts};
 pub use crate::endpoint::Endpoint;
 pub use crate::error::{Error, ProxyError, Result, TlsError, UrlError};
 #[cfg(any(unix, windows))]
 pub use crate::options::SocketHook;
-pub use crate::options::{AddressFamily, Deadline, Keepalive, NetOptions, Resolver, SocketOptions};
+pub use crate::options::{AddressFamily, Keepalive, NetOptions, Resolver, SocketOptions};
 pub use crate::proxy::{NoProxy, Progress, Proxy, ProxyConfig, ProxyHandshake, ProxyKind};
 pub use crate::stream::{ReadHalf, Stream, WriteHalf};
 pub use crate::tls::{CA_BUNDLE_ENV, DangerousTlsOptions, TlsOptions};
 
-/// Connects to `endpoint`: proxy, TCP, TLS for `wss://`, all within
-/// [`NetOptions::deadline`]. The stream gets the read and write timeouts of `options`.
+/// Connects to `endpoint`: proxy, TCP, TLS for `wss://`, each phase bounded as
+/// [`Timeouts`] says and all of it by the deadline of `budget` (keep using the same
+/// budget for the WebSocket handshake). The stream gets the read and write timeouts.
 ///
 /// # Errors
 ///
@@ -118,36 +125,52 @@ pub use crate::tls::{CA_BUNDLE_ENV, DangerousTlsOptions, TlsOptions};
 /// that ran out of time, [`Error::Proxy`] when the proxy refuses or misbehaves,
 /// [`Error::Tls`] when the server is not trusted or the handshake fails,
 /// [`Error::SocketOption`] and [`Error::Io`] for the rest.
-pub fn connect(endpoint: &Endpoint, options: &NetOptions) -> Result<Stream> {
-    connect_with_deadline(endpoint, options, &Deadline::after(options.deadline))
+pub fn connect(endpoint: &Endpoint, options: &NetOptions, budget: &Budget) -> Result<Stream> {
+    let (host, port) = (endpoint.host(), endpoint.port());
+    let timeouts = budget.timeouts();
+    let tcp = match options.proxy.select(endpoint)? {
+        Some(proxy) => proxy::tunnel(&proxy, host, port, options, budget)?,
+        None => socket::connect_host("server", host, port, timeouts.connect, options, budget)?,
+    };
+    finish(tcp, endpoint, options, budget)
 }
 
-/// Like [`connect`], with a deadline the caller made and keeps using afterwards (for the
-/// WebSocket handshake); [`NetOptions::deadline`] is ignored.
+/// Like [`connect`] over a TCP connection the caller opened (to the server, or a tunnel
+/// through a proxy): the [`SocketOptions`] of `options` are applied to it, and for
+/// `wss://` the TLS handshake runs within `budget`. No proxy is used.
 ///
 /// # Errors
 ///
-/// As [`connect`].
-pub fn connect_with_deadline(
+/// [`Error::SocketOption`] naming an option the OS refused, [`Error::Tls`],
+/// [`Error::Timeout`] and [`Error::Io`] as for [`connect`].
+pub fn connect_on(
+    tcp: std::net::TcpStream,
     endpoint: &Endpoint,
     options: &NetOptions,
-    deadline: &Deadline,
+    budget: &Budget,
+) -> Result<Stream> {
+    options.socket.apply_to(&tcp)?;
+    finish(tcp, endpoint, options, budget)
+}
+
+/// TLS for `wss://` within `budget`, then the stream's read and write timeouts.
+fn finish(
+    tcp: std::net::TcpStream,
+    endpoint: &Endpoint,
+    options: &NetOptions,
+    budget: &Budget,
 ) -> Result<Stream> {
     let (host, port) = (endpoint.host(), endpoint.port());
-    let tcp = match options.proxy.select(endpoint)? {
-        Some(proxy) => proxy::tunnel(&proxy, host, port, options, deadline)?,
-        None => socket::connect_host(
-            "server",
+    let timeouts = budget.timeouts();
+    let stream = if endpoint.is_secure() {
+        tls::handshake(
+            tcp,
             host,
             port,
-            options.connect_timeout,
-            options,
-            deadline,
-        )?,
-    };
-    let stream = if endpoint.is_secure() {
-        let per_op = options.tls_handshake_timeout();
-        tls::handshake(tcp, host, port, &options.tls, deadline, per_op)?
+            &options.tls,
+            budget,
+            timeouts.tls_handshake(),
+        )?
     } else {
         Stream::from_tcp(tcp)
     };
@@ -156,10 +179,8 @@ pub fn connect_with_deadline(
         target: endpoint.authority(),
         source,
     };
-    stream.set_read_timeout(options.read_timeout).map_err(io)?;
-    stream
-        .set_write_timeout(options.write_timeout)
-        .map_err(io)?;
+    stream.set_read_timeout(timeouts.read).map_err(io)?;
+    stream.set_write_timeout(timeouts.write).map_err(io)?;
     log::debug!("connected to {endpoint}");
     Ok(stream)
 }

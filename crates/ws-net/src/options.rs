@@ -1,10 +1,10 @@
-//! [`NetOptions`], [`SocketOptions`] and the overall [`Deadline`].
+//! [`NetOptions`] and [`SocketOptions`].
 
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::proxy::ProxyConfig;
 use crate::tls::TlsOptions;
@@ -24,39 +24,18 @@ pub type SocketHook = Arc<dyn Fn(std::os::fd::BorrowedFd<'_>) -> io::Result<()> 
 pub type SocketHook =
     Arc<dyn Fn(std::os::windows::io::BorrowedSocket<'_>) -> io::Result<()> + Send + Sync>;
 
-/// Everything [`connect`](crate::connect) needs besides the endpoint.
-///
-/// Defaults: connect timeout 30 s per address, Happy Eyeballs with IPv6 first and 250 ms
-/// between attempts, no read or write timeout, an overall deadline of 60 s for TCP
-/// connect + proxy + TLS (+ the caller's handshake), default [`SocketOptions`], proxies
-/// from the environment, verifying TLS with webpki roots.
+/// Everything [`connect`](crate::connect) needs besides the endpoint and the time
+/// budget ([`Timeouts`](crate::Timeouts)): the resolver, Happy Eyeballs, socket options,
+/// the proxy and TLS. Set them with the chained setters; each documents its default.
 #[derive(Clone)]
-#[non_exhaustive]
+#[must_use]
 pub struct NetOptions {
-    /// Timeout of each TCP connect attempt (per address). Default 30 s.
-    pub connect_timeout: Option<Duration>,
-    /// Read timeout set on the stream. Default none.
-    pub read_timeout: Option<Duration>,
-    /// Write timeout set on the stream. Default none.
-    pub write_timeout: Option<Duration>,
-    /// Overall time for connect + proxy + TLS (+ handshake, see [`Deadline`]). Default 60 s.
-    pub deadline: Option<Duration>,
-    /// Socket options. Default [`SocketOptions::default`].
-    pub socket: SocketOptions,
-    /// Proxy selection. Default [`ProxyConfig::FromEnv`].
-    pub proxy: ProxyConfig,
-    /// TLS settings for `wss://`. Default [`TlsOptions::default`].
-    pub tls: TlsOptions,
-    /// Resolver override; `None` uses the system resolver.
-    pub resolver: Option<Resolver>,
-    /// Happy Eyeballs (RFC 8305): how long an attempt may stay pending before the next
-    /// address is tried alongside it. The first to connect wins and the others are
-    /// closed; an attempt that fails starts the next one at once. `Duration::ZERO`
-    /// tries one address at a time. Default 250 ms (RFC 8305 section 5).
-    pub attempt_delay: Duration,
-    /// Which address family is tried first; the resolved addresses are then interleaved
-    /// by family (RFC 8305 section 4). Default [`AddressFamily::Ipv6`].
-    pub preferred_family: AddressFamily,
+    pub(crate) socket: SocketOptions,
+    pub(crate) proxy: ProxyConfig,
+    pub(crate) tls: TlsOptions,
+    pub(crate) resolver: Option<Resolver>,
+    pub(crate) attempt_delay: Duration,
+    pub(crate) preferred_family: AddressFamily,
 }
 
 /// An IP address family, for [`NetOptions::preferred_family`].
@@ -73,10 +52,6 @@ pub enum AddressFamily {
 impl Default for NetOptions {
     fn default() -> Self {
         Self {
-            connect_timeout: Some(Duration::from_secs(30)),
-            read_timeout: None,
-            write_timeout: None,
-            deadline: Some(Duration::from_secs(60)),
             socket: SocketOptions::default(),
             proxy: ProxyConfig::default(),
             tls: TlsOptions::default(),
@@ -90,10 +65,6 @@ impl Default for NetOptions {
 impl fmt::Debug for NetOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NetOptions")
-            .field("connect_timeout", &self.connect_timeout)
-            .field("read_timeout", &self.read_timeout)
-            .field("write_timeout", &self.write_timeout)
-            .field("deadline", &self.deadline)
             .field("socket", &self.socket)
             .field("proxy", &self.proxy)
             .field("tls", &self.tls)
@@ -105,83 +76,53 @@ impl fmt::Debug for NetOptions {
 }
 
 impl NetOptions {
-    /// Sets the timeout of each TCP connect attempt; `None` leaves it to the OS.
-    #[must_use]
-    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.connect_timeout = timeout;
-        self
+    /// The defaults listed on each setter.
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    /// Sets the read timeout of the stream.
-    #[must_use]
-    pub fn read_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.read_timeout = timeout;
-        self
-    }
-
-    /// Sets the write timeout of the stream.
-    #[must_use]
-    pub fn write_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.write_timeout = timeout;
-        self
-    }
-
-    /// Sets the overall deadline for connect + proxy + TLS; `None` means no deadline.
-    #[must_use]
-    pub fn deadline(mut self, deadline: Option<Duration>) -> Self {
-        self.deadline = deadline;
-        self
-    }
-
-    /// Sets the socket options.
-    #[must_use]
+    /// Options applied to every socket before it connects (`TCP_NODELAY`, keepalive,
+    /// buffer sizes, hooks; Python's `sockopt`). Default: [`SocketOptions::default`].
     pub fn socket(mut self, socket: SocketOptions) -> Self {
         self.socket = socket;
         self
     }
 
-    /// Sets the proxy selection.
-    #[must_use]
+    /// The proxy: from the environment (`http_proxy`, `https_proxy`, `all_proxy`,
+    /// `no_proxy`), none, or explicit (HTTP CONNECT, SOCKS4/4a/5/5h).
+    /// Default: [`ProxyConfig::FromEnv`].
     pub fn proxy(mut self, proxy: ProxyConfig) -> Self {
         self.proxy = proxy;
         self
     }
 
-    /// Sets the TLS options.
-    #[must_use]
+    /// TLS for `wss://` (roots, CA file, client certificate, SNI, ...; Python's
+    /// `sslopt`). Default: [`TlsOptions::default`] (verify against the webpki roots).
     pub fn tls(mut self, tls: TlsOptions) -> Self {
         self.tls = tls;
         self
     }
 
-    /// Sets the Happy Eyeballs delay between connection attempts; `Duration::ZERO` tries
-    /// one address at a time.
-    #[must_use]
+    /// Replaces the system resolver (also used for proxy host names): `(host, port)` to
+    /// the addresses to try. Default: the system resolver.
+    pub fn resolver(mut self, resolver: Resolver) -> Self {
+        self.resolver = Some(resolver);
+        self
+    }
+
+    /// Happy Eyeballs (RFC 8305): how long an attempt may stay pending before the next
+    /// address is tried alongside it. The first to connect wins and the others are
+    /// closed; an attempt that fails starts the next one at once. `Duration::ZERO` tries
+    /// one address at a time. Default: 250 ms (RFC 8305 section 5).
     pub fn attempt_delay(mut self, delay: Duration) -> Self {
         self.attempt_delay = delay;
         self
     }
 
-    /// Sets the address family tried first.
-    #[must_use]
+    /// Which address family is tried first; the resolved addresses are then interleaved
+    /// by family (RFC 8305 section 4). Default: [`AddressFamily::Ipv6`].
     pub fn preferred_family(mut self, family: AddressFamily) -> Self {
         self.preferred_family = family;
-        self
-    }
-
-    /// The bound of each TLS handshake read and write: the shorter of the read and write
-    /// timeouts.
-    pub(crate) fn tls_handshake_timeout(&self) -> Option<Duration> {
-        match (self.read_timeout, self.write_timeout) {
-            (Some(r), Some(w)) => Some(r.min(w)),
-            (r, w) => r.or(w),
-        }
-    }
-
-    /// Replaces the system resolver (also used for proxy host names).
-    #[must_use]
-    pub fn resolver(mut self, resolver: Resolver) -> Self {
-        self.resolver = Some(resolver);
         self
     }
 }
@@ -317,66 +258,6 @@ impl SocketOptions {
     }
 }
 
-/// The point in time by which connect + proxy + TLS (+ the WebSocket handshake) must be done.
-///
-/// [`connect_with_deadline`](crate::connect_with_deadline) takes one so that a caller
-/// running the handshake afterwards can use [`Deadline::remaining`] for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Deadline {
-    at: Option<Instant>,
-    total: Option<Duration>,
-}
-
-impl Deadline {
-    /// A deadline `after` from now; `None` is no deadline.
-    pub fn after(after: Option<Duration>) -> Self {
-        Self {
-            at: after.and_then(|d| Instant::now().checked_add(d)),
-            total: after,
-        }
-    }
-
-    /// No deadline.
-    pub fn none() -> Self {
-        Self {
-            at: None,
-            total: None,
-        }
-    }
-
-    /// The instant, if any.
-    pub fn instant(&self) -> Option<Instant> {
-        self.at
-    }
-
-    /// The whole duration the deadline was created with, if any.
-    pub fn total(&self) -> Option<Duration> {
-        self.total
-    }
-
-    /// Time left: `None` without a deadline, `Some(ZERO)` once it has passed.
-    pub fn remaining(&self) -> Option<Duration> {
-        self.at
-            .map(|at| at.saturating_duration_since(Instant::now()))
-    }
-
-    /// Whether the deadline has passed.
-    pub fn is_expired(&self) -> bool {
-        self.remaining() == Some(Duration::ZERO)
-    }
-
-    /// The shorter of `timeout` and the remaining time, and whether the deadline is the
-    /// limit. `(None, false)` means wait forever.
-    pub fn clamp(&self, timeout: Option<Duration>) -> (Option<Duration>, bool) {
-        match (timeout, self.remaining()) {
-            (None, None) => (None, false),
-            (None, Some(r)) => (Some(r), true),
-            (Some(t), Some(r)) if r < t => (Some(r), true),
-            (Some(t), _) => (Some(t), false),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,10 +265,6 @@ mod tests {
     #[test]
     fn defaults_are_the_documented_values() {
         let o = NetOptions::default();
-        assert_eq!(o.connect_timeout, Some(Duration::from_secs(30)));
-        assert_eq!(o.read_timeout, None);
-        assert_eq!(o.write_timeout, None);
-        assert_eq!(o.deadline, Some(Duration::from_secs(60)));
         assert!(matches!(o.proxy, ProxyConfig::FromEnv));
         assert_eq!(o.attempt_delay, Duration::from_millis(250));
         assert_eq!(o.preferred_family, AddressFamily::Ipv6);
@@ -403,19 +280,5 @@ mod tests {
         );
         assert_eq!(s.send_buffer_size, None);
         assert_eq!(s.recv_buffer_size, None);
-    }
-
-    #[test]
-    fn deadline_clamps_timeouts() {
-        assert_eq!(Deadline::none().clamp(None), (None, false));
-        let t = Some(Duration::from_secs(1));
-        assert_eq!(Deadline::none().clamp(t), (t, false));
-        let d = Deadline::after(Some(Duration::from_secs(100)));
-        assert_eq!(d.clamp(t), (t, false));
-        let (left, by_deadline) = d.clamp(None);
-        assert!(by_deadline && left.unwrap() <= Duration::from_secs(100));
-        let expired = Deadline::after(Some(Duration::ZERO));
-        assert!(expired.is_expired());
-        assert_eq!(expired.clamp(t), (Some(Duration::ZERO), true));
     }
 }

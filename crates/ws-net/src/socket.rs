@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 use mio::{Events, Interest, Poll, Token};
 use socket2::{Domain, Protocol, SockAddr, Socket, TcpKeepalive, Type};
 
+use crate::budget::{Budget, Limit};
 use crate::endpoint::authority;
 use crate::error::{Error, Result};
-use crate::options::{AddressFamily, Deadline, NetOptions, Resolver, SocketOptions};
+use crate::options::{AddressFamily, NetOptions, Resolver, SocketOptions};
 
 /// Resolves `host` (an IP literal is used as is) with the configured resolver.
 pub(crate) fn resolve(host: &str, port: u16, options: &NetOptions) -> Result<Vec<SocketAddr>> {
@@ -55,7 +56,7 @@ pub(crate) fn connect_host(
     port: u16,
     timeout: Option<Duration>,
     options: &NetOptions,
-    deadline: &Deadline,
+    budget: &Budget,
 ) -> Result<TcpStream> {
     let addrs = interleave(resolve(host, port, options)?, options.preferred_family);
     let io = |op: &'static str| {
@@ -75,8 +76,8 @@ pub(crate) fn connect_host(
     let mut next_start = Some(Instant::now());
     loop {
         let now = Instant::now();
-        if deadline.is_expired() {
-            return Err(deadline_timeout("tcp connect", host, port, deadline));
+        if budget.is_spent() {
+            return Err(budget.spent("tcp connect", authority(host, port)));
         }
         race.expire(now);
         while next_start.is_some_and(|at| at <= now) || race.pending.is_empty() {
@@ -85,7 +86,7 @@ pub(crate) fn connect_host(
                 break;
             };
             log::debug!("connecting to {peer} {host}:{port} at {addr}");
-            let (limit, _) = deadline.clamp(timeout);
+            let limit = budget.limit(timeout).map(Limit::wait);
             match start(addr, &options.socket) {
                 Ok(Started::Connected(tcp)) => return Ok(tcp),
                 Ok(Started::Pending(tcp)) => {
@@ -125,7 +126,7 @@ pub(crate) fn connect_host(
             .iter()
             .filter_map(|a| a.expires)
             .chain(next_start)
-            .chain(deadline.instant())
+            .chain(budget.ends())
             .min()
             .map(|at| at.saturating_duration_since(now));
         match poll.poll(&mut events, wait) {
@@ -298,21 +299,6 @@ fn in_progress(err: &io::Error) -> bool {
         return true;
     }
     err.kind() == io::ErrorKind::WouldBlock
-}
-
-/// The error for an operation stopped by the overall deadline.
-pub(crate) fn deadline_timeout(
-    op: &'static str,
-    host: &str,
-    port: u16,
-    deadline: &Deadline,
-) -> Error {
-    Error::Timeout {
-        op,
-        target: authority(host, port),
-        after: deadline.total().unwrap_or_default(),
-        overall_deadline: true,
-    }
 }
 
 pub(crate) enum ConnectFailure {

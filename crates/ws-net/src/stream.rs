@@ -13,8 +13,8 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::budget::{Budget, Timeouts};
 use crate::error::Result;
-use crate::options::Deadline;
 use crate::tls::{self, ClientConnection, TlsOptions, from_engine_error};
 
 /// Size of the reader's ciphertext buffer: one maximal TLS record plus overhead.
@@ -71,7 +71,18 @@ impl Stream {
     pub fn wrap_tls(tcp: TcpStream, server_name: &str, tls: &TlsOptions) -> Result<Self> {
         let port = tcp.peer_addr().map_or(0, |a| a.port());
         let per_op = tcp.read_timeout().ok().flatten();
-        tls::handshake(tcp, server_name, port, tls, &Deadline::none(), per_op)
+        let unlimited = Timeouts {
+            deadline: None,
+            ..Timeouts::default()
+        };
+        tls::handshake(
+            tcp,
+            server_name,
+            port,
+            tls,
+            &Budget::start(unlimited),
+            per_op,
+        )
     }
 
     #[cfg(feature = "tls")]
@@ -228,6 +239,24 @@ impl ReadHalf {
         }
     }
 
+    /// The address of the peer.
+    ///
+    /// # Errors
+    ///
+    /// When the OS cannot tell (the socket is no longer connected).
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.sock.peer_addr()
+    }
+
+    /// The read timeout in force; see [`Stream::read_timeout`].
+    ///
+    /// # Errors
+    ///
+    /// When the OS cannot tell.
+    pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
+        self.sock.read_timeout()
+    }
+
     /// Sets the read timeout; see [`Stream::set_read_timeout`].
     ///
     /// # Errors
@@ -337,6 +366,24 @@ impl fmt::Debug for ReadHalf {
 }
 
 impl WriteHalf {
+    /// The address of the peer.
+    ///
+    /// # Errors
+    ///
+    /// When the OS cannot tell (the socket is no longer connected).
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.sock.peer_addr()
+    }
+
+    /// The write timeout in force; see [`Stream::write_timeout`].
+    ///
+    /// # Errors
+    ///
+    /// When the OS cannot tell.
+    pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
+        self.sock.write_timeout()
+    }
+
     /// Sets the write timeout; see [`Stream::set_write_timeout`].
     ///
     /// # Errors

@@ -8,19 +8,20 @@
 //! [`TlsOptions::build_config`](crate::TlsOptions::build_config). Another runtime would
 //! add a module like this one and touch no protocol code.
 //!
-//! The shorter of [`NetOptions::read_timeout`](crate::NetOptions::read_timeout) and
-//! [`write_timeout`](crate::NetOptions::write_timeout) bounds the whole TLS handshake
+//! The shorter of [`Timeouts::read`](crate::Timeouts::read) and
+//! [`Timeouts::write`](crate::Timeouts::write) bounds the whole TLS handshake
 //! here (each of its reads and writes on the blocking path), and the proxy timeout each
 //! proxy write and read, as on the blocking path. After connect, an async stream has no
 //! socket timeouts: wrap reads and writes in [`tokio::time::timeout`] instead.
 //!
 //! ```no_run
 //! use tokio::io::{AsyncReadExt, AsyncWriteExt};
-//! use ws_net::{Endpoint, NetOptions};
+//! use ws_net::{Budget, Endpoint, NetOptions, Timeouts};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let endpoint = Endpoint::parse("wss://example.com/chat")?;
-//! let mut stream = ws_net::tokio::connect(&endpoint, &NetOptions::default()).await?;
+//! let budget = Budget::start(Timeouts::default());
+//! let mut stream = ws_net::tokio::connect(&endpoint, &NetOptions::new(), &budget).await?;
 //! stream.write_all(b"GET /chat HTTP/1.1\r\n\r\n").await?;
 //! let mut buf = [0u8; 1024];
 //! let n = stream.read(&mut buf).await?;
@@ -45,19 +46,18 @@ use rustls::pki_types::ServerName;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
+use crate::budget::{Budget, Limit, timed_out as limit_ran_out};
 use crate::endpoint::{Endpoint, authority};
 use crate::error::{Error, ProxyError, Result, TlsError};
-use crate::options::{Deadline, NetOptions};
+use crate::options::NetOptions;
 use crate::proxy::{
     Proxy, ProxyHandshake, handshake_result, target_from_addrs, target_without_lookup,
 };
-use crate::socket::{
-    ConnectFailure, Started, deadline_timeout, interleave, resolve_with, start, timed_out,
-};
+use crate::socket::{ConnectFailure, Started, interleave, resolve_with, start, timed_out};
 use crate::tls::TlsOptions;
 
 /// Connects to `endpoint` like [`crate::connect`], asynchronously: proxy, TCP with Happy
-/// Eyeballs, TLS for `wss://`, all within [`NetOptions::deadline`].
+/// Eyeballs, TLS for `wss://`, all within the deadline of `budget`.
 ///
 /// # Errors
 ///
@@ -65,39 +65,49 @@ use crate::tls::TlsOptions;
 /// [`Error::Connect`] listing every address tried, [`Error::Timeout`] naming the
 /// operation, [`Error::Proxy`], [`Error::Tls`], [`Error::SocketOption`] and
 /// [`Error::Io`].
-pub async fn connect(endpoint: &Endpoint, options: &NetOptions) -> Result<TokioStream> {
-    connect_with_deadline(endpoint, options, &Deadline::after(options.deadline)).await
+pub async fn connect(
+    endpoint: &Endpoint,
+    options: &NetOptions,
+    budget: &Budget,
+) -> Result<TokioStream> {
+    let timeouts = budget.timeouts();
+    let (host, port) = (endpoint.host(), endpoint.port());
+    let tcp = match options.proxy.select(endpoint)? {
+        Some(proxy) => tunnel(&proxy, host, port, options, budget).await?,
+        None => connect_host("server", host, port, timeouts.connect, options, budget).await?,
+    };
+    finish(tcp, endpoint, options, budget).await
 }
 
-/// Like [`connect`], with a deadline the caller made and keeps using afterwards;
-/// [`NetOptions::deadline`] is ignored.
+/// Like [`connect`] over a TCP connection the caller opened, as
+/// [`crate::connect_on`] does: the [`SocketOptions`](crate::SocketOptions) are applied to
+/// it, and for `wss://` the TLS handshake runs within `budget`. No proxy is used.
 ///
 /// # Errors
 ///
-/// As [`connect`].
-pub async fn connect_with_deadline(
+/// [`Error::SocketOption`] naming an option the OS refused, [`Error::Tls`],
+/// [`Error::Timeout`] and [`Error::Io`] as for [`connect`].
+pub async fn connect_on(
+    tcp: TcpStream,
     endpoint: &Endpoint,
     options: &NetOptions,
-    deadline: &Deadline,
+    budget: &Budget,
+) -> Result<TokioStream> {
+    crate::socket::apply(&socket2::SockRef::from(&tcp), &options.socket)?;
+    finish(tcp, endpoint, options, budget).await
+}
+
+/// TLS for `wss://` within `budget`.
+async fn finish(
+    tcp: TcpStream,
+    endpoint: &Endpoint,
+    options: &NetOptions,
+    budget: &Budget,
 ) -> Result<TokioStream> {
     let (host, port) = (endpoint.host(), endpoint.port());
-    let tcp = match options.proxy.select(endpoint)? {
-        Some(proxy) => tunnel(&proxy, host, port, options, deadline).await?,
-        None => {
-            connect_host(
-                "server",
-                host,
-                port,
-                options.connect_timeout,
-                options,
-                deadline,
-            )
-            .await?
-        }
-    };
     let stream = if endpoint.is_secure() {
-        let per_op = options.tls_handshake_timeout();
-        let tls = tls_handshake(tcp, host, port, &options.tls, deadline, per_op).await?;
+        let per_op = budget.timeouts().tls_handshake();
+        let tls = tls_handshake(tcp, host, port, &options.tls, budget, per_op).await?;
         let name = options.tls.effective_server_name(host).to_owned();
         TokioStream {
             inner: Inner::Tls(Box::new(tls), name),
@@ -229,7 +239,7 @@ async fn resolve(
     host: &str,
     port: u16,
     options: &NetOptions,
-    deadline: &Deadline,
+    budget: &Budget,
 ) -> Result<Vec<SocketAddr>> {
     if let Ok(ip) = host.parse() {
         return Ok(vec![SocketAddr::new(ip, port)]);
@@ -237,9 +247,9 @@ async fn resolve(
     let (name, resolver) = (host.to_owned(), options.resolver.clone());
     let lookup =
         ::tokio::task::spawn_blocking(move || resolve_with(&name, port, resolver.as_ref()));
-    let joined = within(deadline, None, lookup)
+    let joined = within(budget, None, lookup)
         .await
-        .ok_or_else(|| deadline_timeout("resolve", host, port, deadline))?;
+        .ok_or_else(|| budget.spent("resolve", authority(host, port)))?;
     joined.map_err(|e| Error::Resolve {
         host: host.to_owned(),
         port,
@@ -250,13 +260,13 @@ async fn resolve(
 /// Runs `future` within `per_op` and what is left of the deadline; `None` when either
 /// ran out first.
 async fn within<F: Future>(
-    deadline: &Deadline,
+    budget: &Budget,
     per_op: Option<Duration>,
     future: F,
 ) -> Option<F::Output> {
-    match deadline.clamp(per_op).0 {
+    match budget.limit(per_op) {
         None => Some(future.await),
-        Some(limit) => timeout(limit, future).await.ok(),
+        Some(limit) => timeout(limit.wait(), future).await.ok(),
     }
 }
 
@@ -267,13 +277,13 @@ async fn connect_host(
     port: u16,
     per_attempt: Option<Duration>,
     options: &NetOptions,
-    deadline: &Deadline,
+    budget: &Budget,
 ) -> Result<TcpStream> {
     let addrs = interleave(
-        resolve(host, port, options, deadline).await?,
+        resolve(host, port, options, budget).await?,
         options.preferred_family,
     );
-    let deadline_at = deadline.instant().map(Instant::from_std);
+    let deadline_at = budget.ends().map(Instant::from_std);
     let delay = options.attempt_delay;
     // Dropping the set aborts the attempts still pending, which closes their sockets.
     let mut attempts = JoinSet::new();
@@ -281,14 +291,14 @@ async fn connect_host(
     let mut next = addrs.into_iter().enumerate();
     let mut start_next = true;
     loop {
-        if deadline.is_expired() {
-            return Err(deadline_timeout("tcp connect", host, port, deadline));
+        if budget.is_spent() {
+            return Err(budget.spent("tcp connect", authority(host, port)));
         }
         if start_next {
             start_next = false;
             if let Some((index, addr)) = next.next() {
                 log::debug!("connecting to {peer} {host}:{port} at {addr}");
-                let limit = deadline.clamp(per_attempt).0;
+                let limit = budget.limit(per_attempt).map(Limit::wait);
                 match start(addr, &options.socket) {
                     Ok(Started::Connected(tcp)) => return into_tokio(tcp, host, port),
                     Ok(Started::Pending(tcp)) => {
@@ -338,7 +348,7 @@ async fn connect_host(
             },
             () = sleep(delay), if more => start_next = true,
             () = sleep_until(deadline_at.unwrap_or_else(Instant::now)), if deadline_at.is_some() => {
-                return Err(deadline_timeout("tcp connect", host, port, deadline));
+                return Err(budget.spent("tcp connect", authority(host, port)));
             }
         }
     }
@@ -395,14 +405,14 @@ async fn tunnel(
     host: &str,
     port: u16,
     options: &NetOptions,
-    deadline: &Deadline,
+    budget: &Budget,
 ) -> Result<TcpStream> {
     log::debug!("tunnelling to {} through {proxy}", authority(host, port));
     proxy.check_port()?;
     let target = if let Some(target) = target_without_lookup(proxy.kind(), host)? {
         target
     } else {
-        let addrs = resolve(host, port, options, deadline).await?;
+        let addrs = resolve(host, port, options, budget).await?;
         target_from_addrs(proxy.kind(), host, port, &addrs)?
     };
     let mut handshake = ProxyHandshake::for_target(proxy, &target, port)?;
@@ -410,13 +420,13 @@ async fn tunnel(
         "proxy",
         proxy.host(),
         proxy.port(),
-        proxy.connect_timeout(options),
+        proxy.connect_timeout(budget),
         options,
-        deadline,
+        budget,
     )
     .await?;
-    let result = drive(&mut tcp, &mut handshake, proxy, deadline).await;
-    handshake_result(result, proxy, deadline)?;
+    let result = drive(&mut tcp, &mut handshake, proxy, budget).await;
+    handshake_result(result, proxy, budget)?;
     log::debug!("proxy {proxy} tunnel to {} is open", authority(host, port));
     Ok(tcp)
 }
@@ -427,9 +437,9 @@ async fn drive(
     tcp: &mut TcpStream,
     handshake: &mut ProxyHandshake,
     proxy: &Proxy,
-    deadline: &Deadline,
+    budget: &Budget,
 ) -> Result<(), ProxyError> {
-    let per_op = proxy.handshake_timeout();
+    let per_op = proxy.handshake_timeout(budget);
     let io_err = |op: &'static str| {
         move |source| ProxyError::Io {
             op,
@@ -443,7 +453,7 @@ async fn drive(
     loop {
         while let Some(bytes) = handshake.poll_transmit() {
             let op = handshake.operation();
-            let n = timed(within(deadline, per_op, tcp.write(bytes)).await).map_err(io_err(op))?;
+            let n = timed(within(budget, per_op, tcp.write(bytes)).await).map_err(io_err(op))?;
             if n == 0 {
                 return Err(io_err(op)(io::ErrorKind::WriteZero.into()));
             }
@@ -453,7 +463,7 @@ async fn drive(
             return Ok(());
         }
         let op = handshake.operation();
-        let n = timed(within(deadline, per_op, tcp.peek(&mut buf)).await).map_err(io_err(op))?;
+        let n = timed(within(budget, per_op, tcp.peek(&mut buf)).await).map_err(io_err(op))?;
         if n == 0 {
             return Err(handshake.receive_eof());
         }
@@ -472,7 +482,7 @@ async fn tls_handshake(
     host: &str,
     port: u16,
     options: &TlsOptions,
-    deadline: &Deadline,
+    budget: &Budget,
     per_op: Option<Duration>,
 ) -> Result<TlsStream<TcpStream>> {
     let config: Arc<rustls::ClientConfig> = options.build_config()?;
@@ -481,19 +491,10 @@ async fn tls_handshake(
         .map_err(|_| TlsError::InvalidServerName { name: name.clone() })?;
     log::debug!("tls handshake with {} as {name:?}", authority(host, port));
     let target = authority(host, port);
-    let (limit, by_deadline) = deadline.clamp(per_op);
+    let limit = budget.limit(per_op);
     let handshake = TlsConnector::from(config).connect(server_name, tcp);
-    let Some(result) = within(deadline, per_op, handshake).await else {
-        return Err(Error::Timeout {
-            op: "tls handshake",
-            target,
-            after: if by_deadline {
-                deadline.total().unwrap_or_default()
-            } else {
-                limit.unwrap_or_default()
-            },
-            overall_deadline: by_deadline,
-        });
+    let Some(result) = within(budget, per_op, handshake).await else {
+        return Err(limit_ran_out("tls handshake", target, limit));
     };
     let tls = result.map_err(|source| {
         if let Some(err) = source

@@ -7,8 +7,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use ws_client::{
-    ClientBuilder, CloseCode, DEFAULT_CLOSE_TIMEOUT, Error, Message, Origin, Proxy, ProxyConfig,
-    Reader, Sender, TlsOptions,
+    ClientBuilder, CloseCode, DEFAULT_CLOSE_TIMEOUT, Error, Message, NetOptions, Origin, Proxy,
+    ProxyConfig, Reader, RequestOptions, Sender, TlsOptions,
 };
 
 use crate::cli::{Args, parse_headers};
@@ -32,23 +32,12 @@ enum Event {
 ///
 /// A one-line message for an unusable `--proxy` or `--headers`.
 pub(crate) fn builder(args: &Args) -> Result<ClientBuilder, String> {
-    let mut builder = ClientBuilder::new()
-        .connect_timeout(Some(args.timeout))
-        .deadline(Some(args.timeout))
-        .write_timeout(Some(args.timeout))
-        .subprotocols(args.subprotocols.iter().cloned());
-    if let Some(proxy) = &args.proxy {
-        let proxy = Proxy::parse(proxy).map_err(|e| format!("--proxy: {e}"))?;
-        builder = builder.proxy(ProxyConfig::Explicit(proxy));
-    }
+    let mut request = RequestOptions::new().subprotocols(args.subprotocols.iter().cloned());
     if let Some(origin) = &args.origin {
-        builder = builder.origin(Origin::Custom(origin.clone()));
+        request = request.origin(Origin::Custom(origin.clone()));
     }
     if let Some(headers) = &args.headers {
-        builder = builder.headers(parse_headers(headers)?);
-    }
-    if args.deflate {
-        builder = builder.deflate(Some(ws_client::DeflateOptions::new()));
+        request = request.headers(parse_headers(headers)?);
     }
     let mut tls = TlsOptions::default();
     if let Some(path) = &args.ca_file {
@@ -57,7 +46,21 @@ pub(crate) fn builder(args: &Args) -> Result<ClientBuilder, String> {
     if args.nocert {
         tls = tls.dangerous().accept_any_certificate();
     }
-    Ok(builder.tls(tls))
+    let mut net = NetOptions::new().tls(tls);
+    if let Some(proxy) = &args.proxy {
+        let proxy = Proxy::parse(proxy).map_err(|e| format!("--proxy: {e}"))?;
+        net = net.proxy(ProxyConfig::Explicit(proxy));
+    }
+    let mut builder = ClientBuilder::new()
+        .connect_timeout(Some(args.timeout))
+        .deadline(Some(args.timeout))
+        .write_timeout(Some(args.timeout))
+        .request(request)
+        .net(net);
+    if args.deflate {
+        builder = builder.deflate(Some(ws_client::DeflateOptions::new()));
+    }
+    Ok(builder)
 }
 
 /// Prints received messages so they never garble the prompt.

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ws_client::rustls::{self, ClientConfig, RootCertStore};
-use ws_client::{ClientBuilder, CloseCode, Message, OpCode, TlsOptions, WebSocket};
+use ws_client::{
+    ClientBuilder, CloseCode, Message, NetOptions, OpCode, RequestOptions, TlsOptions, WebSocket,
+};
 
 use crate::display::{chain, error_line, hex};
 use crate::echo::EchoServer;
@@ -30,7 +32,7 @@ pub(crate) fn run() -> Result<(), String> {
     let started = Instant::now();
     let mut ws = ClientBuilder::new()
         .timeout(Some(Duration::from_secs(10)))
-        .subprotocols(["chat"])
+        .request(RequestOptions::new().subprotocols(["chat"]))
         .connect(&url)
         .map_err(|e| step("connect", &e))?;
     say(&format!(
@@ -57,9 +59,21 @@ pub(crate) fn run() -> Result<(), String> {
     ));
 
     let parts = ["Frag", "mented ", "message"];
-    ws.send_fragment(OpCode::Text, parts[0].as_bytes(), false)
-        .and_then(|()| ws.send_fragment(OpCode::Continuation, parts[1].as_bytes(), false))
-        .and_then(|()| ws.send_fragment(OpCode::Continuation, parts[2].as_bytes(), true))
+    ws.send_fragment(OpCode::Text, parts[0].as_bytes(), ws_frame::Fin::More)
+        .and_then(|()| {
+            ws.send_fragment(
+                OpCode::Continuation,
+                parts[1].as_bytes(),
+                ws_frame::Fin::More,
+            )
+        })
+        .and_then(|()| {
+            ws.send_fragment(
+                OpCode::Continuation,
+                parts[2].as_bytes(),
+                ws_frame::Fin::Final,
+            )
+        })
         .map_err(|e| step("fragmented", &e))?;
     let got = expect_text(&mut ws, "fragmented")?;
     check(got == parts.concat(), "fragmented", &got)?;
@@ -131,7 +145,7 @@ fn tls_round() -> Result<(), String> {
     let started = Instant::now();
     let mut ws = ClientBuilder::new()
         .timeout(Some(Duration::from_secs(10)))
-        .tls(TlsOptions::from_rustls_config(Arc::new(config)))
+        .net(NetOptions::new().tls(TlsOptions::from_rustls_config(Arc::new(config))))
         .connect(&url)
         .map_err(|e| step("tls connect", &e))?;
     let connected = started.elapsed();

@@ -16,7 +16,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use ws_frame::{Decoder, Message, MessageDecoder, OpCode, Role, encode_frame};
+use ws_frame::{Decoder, Fin, Message, MessageDecoder, OpCode, Role, encode_frame};
 use ws_handshake::ServerHandshake;
 
 const WSDUMP: &str = env!("CARGO_BIN_EXE_wsdump");
@@ -174,7 +174,13 @@ fn server_decoder(rest: &[u8]) -> MessageDecoder {
 
 fn close_frame(code: u16) -> Vec<u8> {
     let mut out = Vec::new();
-    encode_frame(&mut out, true, OpCode::Close, None, &code.to_be_bytes());
+    encode_frame(
+        &mut out,
+        Fin::Final,
+        OpCode::Close,
+        None,
+        &code.to_be_bytes(),
+    );
     out
 }
 
@@ -212,7 +218,7 @@ fn compressed_binary_is_shown_as_text_and_other_binary_as_hex() {
         let rest = accept(&mut tcp);
         let mut out = Vec::new();
         for payload in [&gzip[..], &deflate[..], &[0x00, 0x9f, 0xff][..]] {
-            encode_frame(&mut out, true, OpCode::Binary, None, payload);
+            encode_frame(&mut out, Fin::Final, OpCode::Binary, None, payload);
         }
         out.extend(close_frame(1000));
         tcp.write_all(&out).unwrap();
@@ -342,7 +348,7 @@ fn eof_wait_keeps_listening_before_closing() {
         let early = next_message(&mut tcp, &mut decoder);
         tcp.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
         let mut out = Vec::new();
-        encode_frame(&mut out, true, OpCode::Text, None, b"late");
+        encode_frame(&mut out, Fin::Final, OpCode::Text, None, b"late");
         out.extend(close_frame(1000));
         tcp.write_all(&out).unwrap();
         (early, next_message(&mut tcp, &mut decoder))
@@ -599,7 +605,7 @@ fn recording_server() -> (String, mpsc::Receiver<Seen>) {
         };
         tcp.write_all(&accepted.response).unwrap();
         let mut hi = Vec::new();
-        encode_frame(&mut hi, true, OpCode::Text, None, b"hi");
+        encode_frame(&mut hi, Fin::Final, OpCode::Text, None, b"hi");
         tcp.write_all(&hi).unwrap();
         let mut decoder = server_decoder(&accepted.rest);
         let mut texts = Vec::new();
@@ -788,7 +794,7 @@ fn echo_one_text(stream: &mut (impl Read + Write)) -> std::io::Result<()> {
         if let Some(message) = decoder.next_message().map_err(std::io::Error::other)? {
             if let Message::Text(text) = message {
                 let mut out = Vec::new();
-                encode_frame(&mut out, true, OpCode::Text, None, text.as_bytes());
+                encode_frame(&mut out, Fin::Final, OpCode::Text, None, text.as_bytes());
                 out.extend(close_frame(1000));
                 stream.write_all(&out)?;
                 return stream.flush();

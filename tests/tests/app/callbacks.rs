@@ -205,7 +205,7 @@ fn the_app_works_over_tls_with_keepalive() {
     });
     let (app, _tx, events) = recording_app(&server.wss_url("/app"));
     let mut app = app
-        .client(client().tls(TlsOptions::default().ca_file(ws_tests::ca_file())))
+        .client(client().net(net().tls(TlsOptions::default().ca_file(ws_tests::ca_file()))))
         .on_open(|app| app.send_text("over tls").unwrap());
     let options = RunOptions::new()
         .ping_interval(Some(50 * MS))
@@ -218,5 +218,31 @@ fn the_app_works_over_tls_with_keepalive() {
         "{got:?}"
     );
     assert_eq!(got.last().unwrap(), r#"close Some(1000) "tls done""#);
+    server.join();
+}
+
+/// The handle has the whole send surface of `Sender`: batched writes, a flush and raw
+/// frames reach the server in order.
+#[test]
+fn the_handle_writes_batches_and_raw_frames() {
+    let server = serve(1, |_, ws| {
+        assert_eq!(ws.read().unwrap(), tungstenite::Message::text("one"));
+        assert_eq!(ws.read().unwrap(), tungstenite::Message::text("two"));
+        assert_eq!(ws.read().unwrap(), tungstenite::Message::binary(vec![7, 8]));
+        close(ws, 1000, "done");
+    });
+    let (app, _tx, _events) = recording_app(&server.url("/app"));
+    let mut app = app.on_open(|app| {
+        app.write(&Message::Text("one".into())).unwrap();
+        app.write(&Message::Text("two".into())).unwrap();
+        app.flush().unwrap();
+        app.send_frame(&ws_client::Frame::new(
+            ws_client::OpCode::Binary,
+            vec![7, 8],
+        ))
+        .unwrap();
+    });
+    let ended = app.run_forever(&RunOptions::new()).unwrap();
+    assert_closed(&ended, ClosedBy::Peer, Some(1000), "done");
     server.join();
 }

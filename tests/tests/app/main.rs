@@ -27,7 +27,7 @@ use tungstenite::protocol::frame::Frame as TFrame;
 use tungstenite::protocol::frame::coding::{Data, OpCode as TOpCode};
 use ws_client::{
     App, AppHandle, Callbacks, ClientBuilder, CloseCode, ClosedBy, Ended, Error, Handler, Message,
-    Op, ProxyConfig, Reconnect, RunOptions, TlsOptions,
+    NetOptions, Op, OptionError, ProxyConfig, Reconnect, RunOptions, TlsOptions,
 };
 use ws_tests::{Peer, TIMEOUT, Tls, Ws, ws_server};
 
@@ -35,9 +35,12 @@ const MS: Duration = Duration::from_millis(1);
 
 /// A client with test timeouts, ignoring proxy environment variables.
 fn client() -> ClientBuilder {
-    ClientBuilder::new()
-        .timeout(Some(TIMEOUT))
-        .proxy(ProxyConfig::None)
+    ClientBuilder::new().timeout(Some(TIMEOUT)).net(net())
+}
+
+/// Network options ignoring proxy environment variables.
+fn net() -> NetOptions {
+    NetOptions::new().proxy(ProxyConfig::None)
 }
 
 /// A plain tungstenite server for `connections` connections, one after the other; the

@@ -201,8 +201,9 @@ fn whole_messages_go_out_compressed_with_rsv1_short_ones_as_they_are() {
     ws.send_text("Hello, Hello, Hello, Hello, Hello, Hello!")
         .unwrap();
     ws.send_text("short").unwrap();
-    ws.send_fragment(OpCode::Binary, &[7; 40], false).unwrap();
-    ws.send_fragment(OpCode::Continuation, &[7; 40], true)
+    ws.send_fragment(OpCode::Binary, &[7; 40], ws_frame::Fin::More)
+        .unwrap();
+    ws.send_fragment(OpCode::Continuation, &[7; 40], ws_frame::Fin::Final)
         .unwrap();
     peer.join();
 }
@@ -232,7 +233,9 @@ fn a_zip_bomb_fails_with_1009_before_it_is_inflated() {
     });
     let mut ws = client()
         .deflate(Some(DeflateOptions::new()))
-        .limits(Limits::default().max_message_size(Some(1 << 20)))
+        .connection(
+            ws_frame::Config::new().limits(Limits::default().max_message_size(Some(1 << 20))),
+        )
         .connect(&peer.url("/"))
         .unwrap();
     match ws.recv() {

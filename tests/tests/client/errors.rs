@@ -6,13 +6,13 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use ws_client::ws_frame::{PayloadError, ProtocolError};
-use ws_client::{CloseCode, Error, Limits, Proxy, ProxyConfig, TlsOptions};
+use ws_client::{CloseCode, Error, Limits, Op, Proxy, ProxyConfig, TlsOptions};
 use ws_tests::{
     Tls, accept_raw, echo, read_client_frame, read_request_head, server_frame, tcp_server,
     ws_server,
 };
 
-use crate::client;
+use crate::{client, net};
 
 /// A server sending `frames` after the handshake and expecting a close with `code` back.
 fn misbehaving_server(frames: Vec<u8>, code: u16) -> ws_tests::Peer {
@@ -69,7 +69,7 @@ fn invalid_utf8_sends_1007_then_returns_payload() {
 fn invalid_utf8_is_still_refused_with_validation_off() {
     let peer = misbehaving_server(server_frame(true, 1, b"\xff"), 1007);
     let mut ws = client()
-        .validate_utf8(false)
+        .connection(ws_frame::Config::new().utf8(ws_frame::Utf8Check::AtEnd))
         .connect(&peer.url("/"))
         .unwrap();
     let err = ws.recv().unwrap_err();
@@ -81,7 +81,7 @@ fn invalid_utf8_is_still_refused_with_validation_off() {
 fn message_over_the_limit_sends_1009() {
     let peer = misbehaving_server(server_frame(true, 2, &[0; 100]), 1009);
     let mut ws = client()
-        .limits(Limits::default().max_message_size(Some(64)))
+        .connection(ws_frame::Config::new().limits(Limits::default().max_message_size(Some(64))))
         .connect(&peer.url("/"))
         .unwrap();
     let err = ws.recv().unwrap_err();
@@ -137,10 +137,44 @@ fn bad_url_is_url() {
     }
 }
 
+/// A server that resets the connection instead of answering the upgrade: an I/O error
+/// naming the handshake and the peer.
+#[test]
+fn a_reset_during_the_handshake_names_the_peer() {
+    let peer = tcp_server(1, |mut tcp| {
+        read_request_head(&mut tcp);
+        socket2::SockRef::from(&tcp)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+    });
+    let err = client().connect(&peer.url("/")).unwrap_err();
+    let addr = peer.addr;
+    assert!(
+        matches!(&err, Error::Io { op: Op::Handshake, peer: Some(p), source }
+            if *p == addr && source.kind() == std::io::ErrorKind::ConnectionReset),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with(&format!("handshake with {addr} failed: ")),
+        "{err}"
+    );
+    peer.join();
+}
+
 #[test]
 fn unknown_host_is_address() {
     let err = client().connect("ws://no-such-host.invalid/").unwrap_err();
-    assert!(matches!(err, Error::Address(_)), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Net(
+                ws_client::ws_net::Error::Resolve { .. }
+                    | ws_client::ws_net::Error::NoAddresses { .. }
+            )
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -168,7 +202,7 @@ fn wrong_accept_key_is_handshake() {
 fn untrusted_certificate_is_tls() {
     let peer = ws_server(1, Tls::On, &[], echo);
     let err = client()
-        .tls(TlsOptions::default())
+        .net(net().tls(TlsOptions::default()))
         .connect(&peer.wss_url("/"))
         .unwrap_err();
     assert!(matches!(err, Error::Tls(_)), "{err:?}");
@@ -184,10 +218,10 @@ fn proxy_refusal_is_proxy() {
             .unwrap();
     });
     let err = client()
-        .proxy(ProxyConfig::Explicit(Proxy::http(
+        .net(net().proxy(ProxyConfig::Explicit(Proxy::http(
             "127.0.0.1",
             peer.addr.port(),
-        )))
+        ))))
         .connect("ws://example.com/")
         .unwrap_err();
     assert!(matches!(err, Error::Proxy(_)), "{err:?}");

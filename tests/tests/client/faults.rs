@@ -7,13 +7,13 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use ws_client::ws_frame::ProtocolError;
+use ws_client::ws_frame::{self, ProtocolError};
 use ws_client::{CloseCode, Limits, Message, Op, Proxy, ProxyConfig};
 use ws_tests::faults::{
     INVALID_CLOSE_CODES, assert_prompt, at_then_over_a_100_byte_limit, before_then_close_payload,
     before_then_declared_length, cuts_mid_frame, drips_frames, drips_the_101, endless_head,
-    http_proxy_answering_407, never_answers_the_close, oversized_head, silent,
-    tls_truncated_mid_message,
+    http_proxy, http_proxy_answering_407, never_answers_the_close, oversized_head, silent,
+    tls_truncated_mid_message, wait_for_hangup,
 };
 use ws_tests::{TIMEOUT, accept_raw, read_client_frame, server_frame, tcp_server};
 
@@ -21,7 +21,7 @@ use crate::fault_errors::{
     assert_407, assert_head_too_large, assert_malformed_proxy, assert_protocol, assert_timeout,
     assert_too_many_headers, garbage_proxies, is_lost, is_proxy_timeout, stalling_proxies,
 };
-use crate::{client, tls_client};
+use crate::{client, net, tls_client};
 
 /// Receives text messages and checks they are `want`, in order.
 fn assert_received(ws: &mut ws_client::WebSocket, want: &[&str]) {
@@ -217,7 +217,7 @@ fn the_largest_declared_length_is_refused_by_the_frame_limit() {
 fn a_message_one_byte_over_the_limit_is_refused_after_one_at_the_limit() {
     let peer = at_then_over_a_100_byte_limit();
     let mut ws = client()
-        .limits(Limits::default().max_message_size(Some(100)))
+        .connection(ws_frame::Config::new().limits(Limits::default().max_message_size(Some(100))))
         .connect(&peer.url("/"))
         .unwrap();
     assert_eq!(ws.recv().unwrap(), Message::Binary(vec![7; 100]));
@@ -268,7 +268,7 @@ fn close_returns_within_its_timeout_when_the_server_keeps_talking_instead() {
 }
 
 fn through(proxy: Proxy) -> ws_client::ClientBuilder {
-    client().proxy(ProxyConfig::Explicit(proxy))
+    client().net(net().proxy(ProxyConfig::Explicit(proxy)))
 }
 
 #[test]
@@ -283,6 +283,20 @@ fn a_proxy_that_stalls_hits_its_timeout_or_the_deadline() {
         assert_prompt(start, &bad.what);
         bad.peer.join();
     }
+}
+
+#[test]
+fn a_stalled_proxy_without_its_own_timeout_is_ended_by_the_read_timeout() {
+    let peer = http_proxy(wait_for_hangup);
+    let start = Instant::now();
+    let err = through(Proxy::http("127.0.0.1", peer.addr.port()))
+        .timeout(Some(Duration::from_millis(300)))
+        .deadline(Some(TIMEOUT))
+        .connect("ws://example.com/")
+        .unwrap_err();
+    assert!(is_proxy_timeout(&err, false), "{err:?}");
+    assert_prompt(start, "the stalled proxy");
+    peer.join();
 }
 
 #[test]

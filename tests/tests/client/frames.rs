@@ -16,14 +16,18 @@ fn sent_fragments_are_reassembled_by_the_server() {
     let peer = ws_server(1, Tls::Off, &[], ws_tests::echo);
     let mut ws = client().connect(&peer.url("/")).unwrap();
     // "héllo" split inside the two-byte "é".
-    ws.send_fragment(OpCode::Text, b"h\xc3", false).unwrap();
-    ws.ping(b"between fragments").unwrap();
-    ws.send_fragment(OpCode::Continuation, b"\xa9l", false)
+    ws.send_fragment(OpCode::Text, b"h\xc3", ws_frame::Fin::More)
         .unwrap();
-    ws.send_fragment(OpCode::Continuation, b"lo", true).unwrap();
+    ws.ping(b"between fragments").unwrap();
+    ws.send_fragment(OpCode::Continuation, b"\xa9l", ws_frame::Fin::More)
+        .unwrap();
+    ws.send_fragment(OpCode::Continuation, b"lo", ws_frame::Fin::Final)
+        .unwrap();
     assert_eq!(ws.recv().unwrap(), Message::Text("héllo".into()));
-    ws.send_fragment(OpCode::Binary, &[1, 2], false).unwrap();
-    ws.send_fragment(OpCode::Continuation, &[3], true).unwrap();
+    ws.send_fragment(OpCode::Binary, &[1, 2], ws_frame::Fin::More)
+        .unwrap();
+    ws.send_fragment(OpCode::Continuation, &[3], ws_frame::Fin::Final)
+        .unwrap();
     assert_eq!(ws.recv().unwrap(), Message::Binary(vec![1, 2, 3]));
     ws.close(CloseCode::NORMAL, "", None).unwrap();
     peer.join();
@@ -98,7 +102,7 @@ fn pings_are_answered_and_pongs_returned_on_request() {
     );
     ws.ping(b"again").unwrap();
     assert_eq!(
-        ws.recv_data(true).unwrap(),
+        ws.recv_data(ws_client::Controls::Return).unwrap(),
         (OpCode::Pong, b"again".to_vec())
     );
     // An unsolicited pong reaches the server as is.
@@ -121,7 +125,10 @@ fn auto_pong_can_be_turned_off() {
         let frame = read_client_frame(&mut tcp);
         assert_eq!(frame.opcode, 8);
     });
-    let mut ws = client().auto_pong(false).connect(&peer.url("/")).unwrap();
+    let mut ws = client()
+        .connection(ws_frame::Config::new().ping_reply(ws_frame::PingReply::Manual))
+        .connect(&peer.url("/"))
+        .unwrap();
     assert_eq!(
         ws.recv_with_control().unwrap(),
         Message::Ping(b"p1".to_vec())
@@ -255,7 +262,7 @@ fn invalid_frames_are_refused_before_anything_is_written() {
         }))
     ));
     assert!(matches!(
-        ws.send_fragment(OpCode::Ping, b"x", false),
+        ws.send_fragment(OpCode::Ping, b"x", ws_frame::Fin::More),
         Err(Error::InvalidFrame(SendError::FragmentedControlFrame {
             opcode: OpCode::Ping
         }))

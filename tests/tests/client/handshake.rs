@@ -6,10 +6,12 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ws_client::{CloseCode, Error, HostHeader, Message, Origin};
+use ws_client::{
+    CloseCode, Error, HostHeader, Message, OptionError, Origin, RequestOptions, SocketOptions,
+};
 use ws_tests::{Tls, accept_raw, echo, header_value, read_request_head, tcp_server, ws_server};
 
-use crate::client;
+use crate::{client, net};
 
 #[test]
 fn request_carries_the_configured_headers() {
@@ -21,16 +23,19 @@ fn request_carries_the_configured_headers() {
     });
     let url = format!("ws://alice:wonder%20land@{}/chat?room=1", peer.addr);
     let ws = client()
-        .header("X-Custom", "one")
-        .headers([("X-Second", "two")])
+        .request(
+            RequestOptions::new()
+                .header("X-Custom", "one")
+                .headers([("X-Second", "two")])
+                .cookie("session=abc")
+                .origin(Origin::Custom("https://app.example".into()))
+                .host(HostHeader::Custom("virtual.example".into()))
+                .subprotocols(["chat", "superchat"]),
+        )
         .header_fn(move || {
             let n = counter.fetch_add(1, Ordering::SeqCst);
             vec![("X-Token".to_owned(), format!("token-{n}"))]
         })
-        .cookie("session=abc")
-        .origin(Origin::Custom("https://app.example".into()))
-        .host(HostHeader::Custom("virtual.example".into()))
-        .subprotocols(["chat", "superchat"])
         .connect(&url)
         .unwrap();
     let head = rx.recv_timeout(ws_tests::TIMEOUT).unwrap();
@@ -62,8 +67,11 @@ fn origin_and_host_can_be_suppressed() {
         tx.send(accept_raw(&mut tcp, b"")).unwrap();
     });
     let _ws = client()
-        .origin(Origin::Suppress)
-        .host(HostHeader::Suppress)
+        .request(
+            RequestOptions::new()
+                .origin(Origin::Suppress)
+                .host(HostHeader::Suppress),
+        )
         .connect(&peer.url("/"))
         .unwrap();
     let head = rx.recv_timeout(ws_tests::TIMEOUT).unwrap();
@@ -76,10 +84,18 @@ fn origin_and_host_can_be_suppressed() {
 fn invalid_header_is_refused_before_connecting() {
     let peer = tcp_server(0, |_| {});
     let err = client()
-        .header("X-Evil", "a\r\nInjected: yes")
+        .request(RequestOptions::new().header("X-Evil", "a\r\nInjected: yes"))
         .connect(&peer.url("/"))
         .unwrap_err();
-    assert!(matches!(err, Error::InvalidOption(_)), "{err:?}");
+    assert!(
+        matches!(
+            &err,
+            Error::InvalidOption(OptionError::Request(
+                ws_client::ws_handshake::Error::InvalidHeader { name, .. }
+            )) if name == "X-Evil"
+        ),
+        "{err:?}"
+    );
     peer.join();
 }
 
@@ -172,7 +188,7 @@ fn bad_status_carries_headers_and_body() {
 fn subprotocol_is_negotiated() {
     let peer = ws_server(2, Tls::Off, &["superchat"], echo);
     let mut ws = client()
-        .subprotocols(["chat", "superchat"])
+        .request(RequestOptions::new().subprotocols(["chat", "superchat"]))
         .connect(&peer.url("/"))
         .unwrap();
     assert_eq!(ws.subprotocol(), Some("superchat"));
@@ -185,6 +201,32 @@ fn subprotocol_is_negotiated() {
     ws.close(CloseCode::NORMAL, "", None).unwrap();
     let mut ws = client().connect(&peer.url("/")).unwrap();
     assert_eq!(ws.subprotocol(), None);
+    ws.close(CloseCode::NORMAL, "", None).unwrap();
+    peer.join();
+}
+
+/// The socket options, hooks included, are applied to a socket the caller connected.
+#[test]
+fn a_pre_connected_socket_gets_the_socket_options() {
+    let peer = ws_server(1, Tls::Off, &[], echo);
+    let tcp = TcpStream::connect(peer.addr).unwrap();
+    tcp.set_nodelay(false).unwrap();
+    let hooked = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&hooked);
+    let socket = SocketOptions::default().hook(Arc::new(move |fd| {
+        // The option the hook reads was set before it, on this very socket.
+        let nodelay = socket2::SockRef::from(&fd).tcp_nodelay()?;
+        assert!(nodelay, "TCP_NODELAY was not applied before the hook");
+        seen.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }));
+    let mut ws = client()
+        .net(net().socket(socket))
+        .connect_on(&peer.url("/"), tcp)
+        .unwrap();
+    assert_eq!(hooked.load(Ordering::SeqCst), 1);
+    ws.send_text("configured").unwrap();
+    assert_eq!(ws.recv().unwrap(), Message::Text("configured".into()));
     ws.close(CloseCode::NORMAL, "", None).unwrap();
     peer.join();
 }

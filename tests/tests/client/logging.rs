@@ -2,7 +2,7 @@
 
 use std::sync::{Mutex, OnceLock};
 
-use ws_client::{CloseCode, Message};
+use ws_client::{CloseCode, Message, RequestOptions};
 use ws_tests::{Tls, echo, ws_server};
 
 use crate::client;
@@ -42,10 +42,13 @@ fn credentials_never_reach_the_log() {
     let mut ws = client().connect(&url).unwrap();
     ws.close(CloseCode::NORMAL, "", None).unwrap();
     let mut ws = client()
-        .header("Authorization", "Bearer Sekr1t-header")
-        .header("X-Api-Key", "Sekr1t-apikey")
+        .request(
+            RequestOptions::new()
+                .header("Authorization", "Bearer Sekr1t-header")
+                .header("X-Api-Key", "Sekr1t-apikey")
+                .cookie("sid=Sekr1t-cookie"),
+        )
         .header_fn(|| vec![("X-Session".to_owned(), "Sekr1t-fn".to_owned())])
-        .cookie("sid=Sekr1t-cookie")
         .connect(&peer.url("/logged"))
         .unwrap();
     ws.send_text("visible payload").unwrap();

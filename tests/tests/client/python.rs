@@ -1,6 +1,6 @@
 //! Interoperability with an independent implementation: Python's `websockets` server.
 
-use ws_client::{CloseCode, Message};
+use ws_client::{CloseCode, Message, RequestOptions};
 use ws_tests::PythonPeer;
 
 use crate::client;
@@ -10,7 +10,7 @@ fn python_websockets_echo_subprotocol_fragments_and_close() {
     let peer = PythonPeer::start();
 
     let mut ws = client()
-        .subprotocols(["chat"])
+        .request(RequestOptions::new().subprotocols(["chat"]))
         .connect(&peer.url("/echo"))
         .unwrap();
     assert_eq!(ws.subprotocol(), Some("chat"));

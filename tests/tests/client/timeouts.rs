@@ -1,6 +1,7 @@
 //! Timeouts name the operation, never hang, and a read timeout loses nothing.
 
 use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use ws_client::{Error, Message, Op};
@@ -17,6 +18,40 @@ fn silent_after_request() -> ws_tests::Peer {
     })
 }
 
+/// A `wss://` connect over a socket the caller opened to a server that never answers the
+/// `ClientHello`: the deadline ends the TLS handshake (there is no read timeout).
+#[test]
+fn the_deadline_bounds_tls_over_a_pre_connected_socket() {
+    let peer = tcp_server(1, |mut tcp| {
+        let mut rest = Vec::new();
+        let _ = tcp.read_to_end(&mut rest);
+    });
+    let tcp = TcpStream::connect(peer.addr).unwrap();
+    let start = Instant::now();
+    let err = client()
+        .read_timeout(None)
+        .deadline(Some(Duration::from_millis(300)))
+        .connect_on(&format!("wss://127.0.0.1:{}/", peer.addr.port()), tcp)
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Timeout { op: Op::Connect, limit: Some(limit), detail: Some(detail) }
+                if *limit == Duration::from_millis(300) && matches!(
+                    **detail,
+                    ws_client::ws_net::Error::Timeout {
+                        op: "tls handshake",
+                        overall_deadline: true,
+                        ..
+                    }
+                )
+        ),
+        "{err:?}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(5));
+    peer.join();
+}
+
 #[test]
 fn handshake_against_a_silent_server_times_out() {
     let peer = silent_after_request();
@@ -25,16 +60,19 @@ fn handshake_against_a_silent_server_times_out() {
         .read_timeout(Some(Duration::from_millis(200)))
         .connect(&peer.url("/"))
         .unwrap_err();
+    // The read timeout is the limit that ran out.
     assert!(
         matches!(
             err,
             Error::Timeout {
                 op: Op::Handshake,
+                limit: Some(limit),
                 ..
-            }
+            } if limit == Duration::from_millis(200)
         ),
         "{err:?}"
     );
+    assert_eq!(err.to_string(), "handshake timed out after 200ms");
     assert!(start.elapsed() < Duration::from_secs(5));
     peer.join();
 }
@@ -48,7 +86,18 @@ fn connect_deadline_bounds_the_handshake() {
         .deadline(Some(Duration::from_millis(300)))
         .connect(&peer.url("/"))
         .unwrap_err();
-    assert!(err.is_timeout(), "{err:?}");
+    // The deadline is the limit that ran out.
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                op: Op::Handshake,
+                limit: Some(limit),
+                ..
+            } if limit == Duration::from_millis(300)
+        ),
+        "{err:?}"
+    );
     assert!(start.elapsed() < Duration::from_secs(5));
     peer.join();
 }
@@ -70,7 +119,7 @@ fn read_timeout_keeps_partial_frames_and_the_connection() {
         .unwrap();
     let err = ws.recv().unwrap_err();
     assert!(
-        matches!(err, Error::Timeout { op: Op::Read, .. }),
+        matches!(err, Error::Timeout { op: Op::Read, limit: Some(l), .. } if l == Duration::from_millis(100)),
         "{err:?}"
     );
     assert!(!err.is_fatal());

@@ -1,11 +1,13 @@
 //! Connecting: redirects, bad status with body, refused connections, exact errors.
 
 use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ws_client::{Error, Message};
+use ws_client::{Error, Message, RequestOptions, SocketOptions};
 use ws_tests::{PythonPeer, read_request_head, tcp_server};
 
-use crate::{client, within};
+use crate::{client, net, within};
 
 #[tokio::test]
 async fn redirect_is_followed_to_the_python_server() {
@@ -143,12 +145,15 @@ async fn every_request_option_reaches_the_server_and_the_mask_key_source_is_used
     });
     let ws = within(
         client()
-            .header("X-Custom", "one")
+            .request(
+                RequestOptions::new()
+                    .header("X-Custom", "one")
+                    .cookie("session=abc")
+                    .origin(ws_client::Origin::Custom("https://app.example".into()))
+                    .host(ws_client::HostHeader::Custom("front.example".into()))
+                    .subprotocols(["chat", "superchat"]),
+            )
             .header_fn(|| vec![("X-Token".to_owned(), "fresh".to_owned())])
-            .cookie("session=abc")
-            .origin(ws_client::Origin::Custom("https://app.example".into()))
-            .host(ws_client::HostHeader::Custom("front.example".into()))
-            .subprotocols(["chat", "superchat"])
             .mask_key_fn(|| [1, 2, 3, 4])
             .connect_async(&peer.url("/path?q=1")),
     )
@@ -169,5 +174,43 @@ async fn every_request_option_reaches_the_server_and_the_mask_key_source_is_used
     }
     assert_eq!(frame.mask, Some([1, 2, 3, 4]));
     assert_eq!(frame.payload, b"masked");
+    peer.join();
+}
+
+/// A tokio socket the caller connected carries the upgrade, with the socket options
+/// (hooks included) applied to it.
+#[tokio::test]
+async fn a_pre_connected_tokio_socket_is_used_and_configured() {
+    let peer = ws_tests::ws_server(1, ws_tests::Tls::Off, &[], ws_tests::echo);
+    let tcp = within(tokio::net::TcpStream::connect(peer.addr))
+        .await
+        .unwrap();
+    tcp.set_nodelay(false).unwrap();
+    let hooked = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&hooked);
+    let socket = SocketOptions::default().hook(Arc::new(move |fd| {
+        assert!(
+            socket2::SockRef::from(&fd).tcp_nodelay()?,
+            "TCP_NODELAY not applied"
+        );
+        seen.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }));
+    let mut ws = within(
+        client()
+            .net(net().socket(socket))
+            .connect_async_on(&peer.url("/"), tcp),
+    )
+    .await
+    .unwrap();
+    assert_eq!(hooked.load(Ordering::SeqCst), 1);
+    ws.send_text("over my tokio socket").await.unwrap();
+    assert_eq!(
+        within(ws.recv()).await.unwrap(),
+        Message::Text("over my tokio socket".into())
+    );
+    within(ws.close(ws_client::CloseCode::NORMAL, "", None))
+        .await
+        .unwrap();
     peer.join();
 }

@@ -2,7 +2,7 @@
 //! permessage-deflate) and tungstenite over rustls; the `Stream`/`Sink` face.
 
 use futures_util::{SinkExt, StreamExt};
-use ws_client::{CloseCode, DeflateOptions, Message};
+use ws_client::{CloseCode, DeflateOptions, Message, RequestOptions};
 use ws_tests::{PythonPeer, Tls, echo, ws_server};
 
 use crate::{client, tls_client, within};
@@ -12,7 +12,7 @@ async fn python_echo_with_async_fns_and_subprotocol() {
     let peer = PythonPeer::start();
     let mut ws = within(
         client()
-            .subprotocols(["chat"])
+            .request(RequestOptions::new().subprotocols(["chat"]))
             .connect_async(&peer.url("/")),
     )
     .await
@@ -137,7 +137,13 @@ async fn sink_start_send_without_poll_ready_is_refused() {
     let err = std::pin::Pin::new(&mut sender)
         .start_send(Message::Text("early".into()))
         .unwrap_err();
-    assert!(matches!(err, ws_client::Error::InvalidOption(_)), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ws_client::Error::InvalidOption(ws_client::OptionError::Misuse(_))
+        ),
+        "{err:?}"
+    );
     // The proper sequence works on the same sender.
     SinkExt::send(&mut sender, Message::Text("in order".into()))
         .await

@@ -9,7 +9,7 @@
 
 use std::net::TcpListener;
 
-use ws_client::{ClientBuilder, Error, Message, ProxyConfig, ProxyError, TlsOptions};
+use ws_client::{ClientBuilder, Error, Message, NetOptions, ProxyConfig, ProxyError, TlsOptions};
 use ws_tests::{PythonPeer, TIMEOUT, Tls, echo, ws_server};
 
 use crate::proxy::pproxy;
@@ -73,10 +73,11 @@ fn run_child_with(client: &str, test: &str, url: &str, expect: &str, vars: &[(&s
 fn child() {
     let url = std::env::var(URL).unwrap();
     let expect = std::env::var(EXPECT).unwrap();
-    let builder = ClientBuilder::new()
-        .timeout(Some(TIMEOUT))
-        .proxy(ProxyConfig::FromEnv)
-        .tls(TlsOptions::default().ca_file(std::env::var(CA).unwrap()));
+    let builder = ClientBuilder::new().timeout(Some(TIMEOUT)).net(
+        NetOptions::new()
+            .proxy(ProxyConfig::FromEnv)
+            .tls(TlsOptions::default().ca_file(std::env::var(CA).unwrap())),
+    );
     let result = if std::env::var(CLIENT).unwrap() == "blocking" {
         builder.connect(&url).map(|mut ws| {
             let peer = ws.peer_addr().unwrap();

@@ -9,15 +9,15 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use ws_client::ws_frame::ProtocolError;
+use ws_client::ws_frame::{self, ProtocolError};
 use ws_client::{
     AsyncWebSocket, ClientBuilder, CloseCode, Error, Limits, Message, Op, Proxy, ProxyConfig,
 };
 use ws_tests::faults::{
     INVALID_CLOSE_CODES, assert_prompt, at_then_over_a_100_byte_limit, before_then_close_payload,
     before_then_declared_length, cuts_mid_frame, drips_frames, drips_the_101, endless_head,
-    http_proxy_answering_407, never_answers_the_close, oversized_head, silent,
-    tls_truncated_mid_message,
+    http_proxy, http_proxy_answering_407, never_answers_the_close, oversized_head, silent,
+    tls_truncated_mid_message, wait_for_hangup,
 };
 use ws_tests::{Peer, TIMEOUT, accept_raw, read_client_frame, server_frame, tcp_server};
 
@@ -25,7 +25,7 @@ use crate::fault_errors::{
     assert_407, assert_head_too_large, assert_malformed_proxy, assert_protocol, assert_timeout,
     assert_too_many_headers, garbage_proxies, is_lost, is_proxy_timeout, stalling_proxies,
 };
-use crate::{client, tls_client, within};
+use crate::{client, net, tls_client, within};
 
 /// Connects to `peer` with `builder`.
 async fn open(builder: ClientBuilder, peer: &Peer) -> AsyncWebSocket {
@@ -241,7 +241,11 @@ async fn the_largest_declared_length_is_refused_by_the_frame_limit() {
 async fn a_message_one_byte_over_the_limit_is_refused_after_one_at_the_limit() {
     let peer = at_then_over_a_100_byte_limit();
     let limits = Limits::default().max_message_size(Some(100));
-    let mut ws = open(client().limits(limits), &peer).await;
+    let mut ws = open(
+        client().connection(ws_frame::Config::new().limits(limits)),
+        &peer,
+    )
+    .await;
     assert_eq!(
         within(ws.recv()).await.unwrap(),
         Message::Binary(vec![7; 100])
@@ -296,7 +300,7 @@ async fn close_returns_within_its_timeout_when_the_server_keeps_talking_instead(
 /// The error of connecting to `ws://example.com/` through `proxy`.
 async fn through(proxy: Proxy, deadline: Option<Duration>) -> Error {
     let builder = client()
-        .proxy(ProxyConfig::Explicit(proxy))
+        .net(net().proxy(ProxyConfig::Explicit(proxy)))
         .deadline(deadline);
     refused(builder, "ws://example.com/").await
 }
@@ -310,6 +314,23 @@ async fn a_proxy_that_stalls_hits_its_timeout_or_the_deadline() {
         assert_prompt(start, &bad.what);
         bad.peer.join();
     }
+}
+
+#[tokio::test]
+async fn a_stalled_proxy_without_its_own_timeout_is_ended_by_the_read_timeout() {
+    let peer = http_proxy(wait_for_hangup);
+    let start = Instant::now();
+    let builder = client()
+        .net(net().proxy(ProxyConfig::Explicit(Proxy::http(
+            "127.0.0.1",
+            peer.addr.port(),
+        ))))
+        .timeout(Some(Duration::from_millis(300)))
+        .deadline(Some(TIMEOUT));
+    let err = refused(builder, "ws://example.com/").await;
+    assert!(is_proxy_timeout(&err, false), "{err:?}");
+    assert_prompt(start, "the stalled proxy");
+    peer.join();
 }
 
 #[tokio::test]

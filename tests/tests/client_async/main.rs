@@ -31,19 +31,27 @@ mod split;
 
 use std::future::Future;
 
-use ws_client::{ClientBuilder, ProxyConfig, TlsOptions};
+use ws_client::{ClientBuilder, NetOptions, ProxyConfig, TlsOptions};
 use ws_tests::TIMEOUT;
 
 /// A client with test timeouts, ignoring proxy environment variables.
 fn client() -> ClientBuilder {
-    ClientBuilder::new()
-        .timeout(Some(TIMEOUT))
-        .proxy(ProxyConfig::None)
+    ClientBuilder::new().timeout(Some(TIMEOUT)).net(net())
+}
+
+/// Network options ignoring proxy environment variables.
+fn net() -> NetOptions {
+    NetOptions::new().proxy(ProxyConfig::None)
 }
 
 /// [`client`] trusting the test certificate.
 fn tls_client() -> ClientBuilder {
-    client().tls(TlsOptions::default().ca_file(ws_tests::ca_file()))
+    client().net(tls_net())
+}
+
+/// [`net`] trusting the test certificate.
+fn tls_net() -> NetOptions {
+    net().tls(TlsOptions::default().ca_file(ws_tests::ca_file()))
 }
 
 /// `future`, failing the test instead of hanging when it takes over [`TIMEOUT`].

@@ -1,7 +1,7 @@
 //! Interoperability with Node's `ws` server (installed by `.ci/run` with npm; the test
 //! says SKIPPED where Node or the package is missing).
 
-use ws_client::{CloseCode, DeflateOptions, Message};
+use ws_client::{CloseCode, DeflateOptions, Message, RequestOptions};
 use ws_tests::PythonPeer;
 
 use crate::{client, within};
@@ -13,7 +13,7 @@ async fn node_ws_echo_deflate_subprotocol_and_close() {
     };
     let mut ws = within(
         client()
-            .subprotocols(["chat"])
+            .request(RequestOptions::new().subprotocols(["chat"]))
             .deflate(Some(DeflateOptions::new()))
             .connect_async(&peer.url("/echo")),
     )

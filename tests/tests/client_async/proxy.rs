@@ -4,7 +4,7 @@
 use ws_client::{Error, Message, Proxy, ProxyConfig, ProxyError};
 use ws_tests::PythonPeer;
 
-use crate::{client, within};
+use crate::{client, net, within};
 
 /// A `pproxy` server for `uri` (`tests/peers/proxy.py`).
 pub(crate) fn pproxy(uri: &str) -> PythonPeer {
@@ -14,7 +14,7 @@ pub(crate) fn pproxy(uri: &str) -> PythonPeer {
 async fn echo_through(proxy: Proxy, target: &PythonPeer) {
     let mut ws = within(
         client()
-            .proxy(ProxyConfig::Explicit(proxy))
+            .net(net().proxy(ProxyConfig::Explicit(proxy)))
             .connect_async(&target.url("/")),
     )
     .await
@@ -62,9 +62,9 @@ async fn wrong_http_proxy_credentials_fail_with_authentication_failed() {
     let http = pproxy("http://127.0.0.1:0#user:pass");
     let err = within(
         client()
-            .proxy(ProxyConfig::Explicit(
+            .net(net().proxy(ProxyConfig::Explicit(
                 Proxy::http("127.0.0.1", http.port).with_auth("user", "wrong"),
-            ))
+            )))
             .connect_async(&target.url("/")),
     )
     .await

@@ -32,7 +32,7 @@ pub(crate) fn is_lost(err: &Error, kind: Option<std::io::ErrorKind>) -> bool {
 pub(crate) fn is_proxy_timeout(err: &Error, by_deadline: bool) -> bool {
     matches!(
         err,
-        Error::Timeout { op: Op::Connect, detail: Some(detail) }
+        Error::Timeout { op: Op::Connect, detail: Some(detail), .. }
             if matches!(**detail, ws_client::ws_net::Error::Timeout { overall_deadline, .. }
                 if overall_deadline == by_deadline)
     )

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::net::TcpListener;
 use std::sync::mpsc::{self, Receiver};
 
-use ws_client::{ClientBuilder, Error, RedirectCredentials, RedirectDowngrade};
+use ws_client::{ClientBuilder, Error, RedirectCredentials, RedirectDowngrade, RequestOptions};
 use ws_tests::{
     Peer, TIMEOUT, accept_raw, answer_101, header_value, read_request_head, tcp_server, tls_accept,
 };
@@ -59,10 +59,13 @@ pub(crate) fn cross_origin_redirect_drops_credentials(connect: Connect) {
     let (first, first_rx) = redirector(second.url("/landing"), ws_tests::Tls::Off);
     let ended_at = connect(
         &client()
-            .header("Authorization", "Bearer s3cret")
-            .header("User-Agent", "redirect-test")
-            .header_fn(|| vec![("X-Api-Key".to_owned(), "k3y".to_owned())])
-            .cookie("session=abc"),
+            .request(
+                RequestOptions::new()
+                    .header("Authorization", "Bearer s3cret")
+                    .header("User-Agent", "redirect-test")
+                    .cookie("session=abc"),
+            )
+            .header_fn(|| vec![("X-Api-Key".to_owned(), "k3y".to_owned())]),
         &first.url("/start"),
     )
     .unwrap();
@@ -123,7 +126,11 @@ pub(crate) fn same_origin_redirect_keeps_credentials(connect: Connect) {
     });
     let url = format!("ws://alice:wonderland@{}/old", peer.addr);
     let ended_at = connect(
-        &client().header("X-Api-Key", "k3y").cookie("session=abc"),
+        &client().request(
+            RequestOptions::new()
+                .header("X-Api-Key", "k3y")
+                .cookie("session=abc"),
+        ),
         &url,
     )
     .unwrap();
@@ -146,9 +153,12 @@ pub(crate) fn opting_in_sends_credentials_to_another_origin(connect: Connect) {
     connect(
         &client()
             .redirect_credentials(RedirectCredentials::Always)
-            .header("Authorization", "Bearer s3cret")
-            .header("X-Api-Key", "k3y")
-            .cookie("session=abc"),
+            .request(
+                RequestOptions::new()
+                    .header("Authorization", "Bearer s3cret")
+                    .header("X-Api-Key", "k3y")
+                    .cookie("session=abc"),
+            ),
         &first.url("/"),
     )
     .unwrap();
@@ -169,7 +179,7 @@ pub(crate) fn redirect_from_wss_to_ws_is_refused(connect: Connect) {
     );
     let (first, first_rx) = redirector(location.clone(), ws_tests::Tls::On);
     let err = connect(
-        &tls_client().header("Authorization", "Bearer s3cret"),
+        &tls_client().request(RequestOptions::new().header("Authorization", "Bearer s3cret")),
         &first.wss_url("/"),
     )
     .unwrap_err();
@@ -199,7 +209,7 @@ pub(crate) fn redirect_from_wss_to_ws_can_be_allowed_without_credentials(connect
     let ended_at = connect(
         &tls_client()
             .redirect_downgrade(RedirectDowngrade::Allow)
-            .header("Authorization", "Bearer s3cret"),
+            .request(RequestOptions::new().header("Authorization", "Bearer s3cret")),
         &first.wss_url("/"),
     )
     .unwrap();

@@ -7,7 +7,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
-use ws_frame::{CloseCode, CloseFrame, Message, OpCode};
+use ws_frame::{CloseCode, CloseFrame};
 
 use crate::error::{Error, Result};
 use crate::sender::Sender;
@@ -168,66 +168,10 @@ impl AppHandle {
             .ok_or_else(|| Error::closed(None, "the app is not connected".to_owned()))
     }
 
-    /// Sends a text message.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::ConnectionClosed`] when no connection is open or it is closing, else as
-    /// [`Sender::send_text`].
-    pub fn send_text(&self, text: &str) -> Result<()> {
-        self.sender()?.send_text(text)
-    }
-
-    /// Sends a binary message.
-    ///
-    /// # Errors
-    ///
-    /// As [`send_text`](Self::send_text).
-    pub fn send_binary(&self, data: &[u8]) -> Result<()> {
-        self.sender()?.send_binary(data)
-    }
-
-    /// Sends a message of any kind; see [`Sender::send`]. Prefer
-    /// [`close`](Self::close) to sending `Message::Close` yourself.
-    ///
-    /// # Errors
-    ///
-    /// As [`send_text`](Self::send_text), plus [`Error::InvalidFrame`] as for
-    /// [`Sender::send`].
-    pub fn send(&self, message: &Message) -> Result<()> {
-        self.sender()?.send(message)
-    }
-
-    /// Sends one fragment of a message; see [`Sender::send_fragment`].
-    ///
-    /// # Errors
-    ///
-    /// As [`Sender::send_fragment`], plus [`Error::ConnectionClosed`] when no connection
-    /// is open.
-    pub fn send_fragment(&self, opcode: OpCode, payload: &[u8], fin: bool) -> Result<()> {
-        self.sender()?.send_fragment(opcode, payload, fin)
-    }
-
-    /// Sends a ping (at most 125 bytes). Keepalive pings are sent by the app itself; see
-    /// [`RunOptions::ping_interval`](crate::RunOptions::ping_interval).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidFrame`] for more than 125 bytes, else as
-    /// [`send_text`](Self::send_text).
-    pub fn ping(&self, payload: &[u8]) -> Result<()> {
-        self.sender()?.ping(payload)
-    }
-
-    /// Sends a pong (at most 125 bytes), for example when automatic pongs are turned off
-    /// with [`ClientBuilder::auto_pong`](crate::ClientBuilder::auto_pong).
-    ///
-    /// # Errors
-    ///
-    /// As [`ping`](Self::ping).
-    pub fn pong(&self, payload: &[u8]) -> Result<()> {
-        self.sender()?.pong(payload)
-    }
+    crate::sender::send_surface!(
+        sender,
+        "[`Error::ConnectionClosed`] when no connection is open or it is closing,"
+    );
 
     /// Closes the connection and ends `run_forever`, which returns
     /// [`Ended::Closed`](crate::Ended::Closed) with [`ClosedBy::Local`](crate::ClosedBy)

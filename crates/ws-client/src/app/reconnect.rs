@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ws_frame::CloseCode;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, OptionError, Result};
 
 /// The reconnect policy of [`App::run_forever`](crate::App::run_forever): exponential
 /// backoff with jitter, an optional attempt limit, and which endings reconnect.
@@ -180,16 +180,16 @@ impl Reconnect {
 
     pub(crate) fn validate(&self) -> Result<()> {
         if !(self.factor.is_finite() && self.factor >= 1.0) {
-            return Err(Error::InvalidOption(format!(
-                "reconnect factor must be a number >= 1, got {}",
-                self.factor
-            )));
+            return Err(Error::InvalidOption(OptionError::OutOfRange {
+                option: "reconnect factor",
+                reason: format!("must be a number >= 1, got {}", self.factor),
+            }));
         }
         if !(0.0..=1.0).contains(&self.jitter) {
-            return Err(Error::InvalidOption(format!(
-                "reconnect jitter must be between 0 and 1, got {}",
-                self.jitter
-            )));
+            return Err(Error::InvalidOption(OptionError::OutOfRange {
+                option: "reconnect jitter",
+                reason: format!("must be between 0 and 1, got {}", self.jitter),
+            }));
         }
         Ok(())
     }
@@ -241,7 +241,7 @@ impl Backoff {
 /// source fails.
 pub(crate) fn unit_random() -> f64 {
     let mut bytes = [0; 8];
-    if crate::mask::fill_random(&mut bytes).is_err() {
+    if crate::mask::fill_random(&mut bytes, crate::Op::Connect).is_err() {
         return 0.5;
     }
     let bits = u64::from_le_bytes(bytes) >> 11;
@@ -321,19 +321,21 @@ mod tests {
         for (policy, text) in [
             (
                 Reconnect::new().factor(0.5),
-                "reconnect factor must be a number >= 1, got 0.5",
+                "reconnect factor: must be a number >= 1, got 0.5",
             ),
             (
                 Reconnect::new().factor(f64::NAN),
-                "reconnect factor must be a number >= 1, got NaN",
+                "reconnect factor: must be a number >= 1, got NaN",
             ),
             (
                 Reconnect::new().jitter(1.5),
-                "reconnect jitter must be between 0 and 1, got 1.5",
+                "reconnect jitter: must be between 0 and 1, got 1.5",
             ),
         ] {
             match policy.validate() {
-                Err(Error::InvalidOption(msg)) => assert_eq!(msg, text),
+                Err(e @ Error::InvalidOption(OptionError::OutOfRange { .. })) => {
+                    assert_eq!(e.to_string(), format!("invalid option: {text}"));
+                }
                 other => panic!("{other:?}"),
             }
         }

@@ -111,6 +111,7 @@ impl Connector<'_> {
             Some(f) => {
                 let tcp = f().map_err(|e| Error::Io {
                     op: Op::Connect,
+                    peer: None,
                     source: e,
                 })?;
                 self.client.connect_on(self.url, tcp)
@@ -292,10 +293,7 @@ fn connection<H: Handler>(
                     }
                 }
                 KeepaliveAction::TimedOut { timeout } => {
-                    let error = Error::Timeout {
-                        op: Op::Keepalive,
-                        detail: None,
-                    };
+                    let error = Error::timeout(Op::Keepalive, Some(timeout));
                     log::debug!(target: "ws_client", "no pong within {timeout:?}");
                     // The peer is taken for dead: a courtesy close frame, no wait for an answer.
                     let _ = sender.send_close(CloseCode::GOING_AWAY, "");

@@ -26,12 +26,21 @@ use crate::config::ClientBuilder;
 use crate::connect::{Upgrade, feed};
 use crate::error::{Error, Op, Result};
 
-/// Connects to `url` (following redirects) on tokio.
-pub(crate) async fn connect(builder: &ClientBuilder, url: &str) -> Result<AsyncWebSocket> {
+/// Connects to `url` (following redirects) on tokio, over `pre` for the first hop if
+/// given.
+pub(crate) async fn connect(
+    builder: &ClientBuilder,
+    url: &str,
+    mut pre: Option<tokio::net::TcpStream>,
+) -> Result<AsyncWebSocket> {
     let mut upgrade = Upgrade::new(builder, url)?;
     loop {
         let mut hop = upgrade.hop()?;
-        let mut stream = ws_net::tokio::connect(&hop.endpoint, &hop.net).await?;
+        let (net, budget) = (&builder.net, upgrade.budget());
+        let mut stream = match pre.take() {
+            Some(tcp) => ws_net::tokio::connect_on(tcp, &hop.endpoint, net, budget).await?,
+            None => ws_net::tokio::connect(&hop.endpoint, net, budget).await?,
+        };
         let outcome = exchange(&mut stream, &mut hop.handshake, &upgrade).await?;
         if let Some(accepted) = upgrade.finish(hop, outcome)? {
             return Ok(AsyncWebSocket::new(
@@ -53,18 +62,20 @@ async fn exchange(
     upgrade: &Upgrade<'_>,
 ) -> Result<Outcome> {
     let request = handshake.request_bytes();
-    within(upgrade.write_timeout(), async {
+    let peer = stream.peer_addr().ok();
+    let write_limit = upgrade.write_timeout();
+    within(write_limit, async {
         stream.write_all(request).await?;
         stream.flush().await
     })
     .await
-    .map_err(|e| Error::io(Op::Handshake, e))?;
+    .map_err(|e| Error::io_on(Op::Handshake, e, peer, write_limit))?;
     let mut buf = [0; 4096];
     loop {
         let limit = upgrade.read_timeout()?;
-        let n = within(limit, stream.read(&mut buf))
+        let n = within(limit.wait, stream.read(&mut buf))
             .await
-            .map_err(|e| Error::io(Op::Handshake, e))?;
+            .map_err(|e| Error::io_on(Op::Handshake, e, peer, limit.ran_out))?;
         if let Some(outcome) = feed(handshake, buf.get(..n).unwrap_or_default())? {
             return Ok(outcome);
         }

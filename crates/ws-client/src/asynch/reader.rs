@@ -19,7 +19,7 @@ use ws_frame::{CloseCode, Inbound, Keepalive, KeepaliveAction, Message, OpCode};
 use ws_net::tokio::TokioStream;
 
 use super::writer::{AsyncSender, Shared};
-use crate::error::{Error, Op, Result};
+use crate::error::{Error, Op, OptionError, Result};
 use crate::frame::Frame;
 use crate::reader::{CloseInfo, recv_error};
 
@@ -139,7 +139,7 @@ impl AsyncReader {
 
     /// Receives the next text or binary message, reassembling fragments; pings are
     /// answered (unless turned off with
-    /// [`ClientBuilder::auto_pong`](crate::ClientBuilder::auto_pong)) and skipped, as are
+    /// [`Config::ping_reply`](ws_frame::Config::ping_reply) in [`ClientBuilder::connection`](crate::ClientBuilder::connection)) and skipped, as are
     /// pongs. The peer's close frame is answered and returned once as [`Message::Close`];
     /// after it every call fails with [`Error::ConnectionClosed`]. Cancel-safe.
     ///
@@ -289,10 +289,7 @@ impl AsyncReader {
                         Some(CloseCode::ABNORMAL),
                         "no pong within the keepalive timeout",
                     );
-                    self.ready = Some(Err(Error::Timeout {
-                        op: Op::Keepalive,
-                        detail: None,
-                    }));
+                    self.ready = Some(Err(Error::timeout(Op::Keepalive, Some(timeout))));
                 }
                 _ => {}
             }
@@ -412,7 +409,9 @@ impl AsyncReader {
 }
 
 fn mixed_modes() -> Error {
-    Error::InvalidOption("recv_frame and recv were mixed inside one message".to_owned())
+    Error::InvalidOption(OptionError::Misuse(
+        "recv_frame and recv were mixed inside one message",
+    ))
 }
 
 impl Stream for AsyncReader {

@@ -152,7 +152,12 @@ impl AsyncWebSocket {
     /// # Errors
     ///
     /// As [`AsyncSender::send_fragment`].
-    pub async fn send_fragment(&self, opcode: OpCode, payload: &[u8], fin: bool) -> Result<()> {
+    pub async fn send_fragment(
+        &self,
+        opcode: OpCode,
+        payload: &[u8],
+        fin: ws_frame::Fin,
+    ) -> Result<()> {
         self.sender.send_fragment(opcode, payload, fin).await
     }
 

@@ -17,7 +17,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use ws_frame::{CloseCode, Message, OpCode, Outbound, Outgoing, Queued, Reply};
 use ws_net::tokio::TokioStream;
 
-use crate::error::{Error, Op, Result};
+use crate::error::{Error, Op, OptionError, Result};
 use crate::frame::Frame;
 use crate::sender::{
     MIN_WRITE_BUFFER, broken, log_reply, log_send, outgoing, payload_of, send_error,
@@ -513,11 +513,16 @@ impl AsyncSender {
     /// # Errors
     ///
     /// As [`Sender::send_fragment`](crate::Sender::send_fragment).
-    pub async fn send_fragment(&self, opcode: OpCode, payload: &[u8], fin: bool) -> Result<()> {
+    pub async fn send_fragment(
+        &self,
+        opcode: OpCode,
+        payload: &[u8],
+        fin: ws_frame::Fin,
+    ) -> Result<()> {
         self.send_now(Outgoing::Fragment {
             opcode,
             payload,
-            fin,
+            fin: fin.is_final(),
         })
         .await
     }
@@ -570,9 +575,9 @@ impl Sink<Message> for AsyncSender {
 
     fn start_send(mut self: Pin<&mut Self>, item: Message) -> Result<()> {
         let Some(w) = self.sink.held() else {
-            return Err(Error::InvalidOption(
-                "Sink::start_send without a successful poll_ready".to_owned(),
-            ));
+            return Err(Error::InvalidOption(OptionError::Misuse(
+                "Sink::start_send without a successful poll_ready",
+            )));
         };
         let message = outgoing(&item);
         log_send(&message);

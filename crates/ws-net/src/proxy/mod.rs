@@ -14,9 +14,10 @@ use std::time::Duration;
 
 pub use self::handshake::{Progress, ProxyHandshake};
 pub use self::no_proxy::NoProxy;
+use crate::budget::{Budget, arm, timed_out};
 use crate::endpoint::{Endpoint, authority, percent_decode};
 use crate::error::{Error, ProxyError, Result};
-use crate::options::{Deadline, NetOptions};
+use crate::options::NetOptions;
 use crate::socket::{connect_host, resolve};
 
 /// Which proxy, if any, to use.
@@ -230,8 +231,13 @@ impl Proxy {
     }
 
     /// Sets the timeout of connecting to the proxy and of each read and write of its
-    /// handshake. Default: the connect timeout of [`NetOptions`] for the connect, and
-    /// only the overall deadline for the handshake.
+    /// handshake. Either way the overall deadline of the connect
+    /// ([`Timeouts::deadline`](crate::Timeouts::deadline)) is re-checked before each of
+    /// them and ends the handshake when it comes first. Default: none of its own: the
+    /// connect to the proxy gets [`Timeouts::connect`](crate::Timeouts::connect), and
+    /// each read and write of the handshake the shorter of
+    /// [`Timeouts::read`](crate::Timeouts::read) and [`Timeouts::write`](crate::Timeouts::write)
+    /// (so `ClientBuilder::timeout` bounds it, as Python's `timeout` does).
     #[must_use]
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = timeout;
@@ -270,13 +276,14 @@ impl Proxy {
     }
 
     /// The timeout of connecting to the proxy.
-    pub(crate) fn connect_timeout(&self, options: &NetOptions) -> Option<Duration> {
-        self.timeout.or(options.connect_timeout)
+    pub(crate) fn connect_timeout(&self, budget: &Budget) -> Option<Duration> {
+        self.timeout.or(budget.timeouts().connect)
     }
 
-    /// The timeout of each handshake read and write, if any.
-    pub(crate) fn handshake_timeout(&self) -> Option<Duration> {
-        self.timeout
+    /// The timeout of each handshake read and write: the proxy's own, else the
+    /// shorter of the read and write timeouts (as for TLS), if any.
+    pub(crate) fn handshake_timeout(&self, budget: &Budget) -> Option<Duration> {
+        self.timeout.or(budget.timeouts().tls_handshake())
     }
 
     /// The port 0 check `connect` makes before anything else.
@@ -313,7 +320,7 @@ pub(crate) fn tunnel(
     host: &str,
     port: u16,
     options: &NetOptions,
-    deadline: &Deadline,
+    budget: &Budget,
 ) -> Result<TcpStream> {
     log::debug!("tunnelling to {} through {proxy}", authority(host, port));
     proxy.check_port()?;
@@ -323,16 +330,12 @@ pub(crate) fn tunnel(
         "proxy",
         &proxy.host,
         proxy.port,
-        proxy.connect_timeout(options),
+        proxy.connect_timeout(budget),
         options,
-        deadline,
+        budget,
     )?;
-    let timer = Timer {
-        deadline,
-        per_op: proxy.handshake_timeout(),
-    };
-    let result = drive(&mut tcp, &mut handshake, proxy, &timer);
-    handshake_result(result, proxy, deadline)?;
+    let result = drive(&mut tcp, &mut handshake, proxy, budget);
+    handshake_result(result, proxy, budget)?;
     tcp.set_read_timeout(None)
         .and_then(|()| tcp.set_write_timeout(None))
         .map_err(|source| Error::Io {
@@ -349,7 +352,7 @@ pub(crate) fn tunnel(
 pub(crate) fn handshake_result(
     result: Result<(), ProxyError>,
     proxy: &Proxy,
-    deadline: &Deadline,
+    budget: &Budget,
 ) -> Result<()> {
     match result {
         Ok(()) => Ok(()),
@@ -359,38 +362,11 @@ pub(crate) fn handshake_result(
                 io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
             ) =>
         {
-            let by_deadline = deadline.is_expired() || proxy.timeout.is_none();
-            Err(Error::Timeout {
-                op: "proxy handshake",
-                target: proxy.target(),
-                after: if by_deadline {
-                    deadline.total().unwrap_or_default()
-                } else {
-                    proxy.timeout.unwrap_or_default()
-                },
-                overall_deadline: by_deadline,
-            })
+            // The limit that is shorter now is the one that ran out.
+            let limit = budget.limit(proxy.handshake_timeout(budget));
+            Err(timed_out("proxy handshake", proxy.target(), limit))
         }
         Err(err) => Err(err.into()),
-    }
-}
-
-/// Bounds each read and write of a proxy handshake by the proxy timeout and by what is
-/// left of the overall deadline, re-armed before every operation so that a proxy
-/// dripping bytes cannot stretch the handshake past the deadline.
-struct Timer<'a> {
-    deadline: &'a Deadline,
-    per_op: Option<Duration>,
-}
-
-impl Timer<'_> {
-    fn arm(&self, tcp: &TcpStream) -> io::Result<()> {
-        let (limit, _) = self.deadline.clamp(self.per_op);
-        if limit == Some(Duration::ZERO) {
-            return Err(io::ErrorKind::TimedOut.into());
-        }
-        tcp.set_read_timeout(limit)?;
-        tcp.set_write_timeout(limit)
     }
 }
 
@@ -401,14 +377,14 @@ fn drive(
     tcp: &mut TcpStream,
     handshake: &mut ProxyHandshake,
     proxy: &Proxy,
-    timer: &Timer<'_>,
+    budget: &Budget,
 ) -> Result<(), ProxyError> {
+    let per_op = proxy.handshake_timeout(budget);
     let mut buf = [0u8; 1024];
     loop {
         while let Some(bytes) = handshake.poll_transmit() {
             let op = handshake.operation();
-            let n = timer
-                .arm(tcp)
+            let n = arm(tcp, budget, per_op)
                 .and_then(|()| tcp.write(bytes))
                 .map_err(io_err(proxy, op))?;
             if n == 0 {
@@ -420,8 +396,7 @@ fn drive(
             return Ok(());
         }
         let op = handshake.operation();
-        let n = timer
-            .arm(tcp)
+        let n = arm(tcp, budget, per_op)
             .and_then(|()| tcp.peek(&mut buf))
             .map_err(io_err(proxy, op))?;
         if n == 0 {

@@ -7,8 +7,8 @@ use std::io;
 use std::net::TcpStream;
 use std::time::Duration;
 
+use crate::budget::Budget;
 use crate::error::{Result, TlsError};
-use crate::options::Deadline;
 use crate::stream::Stream;
 use crate::tls::TlsOptions;
 
@@ -18,7 +18,7 @@ pub(crate) fn handshake(
     host: &str,
     _port: u16,
     _options: &TlsOptions,
-    _deadline: &Deadline,
+    _budget: &Budget,
     _per_op: Option<Duration>,
 ) -> Result<Stream> {
     Err(TlsError::FeatureDisabled {

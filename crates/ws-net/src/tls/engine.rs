@@ -15,9 +15,9 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
+use crate::budget::{Budget, Limit, arm, timed_out};
 use crate::endpoint::authority;
 use crate::error::{Error, Result, TlsError};
-use crate::options::Deadline;
 use crate::stream::Stream;
 use crate::tls::verify::ExplicitTrust;
 use crate::tls::{CA_BUNDLE_ENV, Mode, TlsOptions};
@@ -131,14 +131,14 @@ impl TlsOptions {
 
 /// Runs the TLS handshake over `tcp` and returns the encrypted stream.
 ///
-/// Reads and writes are limited by `per_op` and the deadline; the socket's previous
-/// timeouts are restored afterwards.
+/// Each read and write is limited by `per_op` and what `budget` has left, asked again
+/// before each; the socket's previous timeouts are restored afterwards.
 pub(crate) fn handshake(
     tcp: TcpStream,
     host: &str,
     port: u16,
     options: &TlsOptions,
-    deadline: &Deadline,
+    budget: &Budget,
     per_op: Option<Duration>,
 ) -> Result<Stream> {
     let config = options.build_config()?;
@@ -150,21 +150,12 @@ pub(crate) fn handshake(
     })?;
     log::debug!("tls handshake with {} as {name:?}", authority(host, port));
     let target = authority(host, port);
-    let io_error = |source: io::Error, by_deadline: bool, limit: Option<Duration>| {
+    let io_error = |source: io::Error, limit: Option<Limit>| {
         if matches!(
             source.kind(),
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
         ) {
-            Error::Timeout {
-                op: "tls handshake",
-                target: target.clone(),
-                after: if by_deadline {
-                    deadline.total().unwrap_or_default()
-                } else {
-                    limit.unwrap_or_default()
-                },
-                overall_deadline: by_deadline,
-            }
+            timed_out("tls handshake", target.clone(), limit)
         } else {
             Error::Io {
                 op: "tls handshake",
@@ -176,25 +167,17 @@ pub(crate) fn handshake(
     let saved = (tcp.read_timeout(), tcp.write_timeout());
     let mut sock = &tcp;
     loop {
-        let (limit, by_deadline) = deadline.clamp(per_op);
-        if limit == Some(Duration::ZERO) {
-            return Err(io_error(io::ErrorKind::TimedOut.into(), true, limit));
-        }
+        let limit = budget.limit(per_op);
         if limit.is_some() {
-            tcp.set_read_timeout(limit)
-                .and_then(|()| tcp.set_write_timeout(limit))
-                .map_err(|e| io_error(e, false, limit))?;
+            arm(&tcp, budget, per_op).map_err(|e| io_error(e, limit))?;
         }
         while conn.wants_write() {
-            conn.write_tls(&mut sock)
-                .map_err(|e| io_error(e, by_deadline, limit))?;
+            conn.write_tls(&mut sock).map_err(|e| io_error(e, limit))?;
         }
         if !conn.is_handshaking() {
             break;
         }
-        let n = conn
-            .read_tls(&mut sock)
-            .map_err(|e| io_error(e, by_deadline, limit))?;
+        let n = conn.read_tls(&mut sock).map_err(|e| io_error(e, limit))?;
         if n == 0 {
             return Err(TlsError::Handshake {
                 host: name,
@@ -213,7 +196,7 @@ pub(crate) fn handshake(
     if let (Ok(read), Ok(write)) = saved {
         tcp.set_read_timeout(read)
             .and_then(|()| tcp.set_write_timeout(write))
-            .map_err(|e| io_error(e, false, None))?;
+            .map_err(|e| io_error(e, None))?;
     }
     log::debug!(
         "tls established with {target}: {:?}, alpn {:?}",

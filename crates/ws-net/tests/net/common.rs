@@ -509,3 +509,77 @@ pub(crate) fn captured_logs() -> &'static Mutex<Vec<String>> {
     });
     LINES.get_or_init(Mutex::default)
 }
+
+/// What a test connects with: the network options and the timeouts of its budget, set
+/// through one chain as the tests read best.
+#[derive(Clone, Default)]
+pub(crate) struct Opts {
+    pub(crate) net: ws_net::NetOptions,
+    pub(crate) timeouts: ws_net::Timeouts,
+}
+
+impl Opts {
+    pub(crate) fn connect_timeout(mut self, t: Option<Duration>) -> Self {
+        self.timeouts.connect = t;
+        self
+    }
+    pub(crate) fn read_timeout(mut self, t: Option<Duration>) -> Self {
+        self.timeouts.read = t;
+        self
+    }
+    pub(crate) fn write_timeout(mut self, t: Option<Duration>) -> Self {
+        self.timeouts.write = t;
+        self
+    }
+    pub(crate) fn deadline(mut self, t: Option<Duration>) -> Self {
+        self.timeouts.deadline = t;
+        self
+    }
+    pub(crate) fn socket(mut self, socket: ws_net::SocketOptions) -> Self {
+        self.net = self.net.socket(socket);
+        self
+    }
+    pub(crate) fn proxy(mut self, proxy: ws_net::ProxyConfig) -> Self {
+        self.net = self.net.proxy(proxy);
+        self
+    }
+    pub(crate) fn tls(mut self, tls: ws_net::TlsOptions) -> Self {
+        self.net = self.net.tls(tls);
+        self
+    }
+    pub(crate) fn resolver(mut self, resolver: ws_net::Resolver) -> Self {
+        self.net = self.net.resolver(resolver);
+        self
+    }
+    pub(crate) fn attempt_delay(mut self, delay: Duration) -> Self {
+        self.net = self.net.attempt_delay(delay);
+        self
+    }
+    /// A fresh budget of these timeouts.
+    pub(crate) fn budget(&self) -> ws_net::Budget {
+        ws_net::Budget::start(self.timeouts)
+    }
+}
+
+/// Asserts that `err` is the overall deadline of `deadline` ending `op`, within 5 s of
+/// `start` (generous: the machine may be loaded).
+pub(crate) fn assert_cut_by_deadline(
+    err: &ws_net::Error,
+    op: &str,
+    deadline: Duration,
+    start: Instant,
+) {
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(
+        matches!(
+            err,
+            ws_net::Error::Timeout { op: o, overall_deadline: true, after, .. }
+                if *o == op && *after == deadline
+        ),
+        "{err:?}"
+    );
+}

@@ -6,14 +6,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ws_net::{Endpoint, Error, NetOptions, ProxyConfig};
+use ws_net::{Endpoint, Error, ProxyConfig};
 
-use super::{connect, connect_with_deadline};
+use super::connect;
+use crate::common::Opts;
 
 use crate::common::{IO_TIMEOUT, blackhole, dead_port, tcp_echo_server};
 
-pub(crate) fn direct() -> NetOptions {
-    NetOptions::default()
+pub(crate) fn direct() -> Opts {
+    Opts::default()
         .proxy(ProxyConfig::None)
         .read_timeout(Some(IO_TIMEOUT))
         .write_timeout(Some(IO_TIMEOUT))
@@ -118,8 +119,7 @@ fn the_system_resolver_resolves_localhost() {
 fn an_expired_deadline_stops_before_connecting() {
     let live = tcp_echo_server();
     let endpoint = Endpoint::parse(&format!("ws://127.0.0.1:{}/", live.port())).unwrap();
-    let deadline = ws_net::Deadline::after(Some(Duration::ZERO));
-    let err = connect_with_deadline(&endpoint, &direct(), &deadline).unwrap_err();
+    let err = connect(&endpoint, &direct().deadline(Some(Duration::ZERO))).unwrap_err();
     assert!(
         matches!(
             err,

@@ -12,8 +12,12 @@
     reason = "on_tokio runs the connect, proxy and tls modules a second time, async"
 )]
 
+use crate::common::Opts;
+
 /// The blocking connect, used by the modules shared with `on_tokio`.
-use ws_net::{connect, connect_with_deadline};
+fn connect(endpoint: &ws_net::Endpoint, options: &Opts) -> ws_net::Result<ws_net::Stream> {
+    ws_net::connect(endpoint, &options.net, &options.budget())
+}
 
 mod common;
 mod connect;

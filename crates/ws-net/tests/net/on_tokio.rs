@@ -9,10 +9,10 @@ use std::net::SocketAddr;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::runtime::Runtime;
+use ws_net::Endpoint;
 use ws_net::tokio::TokioStream;
-use ws_net::{Deadline, Endpoint, NetOptions};
 
-use crate::common::IO_TIMEOUT;
+use crate::common::{IO_TIMEOUT, Opts};
 
 #[path = "connect.rs"]
 mod connect;
@@ -35,23 +35,12 @@ fn runtime() -> Runtime {
         .unwrap()
 }
 
-pub(crate) fn connect(endpoint: &Endpoint, options: &NetOptions) -> ws_net::Result<Bridge> {
+pub(crate) fn connect(endpoint: &Endpoint, options: &Opts) -> ws_net::Result<Bridge> {
     let runtime = runtime();
-    let stream = runtime.block_on(ws_net::tokio::connect(endpoint, options))?;
-    Ok(Bridge {
-        runtime,
-        stream: RefCell::new(stream),
-    })
-}
-
-pub(crate) fn connect_with_deadline(
-    endpoint: &Endpoint,
-    options: &NetOptions,
-    deadline: &Deadline,
-) -> ws_net::Result<Bridge> {
-    let runtime = runtime();
-    let stream = runtime.block_on(ws_net::tokio::connect_with_deadline(
-        endpoint, options, deadline,
+    let stream = runtime.block_on(ws_net::tokio::connect(
+        endpoint,
+        &options.net,
+        &options.budget(),
     ))?;
     Ok(Bridge {
         runtime,

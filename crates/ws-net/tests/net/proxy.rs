@@ -8,18 +8,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use ws_net::{
-    Endpoint, Error, NetOptions, Proxy, ProxyConfig, ProxyError, ProxyKind, SocketOptions,
-    TlsOptions,
+    Endpoint, Error, Proxy, ProxyConfig, ProxyError, ProxyKind, SocketOptions, TlsOptions,
 };
 
 use super::connect;
 use crate::common::{
-    Ca, Echo, IO_TIMEOUT, ProxyProcess, SilentServer, Step, TempDir, TlsEchoServer, blackhole,
-    captured_logs, dead_port, scripted, server_config, tcp_echo_server,
+    Ca, Echo, IO_TIMEOUT, Opts, ProxyProcess, SilentServer, Step, TempDir, TlsEchoServer,
+    assert_cut_by_deadline, blackhole, captured_logs, dead_port, scripted, server_config,
+    tcp_echo_server,
 };
 
-fn through(proxy: Proxy) -> NetOptions {
-    NetOptions::default()
+fn through(proxy: Proxy) -> Opts {
+    Opts::default()
         .proxy(ProxyConfig::Explicit(proxy))
         .read_timeout(Some(IO_TIMEOUT))
         .write_timeout(Some(IO_TIMEOUT))
@@ -129,7 +129,7 @@ fn http_proxy_with_wrong_credentials_says_authentication_failed_without_the_pass
             !text.contains(secret) && !format!("{err:?}").contains(secret),
             "{text}"
         );
-        assert!(!format!("{options:?}").contains(secret));
+        assert!(!format!("{:?}", options.net).contains(secret));
         let lines = logs.lock().unwrap();
         assert!(!lines.is_empty());
         assert!(lines.iter().all(|l| !l.contains(secret)), "{lines:?}");
@@ -524,6 +524,25 @@ fn a_dripping_proxy_cannot_stretch_the_handshake_past_the_deadline() {
         ),
         "{err:?}"
     );
+}
+
+/// A proxy with a timeout of its own that sends its reply one byte every 100 ms, each
+/// byte well inside that timeout: the connect's deadline still ends the handshake, and
+/// the error names the deadline as the limit that ran out.
+#[test]
+fn a_proxy_dripping_inside_its_own_timeout_is_cut_by_the_deadline() {
+    let mut reply = b"HTTP/1.1 200 OK\r\n".to_vec();
+    reply.extend(std::iter::repeat_n(b'x', 200));
+    let (addr, _seen) = scripted(vec![
+        Step::ReadHead,
+        Step::Drip(reply, Duration::from_millis(100)),
+    ]);
+    let endpoint = Endpoint::parse("ws://target.test/").unwrap();
+    let proxy = Proxy::http("127.0.0.1", addr.port()).timeout(Some(Duration::from_secs(2)));
+    let options = through(proxy).deadline(Some(Duration::from_millis(700)));
+    let start = std::time::Instant::now();
+    let err = connect(&endpoint, &options).unwrap_err();
+    assert_cut_by_deadline(&err, "proxy handshake", Duration::from_millis(700), start);
 }
 
 /// The proxy's name resolves to a black-holed address first: Happy Eyeballs reaches the

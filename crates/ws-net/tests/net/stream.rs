@@ -18,7 +18,7 @@ use crate::tls::{echo_roundtrip, options, wss};
 fn connects_over_plain_tcp_with_the_configured_timeouts() {
     let addr = tcp_echo_server();
     let endpoint = Endpoint::parse(&format!("ws://127.0.0.1:{}/", addr.port())).unwrap();
-    let mut stream = ws_net::connect(&endpoint, &direct()).unwrap();
+    let mut stream = crate::connect(&endpoint, &direct()).unwrap();
     assert!(!stream.is_tls());
     assert_eq!(stream.peer_addr().unwrap(), addr);
     assert_eq!(stream.read_timeout().unwrap(), Some(IO_TIMEOUT));
@@ -64,7 +64,7 @@ fn a_peer_that_stops_reading_makes_tls_writes_time_out() {
     );
     let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
     let opts = options(tls).write_timeout(Some(Duration::from_millis(200)));
-    let stream = ws_net::connect(&wss("localhost", &server), &opts).unwrap();
+    let stream = crate::connect(&wss("localhost", &server), &opts).unwrap();
     let (_reader, mut writer) = stream.split();
     let chunk = vec![7u8; 64 * 1024];
     // Loopback buffers hold a few megabytes at most; 256 MiB cannot all fit.
@@ -108,7 +108,7 @@ fn split_tls_stream_reads_and_writes_from_two_threads_at_once() {
         Echo::AfterEnd,
     );
     let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
-    let stream = ws_net::connect(&wss("localhost", &server), &options(tls)).unwrap();
+    let stream = crate::connect(&wss("localhost", &server), &options(tls)).unwrap();
     let (mut reader, mut writer) = stream.split();
     let (started_tx, started_rx) = std::sync::mpsc::channel();
     let reading = thread::spawn(move || {
@@ -148,7 +148,7 @@ fn split_tls_stream_streams_a_megabyte_both_ways() {
         Echo::Chunks,
     );
     let tls = TlsOptions::default().ca_file(dir.write("ca.pem", &ca.pem()));
-    let stream = ws_net::connect(&wss("localhost", &server), &options(tls)).unwrap();
+    let stream = crate::connect(&wss("localhost", &server), &options(tls)).unwrap();
     let (mut reader, mut writer) = stream.split();
     let data: Vec<u8> = (0..1024 * 1024u32).map(|i| (i % 251) as u8).collect();
     let expected = data.clone();

@@ -5,16 +5,17 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ws_net::{Endpoint, Error, NetOptions, ProxyConfig, TlsError, TlsOptions, rustls};
+use ws_net::{Endpoint, Error, ProxyConfig, TlsError, TlsOptions, rustls};
 
 use super::connect;
 
 use crate::common::{
-    Ca, Echo, IO_TIMEOUT, Leaf, SilentServer, TempDir, TlsEchoServer, server_config,
+    Ca, Echo, IO_TIMEOUT, Leaf, Opts, SilentServer, Step, TempDir, TlsEchoServer,
+    assert_cut_by_deadline, scripted, server_config,
 };
 
-pub(crate) fn options(tls: TlsOptions) -> NetOptions {
-    NetOptions::default()
+pub(crate) fn options(tls: TlsOptions) -> Opts {
+    Opts::default()
         .proxy(ProxyConfig::None)
         .read_timeout(Some(IO_TIMEOUT))
         .write_timeout(Some(IO_TIMEOUT))
@@ -289,11 +290,30 @@ fn uses_a_callers_rustls_config_as_is() {
     echo_roundtrip(&mut stream);
 }
 
+/// A server that answers the `ClientHello` with the header of a 16 KiB record and then one
+/// byte of it every 100 ms, each well inside the 2 s read timeout: the connect's deadline
+/// still ends the TLS handshake.
+#[test]
+fn a_tls_server_dripping_inside_the_read_timeout_is_cut_by_the_deadline() {
+    let mut record = vec![0x16, 0x03, 0x03, 0x40, 0x00];
+    record.extend(std::iter::repeat_n(0u8, 200));
+    let (addr, _seen) = scripted(vec![Step::Drip(record, Duration::from_millis(100))]);
+    let endpoint = Endpoint::parse(&format!("wss://127.0.0.1:{}/", addr.port())).unwrap();
+    let opts = Opts::default()
+        .proxy(ProxyConfig::None)
+        .read_timeout(Some(Duration::from_secs(2)))
+        .write_timeout(Some(Duration::from_secs(2)))
+        .deadline(Some(Duration::from_millis(700)));
+    let start = std::time::Instant::now();
+    let err = connect(&endpoint, &opts).unwrap_err();
+    assert_cut_by_deadline(&err, "tls handshake", Duration::from_millis(700), start);
+}
+
 #[test]
 fn a_silent_tls_peer_ends_in_a_timeout_naming_the_handshake() {
     let silent = SilentServer::start();
     let endpoint = Endpoint::parse(&format!("wss://127.0.0.1:{}/", silent.addr.port())).unwrap();
-    let opts = NetOptions::default()
+    let opts = Opts::default()
         .proxy(ProxyConfig::None)
         .deadline(Some(Duration::from_millis(300)));
     let start = std::time::Instant::now();
