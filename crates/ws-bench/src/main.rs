@@ -4,11 +4,13 @@
 //! ```text
 //! ws-bench server                      # prints `port=N`, then echoes forever
 //! ws-bench client CLIENTS PORT rt|pipe binary|text SIZE WARMUP_S TIME_S SLICES
-//!     # CLIENTS: comma-separated ours, tungstenite, raw; each on its own connection,
+//!     # CLIENTS: comma-separated ours, tungstenite, raw, or all async: ours-async,
+//!     # tokio-tungstenite, fastwebsockets, tokio-websockets; each on its own connection,
 //!     # TIME_S each, interleaved in SLICES turns. Prints one line per client:
 //!     # `client=.. messages=.. seconds=.. cpu_seconds=.. batch=.. peak_rss_kib=.. rss_anon_kib=..`
 //! ws-bench scale-server                # one thread, any number of held connections
-//! ws-bench idle CLIENT PORT N          # opens N connections, keeps them, prints
+//! ws-bench idle CLIENT PORT N          # ours, tungstenite, ours-async or tokio-tungstenite:
+//!     # opens N connections, keeps them, prints
 //!     # `client=.. connections=N rss_anon_before_kib=.. rss_anon_after_kib=.. seconds=..`
 //! ws-bench setup CLIENTS PORT WARMUP_S TIME_S SLICES
 //!     # connect + handshake + drop in a loop, interleaved; prints
@@ -23,6 +25,7 @@
     reason = "a command-line program"
 )]
 
+mod async_client;
 mod client;
 mod scale;
 mod server;
@@ -31,6 +34,7 @@ use std::net::TcpListener;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use crate::async_client::AsyncImpl;
 use crate::client::{Cell, Impl, Kind, Mode};
 
 fn main() -> ExitCode {
@@ -74,7 +78,12 @@ fn client(args: &[&str]) -> Result<(), String> {
         return Err(format!("client takes 8 arguments, got {}", args.len()));
     };
     let names: Vec<&str> = clients.split(',').collect();
-    let impls = impls(&names)?;
+    let asynch: Option<Vec<AsyncImpl>> = names.iter().map(|n| AsyncImpl::parse(n)).collect();
+    let impls = if asynch.is_some() {
+        Vec::new()
+    } else {
+        impls(&names)?
+    };
     let mode = match *mode {
         "rt" => Mode::RoundTrip,
         "pipe" => Mode::Pipelined,
@@ -103,7 +112,11 @@ fn client(args: &[&str]) -> Result<(), String> {
     };
     let url = format!("ws://127.0.0.1:{port}/{path}");
     let addr = format!("127.0.0.1:{port}");
-    let outcomes = client::run(&url, &addr, &cell).map_err(|e| format!("{url}: {e}"))?;
+    let outcomes = match &asynch {
+        Some(clients) => async_client::run(&url, &addr, clients, &cell),
+        None => client::run(&url, &addr, &cell),
+    }
+    .map_err(|e| format!("{url}: {e}"))?;
     let batch = if mode == Mode::Pipelined {
         client::batch_len(cell.size)
     } else {
@@ -149,8 +162,14 @@ fn scale_server() -> Result<(), String> {
 }
 
 fn idle(client: &str, port: &str, n: &str) -> Result<(), String> {
-    let [which] = impls(&[client])?[..] else {
-        return Err("idle takes one client".to_owned());
+    let asynch = AsyncImpl::parse(client);
+    let which = if asynch.is_some() {
+        Impl::Ours
+    } else {
+        let [which] = impls(&[client])?[..] else {
+            return Err("idle takes one client".to_owned());
+        };
+        which
     };
     if which == Impl::Raw {
         return Err("idle measures ours or tungstenite".to_owned());
@@ -165,7 +184,11 @@ fn idle(client: &str, port: &str, n: &str) -> Result<(), String> {
     }
     let url = format!("ws://127.0.0.1:{port}/idle");
     let addr = format!("127.0.0.1:{port}");
-    let idle = scale::idle(which, &url, &addr, n).map_err(|e| format!("{url}: {e}"))?;
+    let idle = match asynch {
+        Some(which) => async_client::idle(which, &url, &addr, n),
+        None => scale::idle(which, &url, &addr, n),
+    }
+    .map_err(|e| format!("{url}: {e}"))?;
     println!(
         "client={client} connections={} rss_anon_before_kib={} rss_anon_after_kib={} \
          seconds={:.6}",
