@@ -19,6 +19,7 @@ mod node;
 mod proxy;
 mod reconnect;
 mod split;
+mod write_queue;
 
 use std::future::Future;
 
