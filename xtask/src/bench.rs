@@ -1001,9 +1001,9 @@ fn scale_rows(scale: &Scale) -> Vec<chart::Row> {
     scale
         .ratios()
         .into_iter()
-        .map(|(cell, median, low, high)| chart::Row {
+        .map(|(cell, peer, median, low, high)| chart::Row {
             cell,
-            peer: "tungstenite".to_owned(),
+            peer,
             median,
             low,
             high,

@@ -5,6 +5,7 @@
 use std::io;
 use std::time::{Duration, Instant};
 
+use futures_util::stream::FuturesUnordered;
 use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
@@ -319,6 +320,73 @@ pub(crate) fn idle(which: AsyncImpl, url: &str, addr: &str, n: usize) -> io::Res
             before_kib,
             after_kib,
             elapsed,
+        })
+    })
+}
+
+/// What a load run measured: every connection's round trips, all connections at once.
+#[derive(Debug)]
+pub(crate) struct Load {
+    pub(crate) messages: u64,
+    pub(crate) elapsed: Duration,
+    pub(crate) cpu: Option<Duration>,
+    /// How long opening the connections took.
+    pub(crate) open: Duration,
+}
+
+/// Echo load like uWebSockets' `load_test`: opens `n` connections, then each sends a
+/// `size`-byte message and sends the next once its echo is back, `m` times, all `n`
+/// concurrently on one current-thread runtime. Every echo's length is checked, and the
+/// run fails unless all `n` x `m` came back.
+///
+/// # Errors
+///
+/// Any connection, send or receive error, or an echo of the wrong length.
+pub(crate) fn load(
+    which: AsyncImpl,
+    url: &str,
+    addr: &str,
+    n: usize,
+    m: u64,
+    size: usize,
+) -> io::Result<Load> {
+    runtime()?.block_on(async {
+        let opening = Instant::now();
+        let mut clients = Vec::with_capacity(n);
+        for _ in 0..n {
+            clients.push(Client::connect(which, url, addr, size).await?);
+        }
+        let open = opening.elapsed();
+        let cpu_start = cpu_time();
+        let start = Instant::now();
+        let mut running: FuturesUnordered<_> = clients
+            .iter_mut()
+            .map(|client| async move {
+                for _ in 0..m {
+                    client.round_trip(size).await?;
+                }
+                Ok::<u64, io::Error>(m)
+            })
+            .collect();
+        let mut messages = 0;
+        while let Some(done) = running.next().await {
+            messages += done?;
+        }
+        let elapsed = start.elapsed();
+        let cpu = cpu_time()
+            .zip(cpu_start)
+            .and_then(|(end, start)| end.checked_sub(start));
+        if messages != n as u64 * m {
+            return Err(other(format!(
+                "{messages} echoes of {} came back",
+                n as u64 * m
+            )));
+        }
+        Ok(Load {
+            messages,
+            elapsed,
+            cpu,
+            open,
         })
     })
 }

@@ -12,6 +12,9 @@
 //! ws-bench idle CLIENT PORT N          # ours, tungstenite, ours-async or tokio-tungstenite:
 //!     # opens N connections, keeps them, prints
 //!     # `client=.. connections=N rss_anon_before_kib=.. rss_anon_after_kib=.. seconds=..`
+//! ws-bench load ASYNC_CLIENT PORT N M SIZE
+//!     # N connections at once, each M round trips of SIZE bytes (uWebSockets' load_test);
+//!     # prints `client=.. messages=.. seconds=.. cpu_seconds=.. open_seconds=..`
 //! ws-bench setup CLIENTS PORT WARMUP_S TIME_S SLICES
 //!     # connect + handshake + drop in a loop, interleaved; prints
 //!     # `client=.. connections=.. seconds=..`
@@ -46,10 +49,11 @@ fn main() -> ExitCode {
         ["scale-server"] => scale_server(),
         ["idle", client, port, n] => idle(client, port, n),
         ["setup", rest @ ..] => setup(rest),
+        ["load", client, port, n, m, size] => load(client, port, n, m, size),
         _ => Err(
             "usage: ws-bench server | ws-bench client ours,tungstenite,raw PORT rt|pipe \
              binary|text SIZE WARMUP_S TIME_S SLICES | ws-bench scale-server | ws-bench idle \
-             ours|tungstenite PORT N | ws-bench setup ours,tungstenite PORT WARMUP_S TIME_S \
+             CLIENT PORT N | ws-bench load ASYNC_CLIENT PORT N M SIZE | ws-bench setup ours,tungstenite PORT WARMUP_S TIME_S \
              SLICES"
                 .to_owned(),
         ),
@@ -196,6 +200,34 @@ fn idle(client: &str, port: &str, n: &str) -> Result<(), String> {
         idle.before_kib,
         idle.after_kib,
         idle.elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+fn load(client: &str, port: &str, n: &str, m: &str, size: &str) -> Result<(), String> {
+    let which = AsyncImpl::parse(client).ok_or_else(|| format!("`{client}` is no async client"))?;
+    let n: usize = n.parse().map_err(|e| format!("connections `{n}`: {e}"))?;
+    let m: u64 = m.parse().map_err(|e| format!("messages `{m}`: {e}"))?;
+    let size: usize = size.parse().map_err(|e| format!("size `{size}`: {e}"))?;
+    let limit = scale::raise_fd_limit(n as u64 + 64)
+        .map_err(|e| format!("raise the open-file limit: {e}"))?;
+    if limit < n as u64 + 16 {
+        return Err(format!(
+            "the open-file limit is {limit}, too low for {n} connections"
+        ));
+    }
+    let url = format!("ws://127.0.0.1:{port}/load");
+    let addr = format!("127.0.0.1:{port}");
+    let load =
+        async_client::load(which, &url, &addr, n, m, size).map_err(|e| format!("{url}: {e}"))?;
+    println!(
+        "client={client} messages={} seconds={:.6} cpu_seconds={:.6} open_seconds={:.6} \
+         rss_anon_kib={}",
+        load.messages,
+        load.elapsed.as_secs_f64(),
+        load.cpu.map_or(0.0, |c| c.as_secs_f64()),
+        load.open.as_secs_f64(),
+        client::status_kib("RssAnon").unwrap_or(0),
     );
     Ok(())
 }
