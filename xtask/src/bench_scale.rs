@@ -10,7 +10,8 @@
 //! and the next once its echo is back, M times (`ws-bench load`), for ours async,
 //! tokio-tungstenite, fastwebsockets and tokio-websockets (one process per client and
 //! round, alternating), plus one run of ours async with all N idle-cell connections
-//! (10,000 by default) busy at once.
+//! (10,000 by default) busy at once. The TLS setup cell (`ws-bench setup-tls`) runs ours
+//! over `ws://` and `wss://` against its own in-process rustls server (rcgen certificate).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -34,6 +35,8 @@ pub(crate) struct Scale {
     load: [[Vec<f64>; 4]; 2],
     /// The big run: messages per second of ours async with all N connections busy.
     busy: Vec<f64>,
+    /// Setups per second of ours over `[ws://, wss://]` (`ws-bench setup-tls`).
+    tls: [Vec<f64>; 2],
     failures: Vec<String>,
 }
 
@@ -84,6 +87,16 @@ pub(crate) fn run_scale(exe: &Path, rounds: usize, connections: usize, time: f64
         } else {
             "tungstenite,ours"
         };
+        match tls_run(exe, time) {
+            Ok([plain, tls]) => {
+                scale.tls[0].push(plain);
+                scale.tls[1].push(tls);
+            }
+            Err(e) => {
+                eprintln!("{e}; left out");
+                scale.failures.push(e);
+            }
+        }
         match setup_run(exe, order, server.port, time) {
             Ok(rates) => {
                 for (name, rate) in rates {
@@ -203,6 +216,26 @@ fn idle_run(exe: &Path, client: &str, port: u16, n: usize) -> Result<(f64, f64),
     parse().ok_or_else(|| format!("{what} printed `{line}`"))
 }
 
+/// One TLS setup-rate run (its own in-process servers): `[ws://, wss://]` per second.
+fn tls_run(exe: &Path, time: f64) -> Result<[f64; 2], String> {
+    let mut cmd = Command::new(exe);
+    cmd.args(["setup-tls", "0.2", &time.to_string(), "10"]);
+    let what = "setup rate over ws:// and wss://";
+    let out = output_of(cmd, what, Duration::from_secs_f64(time * 2.0 + 60.0))?;
+    let rate = |name: &str| -> Result<f64, String> {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(&format!("client={name} ")))
+            .ok_or_else(|| format!("{what} printed `{}`", out.trim()))?;
+        field(line, "connections")
+            .zip(field(line, "seconds"))
+            .filter(|(_, s)| *s > 0.0)
+            .map(|(c, s)| c / s)
+            .ok_or_else(|| format!("{what} printed `{line}`"))
+    };
+    Ok([rate("plain")?, rate("tls")?])
+}
+
 /// One interleaved setup-rate run: connections per second per client.
 fn setup_run(
     exe: &Path,
@@ -296,6 +329,14 @@ impl Scale {
             median(self.setup[0].clone()),
             median(self.setup[1].clone()),
         );
+        let (ratio, low, high) = ratios(&self.tls[1], &self.tls[0]);
+        let _ = writeln!(
+            *md,
+            "| setups per second, ours wss:// (peer column: ours ws://) | {:.0} | {:.0} | \
+             **{ratio:.2}×** | {low:.2}–{high:.2} | - |",
+            median(self.tls[1].clone()),
+            median(self.tls[0].clone()),
+        );
         for (ours, theirs, name) in [(0, 1, "tungstenite"), (2, 3, "tokio-tungstenite")] {
             let _ = writeln!(
                 *md,
@@ -382,13 +423,16 @@ impl Scale {
         format!(
             "{{\"connections\": {}, \"idle_bytes_per_connection\": {{{}}}, \
              \"setups_per_s\": {{\"ours\": [{}], \"tungstenite\": [{}]}}, \
-             \"load_messages_per_s\": [{}], \"busy_messages_per_s\": [{}]}}",
+             \"load_messages_per_s\": [{}], \"busy_messages_per_s\": [{}], \
+             \"tls_setups_per_s\": {{\"ws\": [{}], \"wss\": [{}]}}}}",
             self.connections,
             idle.join(", "),
             list(&self.setup[0]),
             list(&self.setup[1]),
             load.join(", "),
             list(&self.busy),
+            list(&self.tls[0]),
+            list(&self.tls[1]),
         )
     }
 

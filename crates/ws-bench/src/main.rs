@@ -12,6 +12,9 @@
 //! ws-bench idle CLIENT PORT N          # ours, tungstenite, ours-async or tokio-tungstenite:
 //!     # opens N connections, keeps them, prints
 //!     # `client=.. connections=N rss_anon_before_kib=.. rss_anon_after_kib=.. seconds=..`
+//! ws-bench setup-tls WARMUP_S TIME_S SLICES
+//!     # ours over ws:// and wss:// against an in-process rustls server, interleaved;
+//!     # prints `client=plain|tls connections=.. seconds=..`
 //! ws-bench load ASYNC_CLIENT PORT N M SIZE
 //!     # N connections at once, each M round trips of SIZE bytes (uWebSockets' load_test);
 //!     # prints `client=.. messages=.. seconds=.. cpu_seconds=.. open_seconds=..`
@@ -32,6 +35,7 @@ mod async_client;
 mod client;
 mod scale;
 mod server;
+mod tls;
 
 use std::net::TcpListener;
 use std::process::ExitCode;
@@ -49,11 +53,12 @@ fn main() -> ExitCode {
         ["scale-server"] => scale_server(),
         ["idle", client, port, n] => idle(client, port, n),
         ["setup", rest @ ..] => setup(rest),
+        ["setup-tls", warmup, time, slices] => setup_tls(warmup, time, slices),
         ["load", client, port, n, m, size] => load(client, port, n, m, size),
         _ => Err(
             "usage: ws-bench server | ws-bench client ours,tungstenite,raw PORT rt|pipe \
              binary|text SIZE WARMUP_S TIME_S SLICES | ws-bench scale-server | ws-bench idle \
-             CLIENT PORT N | ws-bench load ASYNC_CLIENT PORT N M SIZE | ws-bench setup ours,tungstenite PORT WARMUP_S TIME_S \
+             CLIENT PORT N | ws-bench load ASYNC_CLIENT PORT N M SIZE | ws-bench setup-tls WARMUP_S TIME_S SLICES | ws-bench setup ours,tungstenite PORT WARMUP_S TIME_S \
              SLICES"
                 .to_owned(),
         ),
@@ -229,6 +234,21 @@ fn load(client: &str, port: &str, n: &str, m: &str, size: &str) -> Result<(), St
         load.open.as_secs_f64(),
         client::status_kib("RssAnon").unwrap_or(0),
     );
+    Ok(())
+}
+
+fn setup_tls(warmup: &str, time: &str, slices: &str) -> Result<(), String> {
+    let slices = slices
+        .parse()
+        .map_err(|e| format!("slices `{slices}`: {e}"))?;
+    let totals = tls::setup(seconds(warmup)?, seconds(time)?, slices)
+        .map_err(|e| format!("tls setup: {e}"))?;
+    for (name, (count, elapsed)) in ["plain", "tls"].iter().zip(totals) {
+        println!(
+            "client={name} connections={count} seconds={:.6}",
+            elapsed.as_secs_f64()
+        );
+    }
     Ok(())
 }
 
