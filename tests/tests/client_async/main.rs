@@ -18,6 +18,7 @@ mod keepalive;
 mod node;
 mod proxy;
 mod reconnect;
+mod scale;
 mod split;
 mod write_queue;
 
