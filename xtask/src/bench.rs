@@ -37,6 +37,9 @@ struct Settings {
     scale_only: bool,
     /// Idle connections held by each client in the scale cells.
     connections: usize,
+    /// Rounds of the scale cells (their runs do not shrink with `--time`): all rounds
+    /// unless `--quick` made it one.
+    scale_rounds: Option<usize>,
     /// Run the async cells (ours async against tokio-tungstenite, fastwebsockets and
     /// tokio-websockets).
     asynch: bool,
@@ -53,6 +56,7 @@ impl Default for Settings {
             scale: true,
             scale_only: false,
             connections: 10_000,
+            scale_rounds: None,
             asynch: true,
         }
     }
@@ -168,7 +172,7 @@ pub(crate) fn run_bench(root: &Path, args: &[String]) -> StepResult {
     ))?;
     let exe = root.join("target").join("release").join("ws-bench");
     if settings.scale_only {
-        let scale = run_scale(&exe, settings.rounds, settings.connections, settings.time);
+        let scale = scale_cells(&exe, &settings);
         let mut md = String::from("# Benchmark: scale cells\n");
         scale.markdown(&mut md);
         print!("\n{md}");
@@ -216,9 +220,7 @@ pub(crate) fn run_bench(root: &Path, args: &[String]) -> StepResult {
     });
     free.stop();
     pinned.stop();
-    let scale = settings
-        .scale
-        .then(|| run_scale(&exe, settings.rounds, settings.connections, settings.time));
+    let scale = settings.scale.then(|| scale_cells(&exe, &settings));
 
     let machine = Machine::detect();
     let mut report = markdown(&settings, &machine, pin, &results, &codec);
@@ -249,6 +251,16 @@ pub(crate) fn run_bench(root: &Path, args: &[String]) -> StepResult {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The scale cells with the command line's settings.
+fn scale_cells(exe: &Path, settings: &Settings) -> Scale {
+    run_scale(
+        exe,
+        settings.scale_rounds.unwrap_or(settings.rounds),
+        settings.connections,
+        settings.time,
+    )
 }
 
 /// Adds the async and scale sections, when they ran, to the report and its JSON.
@@ -300,6 +312,7 @@ fn parse_args(args: &[String]) -> Result<Settings, String> {
             "--quick" => {
                 settings.time = 0.3;
                 settings.warmup = 0.1;
+                settings.scale_rounds = Some(1);
             }
             "--no-codec" => settings.codec = false,
             "--scale" => settings.scale_only = true,
@@ -325,7 +338,7 @@ fn parse_args(args: &[String]) -> Result<Settings, String> {
                 return Err(format!(
                     "unknown bench option `{other}`; options: --rounds N (default 5), \
                      --time SECONDS per cell (1), --warmup SECONDS (0.2), --quick (0.3 s \
-                     per cell), --no-codec (skip the criterion benchmarks), --compare-with PATH \
+                     per cell, one round of scale cells), --no-codec (skip the criterion benchmarks), --compare-with PATH \
                      (another ws-bench build's client as a before/after column), --scale (only \
                      the scale cells), --no-scale, --no-async (skip the async cells), --connections N (idle connections, 10000)"
                 ));

@@ -8,7 +8,7 @@
 //!     # tokio-tungstenite, fastwebsockets, tokio-websockets; each on its own connection,
 //!     # TIME_S each, interleaved in SLICES turns. Prints one line per client:
 //!     # `client=.. messages=.. seconds=.. cpu_seconds=.. batch=.. peak_rss_kib=.. rss_anon_kib=..`
-//! ws-bench scale-server                # one thread, any number of held connections
+//! ws-bench scale-server                # one thread, any number of connections, echoing
 //! ws-bench idle CLIENT PORT N          # ours, tungstenite, ours-async or tokio-tungstenite:
 //!     # opens N connections, keeps them, prints
 //!     # `client=.. connections=N rss_anon_before_kib=.. rss_anon_after_kib=.. seconds=..`
@@ -56,10 +56,10 @@ fn main() -> ExitCode {
         ["setup-tls", warmup, time, slices] => setup_tls(warmup, time, slices),
         ["load", client, port, n, m, size] => load(client, port, n, m, size),
         _ => Err(
-            "usage: ws-bench server | ws-bench client ours,tungstenite,raw PORT rt|pipe \
-             binary|text SIZE WARMUP_S TIME_S SLICES | ws-bench scale-server | ws-bench idle \
-             CLIENT PORT N | ws-bench load ASYNC_CLIENT PORT N M SIZE | ws-bench setup-tls WARMUP_S TIME_S SLICES | ws-bench setup ours,tungstenite PORT WARMUP_S TIME_S \
-             SLICES"
+            "usage: ws-bench server | ws-bench client CLIENTS PORT rt|pipe binary|text SIZE \
+             WARMUP_S TIME_S SLICES | ws-bench scale-server | ws-bench idle CLIENT PORT N | \
+             ws-bench load ASYNC_CLIENT PORT N M SIZE | ws-bench setup-tls WARMUP_S TIME_S \
+             SLICES | ws-bench setup ours,tungstenite PORT WARMUP_S TIME_S SLICES"
                 .to_owned(),
         ),
     };
