@@ -18,11 +18,12 @@ use std::time::{Duration, Instant, SystemTime};
 use std::{fs, thread};
 
 use crate::bench_scale::{Scale, run_scale};
-use crate::chart;
 use crate::{StepResult, cargo_with, run};
+use crate::{bench_async, chart};
 
 /// Settings from the command line.
 #[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools, reason = "command-line switches")]
 struct Settings {
     rounds: usize,
     warmup: f64,
@@ -36,6 +37,12 @@ struct Settings {
     scale_only: bool,
     /// Idle connections held by each client in the scale cells.
     connections: usize,
+    /// Rounds of the scale cells (their runs do not shrink with `--time`): all rounds
+    /// unless `--quick` made it one.
+    scale_rounds: Option<usize>,
+    /// Run the async cells (ours async against tokio-tungstenite, fastwebsockets and
+    /// tokio-websockets).
+    asynch: bool,
 }
 
 impl Default for Settings {
@@ -49,26 +56,34 @@ impl Default for Settings {
             scale: true,
             scale_only: false,
             connections: 10_000,
+            scale_rounds: None,
+            asynch: true,
         }
     }
 }
 
 /// One loopback cell.
 #[derive(Debug, Clone, Copy)]
-struct Cell {
-    pipelined: bool,
-    text: bool,
-    size: usize,
+pub(crate) struct Cell {
+    pub(crate) pipelined: bool,
+    pub(crate) text: bool,
+    pub(crate) size: usize,
     /// The speed target: ours/tungstenite at least this.
     target: Option<f64>,
     /// Whether the peak memory of both clients is reported for this cell.
     rss: bool,
 }
 
-const KIB: usize = 1 << 10;
-const MIB: usize = 1 << 20;
+pub(crate) const KIB: usize = 1 << 10;
+pub(crate) const MIB: usize = 1 << 20;
 
-const fn cell(pipelined: bool, text: bool, size: usize, target: Option<f64>, rss: bool) -> Cell {
+pub(crate) const fn cell(
+    pipelined: bool,
+    text: bool,
+    size: usize,
+    target: Option<f64>,
+    rss: bool,
+) -> Cell {
     Cell {
         pipelined,
         text,
@@ -99,7 +114,7 @@ const CELLS: &[Cell] = &[
 const CLIENTS: [&str; 3] = ["ours", "tungstenite", "raw"];
 
 impl Cell {
-    fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         format!(
             "{} {} {}",
             if self.pipelined {
@@ -115,10 +130,10 @@ impl Cell {
 
 /// What one client process reported.
 #[derive(Debug, Clone, Copy)]
-struct Sample {
-    per_second: f64,
+pub(crate) struct Sample {
+    pub(crate) per_second: f64,
     /// Client CPU time (user and system) per message, in microseconds.
-    cpu_us: f64,
+    pub(crate) cpu_us: f64,
     batch: u64,
     peak_rss_kib: u64,
     /// Heap and stack resident at the end of the run.
@@ -157,7 +172,7 @@ pub(crate) fn run_bench(root: &Path, args: &[String]) -> StepResult {
     ))?;
     let exe = root.join("target").join("release").join("ws-bench");
     if settings.scale_only {
-        let scale = run_scale(&exe, settings.rounds, settings.connections, settings.time);
+        let scale = scale_cells(&exe, &settings);
         let mut md = String::from("# Benchmark: scale cells\n");
         scale.markdown(&mut md);
         print!("\n{md}");
@@ -193,28 +208,33 @@ pub(crate) fn run_bench(root: &Path, args: &[String]) -> StepResult {
         Server::start(&exe, false)?
     };
     let results = loopback(&exe, &settings, pin, free.port, pinned.port);
+    let asynch = settings.asynch.then(|| {
+        bench_async::run_async(
+            &exe,
+            settings.rounds,
+            settings.warmup,
+            settings.time,
+            pin,
+            (free.port, pinned.port),
+        )
+    });
     free.stop();
     pinned.stop();
-    let scale = settings
-        .scale
-        .then(|| run_scale(&exe, settings.rounds, settings.connections, settings.time));
+    let scale = settings.scale.then(|| scale_cells(&exe, &settings));
 
     let machine = Machine::detect();
     let mut report = markdown(&settings, &machine, pin, &results, &codec);
     let mut json = json(&settings, &machine, pin, &results, &codec);
-    if let Some(scale) = &scale {
-        scale.markdown(&mut report);
-        if let Some(end) = json.rfind('}') {
-            json.truncate(end);
-            let _ = writeln!(json, ",\n  \"scale\": {}\n}}", scale.json());
-        }
-    }
+    append_sections(&mut report, &mut json, asynch.as_deref(), scale.as_ref());
     print!("\n{report}");
     let md_path = out_dir.join("report.md");
     let json_path = out_dir.join("report.json");
     fs::write(&md_path, report).map_err(|e| format!("write {}: {e}", md_path.display()))?;
     let svg_path = out_dir.join("chart.svg");
     let mut rows = chart_rows(&results);
+    if let Some(asynch) = &asynch {
+        rows.extend(bench_async::chart_rows(asynch));
+    }
     if let Some(scale) = &scale {
         rows.extend(scale_rows(scale));
     }
@@ -231,6 +251,39 @@ pub(crate) fn run_bench(root: &Path, args: &[String]) -> StepResult {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The scale cells with the command line's settings.
+fn scale_cells(exe: &Path, settings: &Settings) -> Scale {
+    run_scale(
+        exe,
+        settings.scale_rounds.unwrap_or(settings.rounds),
+        settings.connections,
+        settings.time,
+    )
+}
+
+/// Adds the async and scale sections, when they ran, to the report and its JSON.
+fn append_sections(
+    report: &mut String,
+    json: &mut String,
+    asynch: Option<&[bench_async::AsyncResults]>,
+    scale: Option<&Scale>,
+) {
+    let mut add = |key: &str, value: String| {
+        if let Some(end) = json.rfind('}') {
+            json.truncate(end);
+            let _ = writeln!(json, ",\n  \"{key}\": {value}\n}}");
+        }
+    };
+    if let Some(asynch) = asynch {
+        bench_async::markdown(report, asynch);
+        add("async", bench_async::json(asynch));
+    }
+    if let Some(scale) = scale {
+        scale.markdown(report);
+        add("scale", scale.json());
+    }
 }
 
 fn parse_args(args: &[String]) -> Result<Settings, String> {
@@ -259,10 +312,12 @@ fn parse_args(args: &[String]) -> Result<Settings, String> {
             "--quick" => {
                 settings.time = 0.3;
                 settings.warmup = 0.1;
+                settings.scale_rounds = Some(1);
             }
             "--no-codec" => settings.codec = false,
             "--scale" => settings.scale_only = true,
             "--no-scale" => settings.scale = false,
+            "--no-async" => settings.asynch = false,
             "--connections" => {
                 let n = value("--connections")?;
                 #[allow(
@@ -283,9 +338,9 @@ fn parse_args(args: &[String]) -> Result<Settings, String> {
                 return Err(format!(
                     "unknown bench option `{other}`; options: --rounds N (default 5), \
                      --time SECONDS per cell (1), --warmup SECONDS (0.2), --quick (0.3 s \
-                     per cell), --no-codec (skip the criterion benchmarks), --compare-with PATH \
+                     per cell, one round of scale cells), --no-codec (skip the criterion benchmarks), --compare-with PATH \
                      (another ws-bench build's client as a before/after column), --scale (only \
-                     the scale cells), --no-scale, --connections N (idle connections, 10000)"
+                     the scale cells), --no-scale, --no-async (skip the async cells), --connections N (idle connections, 10000)"
                 ));
             }
         }
@@ -460,17 +515,17 @@ fn compare_run(settings: &Settings, cell: &Cell, port: u16, pin: bool, result: &
 }
 
 /// How many turns each client's timed work is cut into.
-const SLICES: u32 = 10;
+pub(crate) const SLICES: u32 = 10;
 
 /// One `ws-bench client` invocation.
-struct Run<'a> {
-    clients: &'a [&'a str],
-    warmup: f64,
-    time: f64,
-    slices: u32,
+pub(crate) struct Run<'a> {
+    pub(crate) clients: &'a [&'a str],
+    pub(crate) warmup: f64,
+    pub(crate) time: f64,
+    pub(crate) slices: u32,
 }
 
-fn client_run(
+pub(crate) fn client_run(
     exe: &Path,
     cell: &Cell,
     run: &Run<'_>,
@@ -770,7 +825,7 @@ fn summarize(results: &Results) -> Summary {
     }
 }
 
-fn size_name(size: usize) -> String {
+pub(crate) fn size_name(size: usize) -> String {
     if size >= MIB && size % MIB == 0 {
         format!("{} MiB", size / MIB)
     } else if size >= KIB && size % KIB == 0 {
@@ -781,7 +836,7 @@ fn size_name(size: usize) -> String {
 }
 
 /// `1234567.8` as `1 234 568`.
-fn grouped(value: f64) -> String {
+pub(crate) fn grouped(value: f64) -> String {
     #[allow(
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss,
@@ -959,9 +1014,9 @@ fn scale_rows(scale: &Scale) -> Vec<chart::Row> {
     scale
         .ratios()
         .into_iter()
-        .map(|(cell, median, low, high)| chart::Row {
+        .map(|(cell, peer, median, low, high)| chart::Row {
             cell,
-            peer: "tungstenite".to_owned(),
+            peer,
             median,
             low,
             high,
@@ -1054,7 +1109,7 @@ fn compare_table(md: &mut String, settings: &Settings, results: &[Results]) {
 }
 
 /// A CPU time per message in microseconds, with sensible precision.
-fn cpu_figure(us: f64) -> String {
+pub(crate) fn cpu_figure(us: f64) -> String {
     if us >= 100.0 {
         format!("{us:.0}")
     } else if us >= 1.0 {

@@ -8,6 +8,7 @@
 mod api;
 mod autobahn;
 mod bench;
+mod bench_async;
 mod bench_scale;
 mod chart;
 mod fuzz;

@@ -333,7 +333,7 @@ fn timed(client: &mut dyn Echo, cell: &Cell, batch: usize, time: Duration) -> io
     }
 }
 
-fn check(got: usize, want: usize) -> io::Result<()> {
+pub(crate) fn check(got: usize, want: usize) -> io::Result<()> {
     if got == want {
         Ok(())
     } else {
@@ -349,7 +349,7 @@ fn to_string(bytes: Vec<u8>) -> io::Result<String> {
 
 /// `size` bytes: pseudo-random for binary, mostly ASCII text with 2-, 3- and 4-byte code
 /// points for text (as chat or JSON with names in it would be).
-fn payload(kind: Kind, size: usize) -> Vec<u8> {
+pub(crate) fn payload(kind: Kind, size: usize) -> Vec<u8> {
     match kind {
         Kind::Binary => {
             let mut state = 0x9E37_79B9_7F4A_7C15_u64;
@@ -388,7 +388,7 @@ pub(crate) fn status_kib(field: &str) -> Option<u64> {
 
 /// CPU time of the calling thread so far (`/proc/thread-self/schedstat`, nanoseconds on
 /// the CPU), if the system says.
-fn cpu_time() -> Option<Duration> {
+pub(crate) fn cpu_time() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     let ns = stat.split_whitespace().next()?.parse().ok()?;
     Some(Duration::from_nanos(ns))

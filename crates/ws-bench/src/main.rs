@@ -4,12 +4,20 @@
 //! ```text
 //! ws-bench server                      # prints `port=N`, then echoes forever
 //! ws-bench client CLIENTS PORT rt|pipe binary|text SIZE WARMUP_S TIME_S SLICES
-//!     # CLIENTS: comma-separated ours, tungstenite, raw; each on its own connection,
+//!     # CLIENTS: comma-separated ours, tungstenite, raw, or all async: ours-async,
+//!     # tokio-tungstenite, fastwebsockets, tokio-websockets; each on its own connection,
 //!     # TIME_S each, interleaved in SLICES turns. Prints one line per client:
 //!     # `client=.. messages=.. seconds=.. cpu_seconds=.. batch=.. peak_rss_kib=.. rss_anon_kib=..`
-//! ws-bench scale-server                # one thread, any number of held connections
-//! ws-bench idle CLIENT PORT N          # opens N connections, keeps them, prints
+//! ws-bench scale-server                # one thread, any number of connections, echoing
+//! ws-bench idle CLIENT PORT N          # ours, tungstenite, ours-async or tokio-tungstenite:
+//!     # opens N connections, keeps them, prints
 //!     # `client=.. connections=N rss_anon_before_kib=.. rss_anon_after_kib=.. seconds=..`
+//! ws-bench setup-tls WARMUP_S TIME_S SLICES
+//!     # ours over ws:// and wss:// against an in-process rustls server, interleaved;
+//!     # prints `client=plain|tls connections=.. seconds=..`
+//! ws-bench load ASYNC_CLIENT PORT N M SIZE
+//!     # N connections at once, each M round trips of SIZE bytes (uWebSockets' load_test);
+//!     # prints `client=.. messages=.. seconds=.. cpu_seconds=.. open_seconds=..`
 //! ws-bench setup CLIENTS PORT WARMUP_S TIME_S SLICES
 //!     # connect + handshake + drop in a loop, interleaved; prints
 //!     # `client=.. connections=.. seconds=..`
@@ -23,14 +31,17 @@
     reason = "a command-line program"
 )]
 
+mod async_client;
 mod client;
 mod scale;
 mod server;
+mod tls;
 
 use std::net::TcpListener;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use crate::async_client::AsyncImpl;
 use crate::client::{Cell, Impl, Kind, Mode};
 
 fn main() -> ExitCode {
@@ -42,11 +53,13 @@ fn main() -> ExitCode {
         ["scale-server"] => scale_server(),
         ["idle", client, port, n] => idle(client, port, n),
         ["setup", rest @ ..] => setup(rest),
+        ["setup-tls", warmup, time, slices] => setup_tls(warmup, time, slices),
+        ["load", client, port, n, m, size] => load(client, port, n, m, size),
         _ => Err(
-            "usage: ws-bench server | ws-bench client ours,tungstenite,raw PORT rt|pipe \
-             binary|text SIZE WARMUP_S TIME_S SLICES | ws-bench scale-server | ws-bench idle \
-             ours|tungstenite PORT N | ws-bench setup ours,tungstenite PORT WARMUP_S TIME_S \
-             SLICES"
+            "usage: ws-bench server | ws-bench client CLIENTS PORT rt|pipe binary|text SIZE \
+             WARMUP_S TIME_S SLICES | ws-bench scale-server | ws-bench idle CLIENT PORT N | \
+             ws-bench load ASYNC_CLIENT PORT N M SIZE | ws-bench setup-tls WARMUP_S TIME_S \
+             SLICES | ws-bench setup ours,tungstenite PORT WARMUP_S TIME_S SLICES"
                 .to_owned(),
         ),
     };
@@ -74,7 +87,12 @@ fn client(args: &[&str]) -> Result<(), String> {
         return Err(format!("client takes 8 arguments, got {}", args.len()));
     };
     let names: Vec<&str> = clients.split(',').collect();
-    let impls = impls(&names)?;
+    let asynch: Option<Vec<AsyncImpl>> = names.iter().map(|n| AsyncImpl::parse(n)).collect();
+    let impls = if asynch.is_some() {
+        Vec::new()
+    } else {
+        impls(&names)?
+    };
     let mode = match *mode {
         "rt" => Mode::RoundTrip,
         "pipe" => Mode::Pipelined,
@@ -103,7 +121,11 @@ fn client(args: &[&str]) -> Result<(), String> {
     };
     let url = format!("ws://127.0.0.1:{port}/{path}");
     let addr = format!("127.0.0.1:{port}");
-    let outcomes = client::run(&url, &addr, &cell).map_err(|e| format!("{url}: {e}"))?;
+    let outcomes = match &asynch {
+        Some(clients) => async_client::run(&url, &addr, clients, &cell),
+        None => client::run(&url, &addr, &cell),
+    }
+    .map_err(|e| format!("{url}: {e}"))?;
     let batch = if mode == Mode::Pipelined {
         client::batch_len(cell.size)
     } else {
@@ -149,8 +171,14 @@ fn scale_server() -> Result<(), String> {
 }
 
 fn idle(client: &str, port: &str, n: &str) -> Result<(), String> {
-    let [which] = impls(&[client])?[..] else {
-        return Err("idle takes one client".to_owned());
+    let asynch = AsyncImpl::parse(client);
+    let which = if asynch.is_some() {
+        Impl::Ours
+    } else {
+        let [which] = impls(&[client])?[..] else {
+            return Err("idle takes one client".to_owned());
+        };
+        which
     };
     if which == Impl::Raw {
         return Err("idle measures ours or tungstenite".to_owned());
@@ -165,7 +193,11 @@ fn idle(client: &str, port: &str, n: &str) -> Result<(), String> {
     }
     let url = format!("ws://127.0.0.1:{port}/idle");
     let addr = format!("127.0.0.1:{port}");
-    let idle = scale::idle(which, &url, &addr, n).map_err(|e| format!("{url}: {e}"))?;
+    let idle = match asynch {
+        Some(which) => async_client::idle(which, &url, &addr, n),
+        None => scale::idle(which, &url, &addr, n),
+    }
+    .map_err(|e| format!("{url}: {e}"))?;
     println!(
         "client={client} connections={} rss_anon_before_kib={} rss_anon_after_kib={} \
          seconds={:.6}",
@@ -174,6 +206,49 @@ fn idle(client: &str, port: &str, n: &str) -> Result<(), String> {
         idle.after_kib,
         idle.elapsed.as_secs_f64()
     );
+    Ok(())
+}
+
+fn load(client: &str, port: &str, n: &str, m: &str, size: &str) -> Result<(), String> {
+    let which = AsyncImpl::parse(client).ok_or_else(|| format!("`{client}` is no async client"))?;
+    let n: usize = n.parse().map_err(|e| format!("connections `{n}`: {e}"))?;
+    let m: u64 = m.parse().map_err(|e| format!("messages `{m}`: {e}"))?;
+    let size: usize = size.parse().map_err(|e| format!("size `{size}`: {e}"))?;
+    let limit = scale::raise_fd_limit(n as u64 + 64)
+        .map_err(|e| format!("raise the open-file limit: {e}"))?;
+    if limit < n as u64 + 16 {
+        return Err(format!(
+            "the open-file limit is {limit}, too low for {n} connections"
+        ));
+    }
+    let url = format!("ws://127.0.0.1:{port}/load");
+    let addr = format!("127.0.0.1:{port}");
+    let load =
+        async_client::load(which, &url, &addr, n, m, size).map_err(|e| format!("{url}: {e}"))?;
+    println!(
+        "client={client} messages={} seconds={:.6} cpu_seconds={:.6} open_seconds={:.6} \
+         rss_anon_kib={}",
+        load.messages,
+        load.elapsed.as_secs_f64(),
+        load.cpu.map_or(0.0, |c| c.as_secs_f64()),
+        load.open.as_secs_f64(),
+        client::status_kib("RssAnon").unwrap_or(0),
+    );
+    Ok(())
+}
+
+fn setup_tls(warmup: &str, time: &str, slices: &str) -> Result<(), String> {
+    let slices = slices
+        .parse()
+        .map_err(|e| format!("slices `{slices}`: {e}"))?;
+    let totals = tls::setup(seconds(warmup)?, seconds(time)?, slices)
+        .map_err(|e| format!("tls setup: {e}"))?;
+    for (name, (count, elapsed)) in ["plain", "tls"].iter().zip(totals) {
+        println!(
+            "client={name} connections={count} seconds={:.6}",
+            elapsed.as_secs_f64()
+        );
+    }
     Ok(())
 }
 

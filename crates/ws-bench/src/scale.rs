@@ -1,7 +1,7 @@
 //! The scale cells of `cargo xtask bench`: many idle connections in one process (client
 //! heap bytes per connection) and the connection setup rate (connects and handshakes per
 //! second), ours against tungstenite's, against one event-driven server that holds any
-//! number of connections on one thread.
+//! number of connections on one thread and echoes what they send (for the load cells).
 //!
 //! Client sockets close with `SO_LINGER` 0 (a reset, no `TIME_WAIT`), so runs of tens of
 //! thousands of connections do not run out of loopback ports.
@@ -13,19 +13,25 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
+use ws_frame::{Decoder, Event, Limits, Role};
 use ws_handshake::ServerHandshake;
 
 use crate::client::{Impl, status_kib};
+use crate::server::push_header;
 
 /// The listener's token; connections count up from 1.
 const LISTENER: Token = Token(0);
 
-/// One server-side connection: handshaking, then held open with its input discarded.
+/// One server-side connection: handshaking, then held open, echoing every frame it gets
+/// (unmasked, as the loopback server does).
 struct Conn {
     stream: mio::net::TcpStream,
     handshake: Option<ServerHandshake>,
-    /// Response bytes not yet written.
+    /// Response and echo bytes not yet written.
     out: Vec<u8>,
+    /// Received bytes not decoded yet (empty, and unallocated, between frames).
+    input: Vec<u8>,
+    decoder: Decoder,
 }
 
 /// Serves `listener` forever on one thread: answers each upgrade, then holds the
@@ -64,6 +70,10 @@ pub(crate) fn serve(listener: std::net::TcpListener) -> io::Result<()> {
                                     stream,
                                     handshake: Some(ServerHandshake::new()),
                                     out: Vec::new(),
+                                    input: Vec::new(),
+                                    decoder: Decoder::new(Role::Server)
+                                        .with_limits(Limits::unlimited())
+                                        .with_utf8_validation(false),
                                 },
                             );
                         }
@@ -89,6 +99,33 @@ pub(crate) fn serve(listener: std::net::TcpListener) -> io::Result<()> {
 }
 
 impl Conn {
+    /// Decodes `bytes` (after what is left over) and queues the echo of every frame; false
+    /// on a protocol error.
+    fn echo(&mut self, bytes: &[u8]) -> bool {
+        self.input.extend_from_slice(bytes);
+        let mut start = 0;
+        while start < self.input.len() {
+            let Ok(decoded) = self.decoder.decode(&mut self.input[start..]) else {
+                return false;
+            };
+            start += decoded.consumed;
+            match decoded.event {
+                Some(Event::Frame { header, payload }) => {
+                    push_header(&mut self.out, header);
+                    self.out.extend_from_slice(payload);
+                }
+                Some(Event::Header(header)) => push_header(&mut self.out, header),
+                Some(Event::Payload { data, .. }) => self.out.extend_from_slice(data),
+                None => break,
+            }
+        }
+        self.input.drain(..start);
+        if self.input.is_empty() {
+            self.input = Vec::new();
+        }
+        true
+    }
+
     /// Reads and writes what the socket allows; false once the connection is over.
     fn ready(&mut self, scratch: &mut [u8]) -> bool {
         loop {
@@ -100,6 +137,9 @@ impl Conn {
                             Ok(Some(accepted)) => {
                                 self.out = accepted.response;
                                 self.handshake = None;
+                                if !self.echo(&accepted.rest) {
+                                    return false;
+                                }
                             }
                             Ok(None) => {}
                             Err(e) => {
@@ -107,6 +147,8 @@ impl Conn {
                                 return false;
                             }
                         }
+                    } else if !self.echo(&scratch[..n]) {
+                        return false;
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,

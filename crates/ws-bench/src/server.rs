@@ -158,7 +158,7 @@ struct Input {
     end: usize,
 }
 
-fn push_header(out: &mut Vec<u8>, mut header: FrameHeader) {
+pub(crate) fn push_header(out: &mut Vec<u8>, mut header: FrameHeader) {
     header.mask = None;
     let mut head = [0; FrameHeader::MAX_LEN];
     let len = header.encode(&mut head);

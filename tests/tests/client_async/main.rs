@@ -26,8 +26,10 @@ mod reconnect;
 #[path = "../common/redirects.rs"]
 mod redirect_cases;
 mod redirects;
+mod scale;
 mod soak;
 mod split;
+mod write_queue;
 
 use std::future::Future;
 

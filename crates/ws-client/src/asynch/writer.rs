@@ -70,7 +70,12 @@ impl Writer {
         if self.broken {
             return Err(broken());
         }
-        poll_fn(|cx| self.poll_write_pending(cx)).await?;
+        // Only what must go first is written now: the rest of a cancelled large frame, or
+        // a full buffer whose write was cancelled. Small messages otherwise batch up to
+        // `max_buffer` (writing every time cost one `sendto` per pipelined message).
+        if !self.rest.is_empty() || self.engine.pending() >= self.max_buffer {
+            poll_fn(|cx| self.poll_write_pending(cx)).await?;
+        }
         let payload = payload_of(&message);
         log_send(&message);
         if let Queued::Partial { taken } = self.engine.send(message).map_err(send_error)? {
