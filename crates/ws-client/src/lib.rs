@@ -107,7 +107,7 @@ mod websocket;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use ::http;
-pub use ws_frame::{CloseCode, Limits, Message, OpCode};
+pub use ws_frame::{CloseCode, Limits, Message, MessageRef, OpCode};
 pub use ws_handshake::{HostHeader, Origin};
 #[cfg(feature = "tls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]

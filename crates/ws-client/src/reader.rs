@@ -9,7 +9,7 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ws_frame::{Inbound, Incoming, Message, OpCode, RecvError};
+use ws_frame::{Inbound, Incoming, Message, MessageRef, OpCode, RecvError};
 use ws_net::ReadHalf;
 
 pub use ws_frame::CloseInfo;
@@ -65,11 +65,83 @@ impl Reader {
     /// read timeout passed (nothing is lost: call again), [`Error::Io`].
     pub fn recv(&mut self) -> Result<Message> {
         loop {
-            match self.recv_with_control()? {
-                Message::Ping(_) | Message::Pong(_) => {}
-                message => return Ok(message),
+            match self.engine.poll_message() {
+                // Only a control frame or an error leaves a reply to pass on.
+                Ok(Some(Message::Ping(_) | Message::Pong(_))) => self.send_replies(),
+                Ok(Some(message @ Message::Close(_))) => {
+                    self.send_replies();
+                    return Ok(message);
+                }
+                Ok(Some(message)) => return Ok(message),
+                Ok(None) => {
+                    self.send_replies();
+                    self.fill()?;
+                }
+                Err(e) => {
+                    self.send_replies();
+                    return Err(recv_error(e));
+                }
             }
         }
+    }
+
+    /// As [`recv`](Self::recv), but the message is lent instead of allocated
+    /// ([`MessageRef`]): binary payloads straight from the read buffer, text validated
+    /// while copied into a buffer reused from message to message, and a reassembled or
+    /// large message from a buffer the next one reuses. No allocation per message once
+    /// the buffers have grown; the borrow lasts until the next call on this reader.
+    /// [`Message::from`] makes an owned copy.
+    ///
+    /// ```no_run
+    /// use ws_client::MessageRef;
+    ///
+    /// # fn main() -> ws_client::Result<()> {
+    /// let mut ws = ws_client::connect("ws://127.0.0.1:9001/")?;
+    /// let mut total = 0;
+    /// loop {
+    ///     match ws.recv_ref()? {
+    ///         MessageRef::Binary(data) => total += data.len(),
+    ///         MessageRef::Text(text) => println!("{text}"),
+    ///         MessageRef::Close(_) => break,
+    ///         _ => {}
+    ///     }
+    /// }
+    /// println!("{total} bytes");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Self::recv).
+    pub fn recv_ref(&mut self) -> Result<MessageRef<'_>> {
+        loop {
+            let polled = self
+                .engine
+                .poll_message_ref()
+                .map(|m| m.map(|m| m.opcode()));
+            match polled {
+                Ok(Some(OpCode::Ping | OpCode::Pong)) => self.send_replies(),
+                Ok(Some(opcode)) => {
+                    if opcode == OpCode::Close {
+                        self.send_replies();
+                    }
+                    break;
+                }
+                Ok(None) => {
+                    self.send_replies();
+                    self.fill()?;
+                }
+                Err(e) => {
+                    self.send_replies();
+                    return Err(recv_error(e));
+                }
+            }
+        }
+        // Passing replies on leaves the lent message in place, so this is always `Some`.
+        self.engine
+            .lent()
+            .ok_or_else(|| Error::closed(None, "the lent message was lost".to_owned()))
     }
 
     /// Like [`recv`](Self::recv), but pings and pongs are returned too (after the

@@ -16,6 +16,7 @@ mod errors;
 mod faults;
 mod frames;
 mod handshake;
+mod lending;
 mod logging;
 mod node;
 mod python;
