@@ -12,8 +12,8 @@ use super::error::RecvError;
 use super::outbound::{ControlPayload, Reply};
 use crate::utf8::validate_whole;
 use crate::{
-    CloseCode, CloseFrame, Decoder, Error, Event, FrameHeader, Limits, Message, MessageRef, OpCode,
-    PayloadError, Role, Utf8Validator,
+    CloseCode, CloseFrame, Decoded, Decoder, Error, Event, FrameHeader, Limits, Message,
+    MessageRef, OpCode, Parsed, PayloadError, Role, Utf8Validator,
 };
 
 /// Payloads with at least this many bytes still to come may be read straight into the
@@ -453,6 +453,12 @@ impl Inbound {
     ) -> Result<Option<T>, RecvError> {
         self.frame_mode = false;
         self.lent = None;
+        if let Some((opcode, start, end)) = self.whole_next()? {
+            let message = self.owned(opcode, start, end)?;
+            if let Some(item) = keep(Incoming::Message(message)) {
+                return Ok(Some(item));
+            }
+        }
         loop {
             if let Some(incoming) = self.ready.pop_front() {
                 if let Some(item) = keep(incoming) {
@@ -546,7 +552,12 @@ impl Inbound {
     fn lend_next(&mut self) -> Result<bool, RecvError> {
         self.frame_mode = false;
         self.lent = None;
-        self.give_back();
+        if self.held.is_some() {
+            self.give_back();
+        }
+        if let Some((opcode, start, end)) = self.whole_next()? {
+            return self.lend_whole(opcode, start, end).map(|()| true);
+        }
         loop {
             if let Some(incoming) = self.ready.pop_front() {
                 if let Incoming::Message(message) = incoming {
@@ -560,24 +571,7 @@ impl Inbound {
             match self.step(Mode::Message)? {
                 Step::NeedMore => return self.need_more().map(|()| false),
                 Step::Whole { opcode, start, end } => {
-                    self.lent = Some(match opcode {
-                        OpCode::Text => {
-                            let payload = self.rb.buf.get(start..end).unwrap_or_default();
-                            // A data frame never arrives inside a message: the assembly's
-                            // text buffer (given back by the last lent text) is free.
-                            let mut text = core::mem::take(&mut self.asm.text);
-                            text.clear();
-                            match validate_whole(payload) {
-                                Ok(valid) => text.push_str(valid),
-                                Err(e) => return Err(self.fail(e.into())),
-                            }
-                            self.held = Some(Message::Text(text));
-                            Lent::Held
-                        }
-                        OpCode::Close => Lent::Close,
-                        opcode => Lent::Read { opcode, start, end },
-                    });
-                    return Ok(true);
+                    return self.lend_whole(opcode, start, end).map(|()| true);
                 }
                 Step::FrameDone(header) => {
                     if let Err(e) = self.frame_done(header) {
@@ -586,6 +580,79 @@ impl Inbound {
                 }
                 Step::Again | Step::Frame(_) => {}
             }
+        }
+    }
+
+    /// Lends the whole message or control frame decoded at `start..end` of the read
+    /// buffer: text is validated into the reused text buffer.
+    fn lend_whole(&mut self, opcode: OpCode, start: usize, end: usize) -> Result<(), RecvError> {
+        self.lent = Some(match opcode {
+            OpCode::Text => {
+                let payload = self.rb.buf.get(start..end).unwrap_or_default();
+                // A data frame never arrives inside a message: the assembly's text
+                // buffer (given back by the last lent text) is free.
+                let mut text = core::mem::take(&mut self.asm.text);
+                text.clear();
+                match validate_whole(payload) {
+                    Ok(valid) => text.push_str(valid),
+                    Err(e) => return Err(self.fail(e.into())),
+                }
+                self.held = Some(Message::Text(text));
+                Lent::Held
+            }
+            OpCode::Close => Lent::Close,
+            opcode => Lent::Read { opcode, start, end },
+        });
+        Ok(())
+    }
+
+    /// The common case, without the general loop: nothing waits to be handed out, no
+    /// message or frame is in progress, and the read buffer starts with a whole
+    /// unfragmented, uncompressed data frame. Decodes it (the decoder checks it as any
+    /// other) and returns where its payload lies; `None` (nothing consumed) for anything
+    /// else, which takes the general way.
+    #[inline]
+    fn whole_next(&mut self) -> Result<Option<(OpCode, usize, usize)>, RecvError> {
+        if self.streaming.is_some()
+            || !self.ready.is_empty()
+            || self.decoder.is_in_message()
+            || !matches!(self.state, State::Open)
+        {
+            return Ok(None);
+        }
+        let start = self.rb.start;
+        let input = self.rb.buf.get_mut(start..self.rb.end).unwrap_or_default();
+        let whole = match FrameHeader::parse(input) {
+            Ok(Parsed::Complete { value, consumed }) => {
+                value.fin
+                    && value.opcode.is_data()
+                    && value.opcode != OpCode::Continuation
+                    && !value.rsv1
+                    && value.payload_len <= (input.len() - consumed) as u64
+            }
+            _ => false,
+        };
+        if !whole {
+            return Ok(None);
+        }
+        match self.decoder.decode(input) {
+            Ok(Decoded {
+                consumed,
+                event: Some(Event::Frame { header, payload }),
+                ..
+            }) => {
+                let end = start + consumed;
+                let payload_start = end - payload.len();
+                self.rb.start = end;
+                if end == self.rb.end {
+                    self.rb.start = 0;
+                    self.rb.end = 0;
+                }
+                Ok(Some((header.opcode, payload_start, end)))
+            }
+            // The header said the whole frame is here.
+            Ok(_) => Err(self.fail(ProtocolFault::lost())),
+            Err(e) => Err(self.fail(e)),
         }
     }
 
