@@ -23,6 +23,10 @@ const DIRECT_MIN: u64 = 4096;
 /// The largest read buffer lent while a large frame streams through it.
 const LARGE_READ: usize = 256 * 1024;
 
+/// The largest the read buffer grows to while reads keep filling it (bursts of small
+/// messages), until [`Inbound::release_buffers`].
+const BURST_READ: usize = 128 * 1024;
+
 /// The most lent for one direct read (bounds what a declared length reserves).
 const DIRECT_MAX: u64 = 16 << 20;
 
@@ -175,6 +179,12 @@ pub struct Inbound {
     ping_reply: PingReply,
     close_echo: CloseEcho,
     read_size: usize,
+    /// The read size now: `read_size`, doubled (up to `BURST_READ`) each time a read
+    /// filled all the space lent, so a burst takes fewer system calls.
+    read_now: usize,
+    /// How much [`spare_mut`](Self::spare_mut) lent last (`usize::MAX` when sized for
+    /// a large frame).
+    spare_len: usize,
     rb: ReadBuf,
     asm: Assembly,
     /// The payload of a frame [`poll_frame`](Self::poll_frame) is collecting.
@@ -215,6 +225,8 @@ impl Inbound {
             ping_reply: config.ping_reply,
             close_echo: config.close_echo,
             read_size: config.read_buffer,
+            read_now: config.read_buffer,
+            spare_len: 0,
             rb: ReadBuf::default(),
             asm: Assembly::default(),
             frame_buf: Vec::new(),
@@ -261,14 +273,14 @@ impl Inbound {
         // calls); back to the normal size once the buffer is empty between frames.
         let want = match self.streaming {
             #[allow(clippy::cast_possible_truncation, reason = "clamped to LARGE_READ")]
-            Some((_, remaining)) if remaining > self.read_size as u64 => {
-                (remaining.min(LARGE_READ as u64) as usize).max(self.read_size)
+            Some((_, remaining)) if remaining > self.read_now as u64 => {
+                (remaining.min(LARGE_READ as u64) as usize).max(self.read_now)
             }
-            _ => self.read_size,
+            _ => self.read_now,
         };
         if rb.buf.len() < want {
             rb.buf.resize(want, 0);
-        } else if rb.buf.len() > want && want == self.read_size && rb.end == 0 {
+        } else if rb.buf.len() > want && want == self.read_now && rb.end == 0 {
             rb.buf.truncate(want);
             rb.buf.shrink_to_fit();
         }
@@ -283,12 +295,23 @@ impl Inbound {
                 rb.buf.resize(len, 0);
             }
         }
+        // Only a read of the normal size says a burst is on (not one sized for a frame).
+        self.spare_len = if want == self.read_now {
+            rb.buf.len() - rb.end
+        } else {
+            usize::MAX
+        };
         rb.buf.get_mut(rb.end..).unwrap_or_default()
     }
 
     /// Reports that `n` bytes were written at the start of [`spare_mut`](Self::spare_mut)
-    /// (more than it lent counts as all of it).
+    /// (more than it lent counts as all of it). A read that filled all the space lent
+    /// means more was waiting: the next reads get twice the space, up to 128 KiB, until
+    /// [`release_buffers`](Self::release_buffers).
     pub fn commit(&mut self, n: usize) {
+        if n >= self.spare_len {
+            self.read_now = (self.read_now * 2).min(BURST_READ).max(self.read_size);
+        }
         self.rb.end = (self.rb.end + n).min(self.rb.buf.len());
     }
 
@@ -302,7 +325,8 @@ impl Inbound {
             if let Some(slot) = spare.get_mut(..n) {
                 slot.copy_from_slice(now);
             }
-            self.commit(n);
+            // Copied bytes say nothing about a burst: the read size stays.
+            self.rb.end = (self.rb.end + n).min(self.rb.buf.len());
             data = rest;
         }
     }
@@ -735,6 +759,7 @@ impl Inbound {
     pub fn release_buffers(&mut self) {
         self.lent = None;
         self.held = None;
+        self.read_now = self.read_size;
         if self.rb.start == self.rb.end {
             self.rb = ReadBuf::default();
         }
