@@ -23,8 +23,9 @@ use crate::sender::{Sender, Shared};
 /// assembled instead.
 pub(crate) const READ_BUFFER: usize = 16 * 1024;
 
-/// The most one direct read (straight into the message) asks for.
-const DIRECT_READ: usize = 1 << 20;
+/// The largest rest of a frame read straight into the message with one `read`; larger
+/// ones go through `read_to_end`.
+const ONE_READ: usize = 256 * 1024;
 
 /// The receiving half of a connection: everything that reads.
 ///
@@ -272,23 +273,31 @@ impl Reader {
     /// else into its read buffer.
     fn fill(&mut self) -> Result<()> {
         if let Some((buf, max)) = self.engine.direct_buffer() {
-            // One read of as much as the socket has, up to the frame's end: the space is
-            // zeroed first (safe code cannot read into spare capacity), at most
-            // `DIRECT_READ` a time, so a frame arriving in small pieces is not zeroed over
-            // and over. (`read_to_end` would start at 8 KiB reads and double: 3 system
-            // calls for a 48 KiB rest instead of 1.)
             let before = buf.len();
-            let want = max.min(DIRECT_READ);
-            buf.resize(before + want, 0);
-            let result = self.half.read(buf.get_mut(before..).unwrap_or_default());
-            buf.truncate(before + *result.as_ref().unwrap_or(&0));
+            let result = if max <= ONE_READ {
+                // One read of as much as the socket has, up to the frame's end, into
+                // zeroed space (safe code cannot read into spare capacity): `read_to_end`
+                // starts at 8 KiB and doubles, 3 system calls for a 48 KiB rest.
+                buf.resize(before + max, 0);
+                let read = self.half.read(buf.get_mut(before..).unwrap_or_default());
+                buf.truncate(before + *read.as_ref().unwrap_or(&0));
+                read
+            } else {
+                // Larger rests: `read_to_end` zeroes each byte once however the reads
+                // split, where zeroing all that is left before every read would not.
+                (&mut self.half)
+                    .take(max as u64)
+                    .read_to_end(buf)
+                    .map(|_| buf.len() - before)
+            };
             // Whatever arrived before an error or a timeout is kept.
             let committed = self.engine.commit_direct();
             self.send_replies();
             committed.map_err(recv_error)?;
             return match result {
                 Err(e) => Err(self.read_failed(e)),
-                Ok(0) => {
+                // A read of 0 bytes, or `read_to_end` ending short of what it was lent.
+                Ok(got) if got == 0 || (max > ONE_READ && got < max) => {
                     self.engine.receive_eof();
                     Ok(())
                 }
