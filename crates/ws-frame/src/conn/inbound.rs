@@ -182,6 +182,9 @@ pub struct Inbound {
     /// The read size now: `read_size`, doubled (up to `BURST_READ`) each time a read
     /// filled all the space lent, so a burst takes fewer system calls.
     read_now: usize,
+    /// The payload length of the last frame decoded (`u64::MAX` before the first): only
+    /// small frames grow the buffer (large ones are best read straight into the message).
+    last_len: u64,
     /// How much [`spare_mut`](Self::spare_mut) lent last (`usize::MAX` when sized for
     /// a large frame).
     spare_len: usize,
@@ -227,6 +230,7 @@ impl Inbound {
             read_size: config.read_buffer,
             read_now: config.read_buffer,
             spare_len: 0,
+            last_len: u64::MAX,
             rb: ReadBuf::default(),
             asm: Assembly::default(),
             frame_buf: Vec::new(),
@@ -306,10 +310,11 @@ impl Inbound {
 
     /// Reports that `n` bytes were written at the start of [`spare_mut`](Self::spare_mut)
     /// (more than it lent counts as all of it). A read that filled all the space lent
-    /// means more was waiting: the next reads get twice the space, up to 128 KiB, until
-    /// [`release_buffers`](Self::release_buffers).
+    /// means more was waiting: if the last frame decoded was small (under 4 KiB; larger
+    /// payloads are read straight into their message), the next reads get twice the
+    /// space, up to 128 KiB, until [`release_buffers`](Self::release_buffers).
     pub fn commit(&mut self, n: usize) {
-        if n >= self.spare_len {
+        if n >= self.spare_len && self.last_len < DIRECT_MIN {
             self.read_now = (self.read_now * 2).min(BURST_READ).max(self.read_size);
         }
         self.rb.end = (self.rb.end + n).min(self.rb.buf.len());
@@ -667,6 +672,7 @@ impl Inbound {
             }) => {
                 let end = start + consumed;
                 let payload_start = end - payload.len();
+                self.last_len = payload.len() as u64;
                 self.rb.start = end;
                 if end == self.rb.end {
                     self.rb.start = 0;
@@ -860,6 +866,7 @@ impl Inbound {
             Event::Frame { header, payload } => {
                 let end = self.rb.start;
                 let start = end - payload.len();
+                self.last_len = payload.len() as u64;
                 if header.opcode.is_control() {
                     Ok(control(
                         header,
@@ -895,6 +902,7 @@ impl Inbound {
                 }
             }
             Event::Header(header) => {
+                self.last_len = header.payload_len;
                 if mode == Mode::Frame {
                     self.frame_buf.clear();
                 }
