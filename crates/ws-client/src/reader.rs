@@ -23,8 +23,8 @@ use crate::sender::{Sender, Shared};
 /// assembled instead.
 pub(crate) const READ_BUFFER: usize = 16 * 1024;
 
-/// The largest rest of a frame read straight into the message with one `read`; larger
-/// ones go through `read_to_end`.
+/// The largest rest of a frame read straight into the message with reads of all that is
+/// left; larger ones go through `read_to_end`.
 const ONE_READ: usize = 256 * 1024;
 
 /// The receiving half of a connection: everything that reads.
@@ -275,33 +275,50 @@ impl Reader {
         if let Some((buf, max)) = self.engine.direct_buffer() {
             let before = buf.len();
             let result = if max <= ONE_READ {
-                // One read of as much as the socket has, up to the frame's end, into
-                // zeroed space (safe code cannot read into spare capacity): `read_to_end`
+                // Reads of as much as the socket has into space zeroed once (safe code
+                // cannot read into spare capacity), until the frame's end: `read_to_end`
                 // starts at 8 KiB and doubles, 3 system calls for a 48 KiB rest.
                 buf.resize(before + max, 0);
-                let read = self.half.read(buf.get_mut(before..).unwrap_or_default());
-                buf.truncate(before + *read.as_ref().unwrap_or(&0));
-                read
+                let mut got = 0;
+                let result = loop {
+                    match self
+                        .half
+                        .read(buf.get_mut(before + got..).unwrap_or_default())
+                    {
+                        Ok(0) => break Ok(()),
+                        Ok(n) => {
+                            got += n;
+                            if got >= max {
+                                break Ok(());
+                            }
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => break Err(e),
+                    }
+                };
+                buf.truncate(before + got);
+                result
             } else {
                 // Larger rests: `read_to_end` zeroes each byte once however the reads
-                // split, where zeroing all that is left before every read would not.
+                // split, and its reads soon grow large.
                 (&mut self.half)
                     .take(max as u64)
                     .read_to_end(buf)
-                    .map(|_| buf.len() - before)
+                    .map(|_| ())
             };
+            let got = buf.len() - before;
             // Whatever arrived before an error or a timeout is kept.
             let committed = self.engine.commit_direct();
             self.send_replies();
             committed.map_err(recv_error)?;
             return match result {
                 Err(e) => Err(self.read_failed(e)),
-                // A read of 0 bytes, or `read_to_end` ending short of what it was lent.
-                Ok(got) if got == 0 || (max > ONE_READ && got < max) => {
+                // The input ended before the frame did.
+                Ok(()) if got < max => {
                     self.engine.receive_eof();
                     Ok(())
                 }
-                Ok(_) => Ok(()),
+                Ok(()) => Ok(()),
             };
         }
         let spare = self.engine.spare_mut();
