@@ -70,6 +70,8 @@ pub(crate) struct Cell {
     pub(crate) size: usize,
     /// The speed target: ours/tungstenite at least this.
     target: Option<f64>,
+    /// The target of ours receiving with `recv_ref` (pipelined cells only).
+    lent_target: Option<f64>,
     /// Whether the peak memory of both clients is reported for this cell.
     rss: bool,
 }
@@ -89,7 +91,20 @@ pub(crate) const fn cell(
         text,
         size,
         target,
+        lent_target: None,
         rss,
+    }
+}
+
+/// A pipelined binary cell, also run with ours receiving through `recv_ref`.
+const fn pipelined(size: usize, target: Option<f64>, lent_target: Option<f64>) -> Cell {
+    Cell {
+        pipelined: true,
+        text: false,
+        size,
+        target,
+        lent_target,
+        rss: false,
     }
 }
 
@@ -99,19 +114,27 @@ const CELLS: &[Cell] = &[
     cell(false, false, 64 * KIB, None, false),
     cell(false, false, MIB, Some(1.4), false),
     cell(false, false, 16 * MIB, Some(1.4), true),
-    cell(true, false, 16, Some(1.2), false),
-    cell(true, false, KIB, None, false),
-    cell(true, false, 64 * KIB, None, false),
-    cell(true, false, MIB, None, false),
-    cell(true, false, 16 * MIB, None, false),
+    pipelined(16, Some(1.3), Some(2.0)),
+    pipelined(KIB, Some(1.1), None),
+    pipelined(64 * KIB, Some(1.1), None),
+    pipelined(MIB, None, None),
+    pipelined(16 * MIB, None, None),
     cell(false, true, KIB, None, false),
     cell(false, true, MIB, Some(1.2), false),
 ];
 
 /// The clients: ours, tungstenite, and the raw ceiling (pre-masked frame bytes written
 /// as they are, echoes read into one reused buffer: no masking, allocation, parsing or
-/// UTF-8 check per message).
-const CLIENTS: [&str; 3] = ["ours", "tungstenite", "raw"];
+/// UTF-8 check per message); in pipelined cells also ours receiving lent messages
+/// (`recv_ref`, no allocation per message).
+const CLIENTS: [&str; 4] = ["ours", "tungstenite", "raw", "ours-ref"];
+
+impl Cell {
+    /// How many of [`CLIENTS`] run in this cell.
+    fn clients(&self) -> usize {
+        if self.pipelined { 4 } else { 3 }
+    }
+}
 
 impl Cell {
     pub(crate) fn name(&self) -> String {
@@ -143,8 +166,9 @@ pub(crate) struct Sample {
 /// Both clients' samples for one cell.
 #[derive(Debug, Default)]
 struct Results {
-    /// `[ours, tungstenite, raw]`, one sample per round.
-    samples: [Vec<Sample>; 3],
+    /// `[ours, tungstenite, raw, ours-ref]`, one sample per round (no ours-ref in round
+    /// trips).
+    samples: [Vec<Sample>; 4],
     /// `[ours, tungstenite]` run alone, for their memory; only for cells with `rss`.
     memory: [Vec<Sample>; 2],
     /// `[ours, tungstenite]` of the `--compare-with` build, one pair per round, from its
@@ -424,9 +448,8 @@ fn loopback(
             };
             // Speed: all clients in one process, each on its own connection, taking
             // turns slice by slice; the starting client rotates from cell to cell.
-            let order: Vec<usize> = (0..CLIENTS.len())
-                .map(|k| (k + round + index) % CLIENTS.len())
-                .collect();
+            let n = cell.clients();
+            let order: Vec<usize> = (0..n).map(|k| (k + round + index) % n).collect();
             let names: Vec<&str> = order.iter().map(|&i| CLIENTS[i]).collect();
             let run = Run {
                 clients: &names,
@@ -874,8 +897,8 @@ fn markdown(
         md,
         "Machine: {} ({} CPUs), Linux {}, {}.  \nMethod: one echo server process \
          (ws-frame decoder, echoes each frame unmasked), TCP_NODELAY on both ends. Per \
-         cell and round one client process runs all three clients, each on its own \
-         connection: {:.1} s warm-up each, then {:.1} s timed each, cut into {SLICES} \
+         cell and round one client process runs all three clients (in pipelined cells \
+         also ours receiving with `recv_ref`), each on its own connection: {:.1} s warm-up each, then {:.1} s timed each, cut into {SLICES} \
          slices taken in turns (rotating order), so load from elsewhere hits all alike; \
          medians over {} rounds. Round trips: client and server {}. Pipelined: batches of N messages written, flushed, then read \
          (N = 8 MiB / size, 2 to 1000). Ours/tungstenite > 1 means ours is faster. Raw is \
@@ -927,6 +950,7 @@ fn markdown(
             cpu_figure(s.cpu_us[1]),
         );
     }
+    lent_table(&mut md, results);
     for (cell, result) in CELLS.iter().zip(results) {
         for failure in &result.failures {
             let _ = writeln!(md, "\nLeft out of {}: {failure}", cell.name());
@@ -1109,6 +1133,51 @@ fn compare_table(md: &mut String, settings: &Settings, results: &[Results]) {
 }
 
 /// A CPU time per message in microseconds, with sensible precision.
+/// The pipelined cells again with ours receiving lent messages (`recv_ref`), measured in
+/// the same slices as the others.
+fn lent_table(md: &mut String, results: &[Results]) {
+    let _ = writeln!(
+        md,
+        "\nPipelined, ours receiving with `recv_ref` (lent messages, no allocation per \
+         message) in the same process and slices as the clients above:\n\n\
+         | Cell | Ours (recv_ref) msg/s | Tungstenite msg/s | recv_ref/tungstenite | Per-round range | Target | CPU µs/msg recv_ref / recv / tungstenite |\n\
+         |---|---:|---:|---:|---:|---|---:|"
+    );
+    for (cell, result) in CELLS.iter().zip(results) {
+        if !cell.pipelined {
+            continue;
+        }
+        let rates =
+            |i: usize| -> Vec<f64> { result.samples[i].iter().map(|s| s.per_second).collect() };
+        let cpu = |i: usize| median(result.samples[i].iter().map(|s| s.cpu_us).collect());
+        let lent = median(rates(3));
+        let theirs = median(rates(1));
+        let ratio = if theirs > 0.0 { lent / theirs } else { 0.0 };
+        let per_round: Vec<f64> = rates(3)
+            .iter()
+            .zip(rates(1))
+            .map(|(a, b)| if b > 0.0 { a / b } else { 0.0 })
+            .collect();
+        let low = per_round.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = per_round.iter().copied().fold(0.0, f64::max);
+        let target = match cell.lent_target {
+            Some(t) if ratio >= t => format!("≥ {t:.2}× met"),
+            Some(t) => format!("≥ {t:.2}× **missed**"),
+            None => "-".to_owned(),
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | **{ratio:.2}×** | {low:.2}–{high:.2} | {target} | {} / {} / {} |",
+            cell.name(),
+            grouped(lent),
+            grouped(theirs),
+            cpu_figure(cpu(3)),
+            cpu_figure(cpu(0)),
+            cpu_figure(cpu(1)),
+        );
+    }
+}
+
 pub(crate) fn cpu_figure(us: f64) -> String {
     if us >= 100.0 {
         format!("{us:.0}")
@@ -1203,7 +1272,7 @@ fn json(
             js,
             "{}\n    {{\"name\": {}, \"mode\": \"{}\", \"kind\": \"{}\", \"size\": {}, \
              \"batch\": {}, \"median_messages_per_s\": {{\"ours\": {:.1}, \"tungstenite\": {:.1}, \"raw\": {:.1}}}, \
-             \"ratio\": {:.4}, \"target\": {}, \"met\": {}, \"ours\": {}, \"tungstenite\": {}, \"raw\": {}, \"compared\": {compared}}}",
+             \"ratio\": {:.4}, \"target\": {}, \"met\": {}, \"ours\": {}, \"tungstenite\": {}, \"raw\": {}, \"ours_ref\": {}, \"compared\": {compared}}}",
             if i == 0 { "" } else { "," },
             quote(&cell.name()),
             if cell.pipelined {
@@ -1225,6 +1294,7 @@ fn json(
             runs(0),
             runs(1),
             runs(2),
+            runs(3),
         );
     }
     js.push_str("\n  ],\n  \"codec\": [");

@@ -11,6 +11,8 @@ use tungstenite::Bytes;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Impl {
     Ours,
+    /// Ours receiving with `recv_ref`: messages lent, not allocated.
+    OursRef,
     Tungstenite,
     /// The ceiling: pre-masked frame bytes written as they are, echoes read into one
     /// reused buffer; no masking, allocation, parsing or UTF-8 check per message.
@@ -92,6 +94,31 @@ impl Echo for Ours {
         match self.ws.recv().map_err(io::Error::other)? {
             ws_client::Message::Binary(data) => Ok(data.len()),
             ws_client::Message::Text(text) => Ok(text.len()),
+            other => Err(io::Error::other(format!("unexpected {other:?}"))),
+        }
+    }
+}
+
+/// Ours, receiving borrowed messages (`recv_ref`); sends as [`Ours`].
+struct OursRef(Ours);
+
+impl Echo for OursRef {
+    fn send(&mut self) -> io::Result<()> {
+        self.0.send()
+    }
+
+    fn write(&mut self) -> io::Result<()> {
+        self.0.write()
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+
+    fn recv(&mut self) -> io::Result<usize> {
+        match self.0.ws.recv_ref().map_err(io::Error::other)? {
+            ws_client::MessageRef::Binary(data) => Ok(data.len()),
+            ws_client::MessageRef::Text(text) => Ok(text.len()),
             other => Err(io::Error::other(format!("unexpected {other:?}"))),
         }
     }
@@ -264,7 +291,7 @@ fn connect(url: &str, addr: &str, which: Impl, cell: &Cell) -> io::Result<Box<dy
     let tcp = TcpStream::connect(addr)?;
     tcp.set_nodelay(true)?;
     Ok(match which {
-        Impl::Ours => {
+        Impl::Ours | Impl::OursRef => {
             let ws = ws_client::ClientBuilder::new()
                 .connect_on(url, tcp)
                 .map_err(io::Error::other)?;
@@ -272,7 +299,12 @@ fn connect(url: &str, addr: &str, which: Impl, cell: &Cell) -> io::Result<Box<dy
                 Kind::Binary => ws_client::Message::Binary(payload),
                 Kind::Text => ws_client::Message::Text(to_string(payload)?),
             };
-            Box::new(Ours { ws, message })
+            let ours = Ours { ws, message };
+            if which == Impl::OursRef {
+                Box::new(OursRef(ours))
+            } else {
+                Box::new(ours)
+            }
         }
         Impl::Tungstenite => {
             let (ws, _) = tungstenite::client::client(url, tcp).map_err(io::Error::other)?;

@@ -4,8 +4,9 @@
 //! ```text
 //! ws-bench server                      # prints `port=N`, then echoes forever
 //! ws-bench client CLIENTS PORT rt|pipe binary|text SIZE WARMUP_S TIME_S SLICES
-//!     # CLIENTS: comma-separated ours, tungstenite, raw, or all async: ours-async,
-//!     # tokio-tungstenite, fastwebsockets, tokio-websockets; each on its own connection,
+//!     # CLIENTS: comma-separated ours, ours-ref (borrowed receive), tungstenite, raw, or
+//!     # all async: ours-async, tokio-tungstenite, fastwebsockets, tokio-websockets; each on
+//!     # its own connection,
 //!     # TIME_S each, interleaved in SLICES turns. Prints one line per client:
 //!     # `client=.. messages=.. seconds=.. cpu_seconds=.. batch=.. peak_rss_kib=.. rss_anon_kib=..`
 //! ws-bench scale-server                # one thread, any number of connections, echoing
@@ -151,6 +152,7 @@ fn impls(names: &[&str]) -> Result<Vec<Impl>, String> {
         .iter()
         .map(|name| match *name {
             "ours" => Ok(Impl::Ours),
+            "ours-ref" => Ok(Impl::OursRef),
             "tungstenite" => Ok(Impl::Tungstenite),
             "raw" => Ok(Impl::Raw),
             other => Err(format!("unknown client `{other}`")),

@@ -189,7 +189,7 @@ fn tcp(addr: &str) -> io::Result<TcpStream> {
 fn open(which: Impl, url: &str, addr: &str) -> io::Result<Held> {
     let tcp = tcp(addr)?;
     Ok(match which {
-        Impl::Ours => Held::Ours(Box::new(
+        Impl::Ours | Impl::OursRef => Held::Ours(Box::new(
             ws_client::ClientBuilder::new()
                 .connect_on(url, tcp)
                 .map_err(io::Error::other)?,

@@ -109,7 +109,7 @@ mod websocket;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub use ::http;
-pub use ws_frame::{CloseCode, Fin, Limits, Message, OpCode};
+pub use ws_frame::{CloseCode, Fin, Limits, Message, MessageRef, OpCode};
 pub use ws_handshake::{HostHeader, Origin, RequestOptions, ResponseLimits};
 #[cfg(feature = "tls")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]

@@ -9,7 +9,7 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ws_frame::{Inbound, Incoming, Message, OpCode, RecvError};
+use ws_frame::{Inbound, Incoming, Message, MessageRef, OpCode, RecvError};
 use ws_net::ReadHalf;
 
 pub use ws_frame::CloseInfo;
@@ -35,6 +35,10 @@ pub enum Controls {
     /// Return pings and pongs too: Python's `control_frame=True`.
     Return,
 }
+
+/// The largest rest of a frame read straight into the message with reads of all that is
+/// left; larger ones go through `read_to_end`.
+const ONE_READ: usize = 256 * 1024;
 
 /// The receiving half of a connection: everything that reads.
 ///
@@ -78,11 +82,83 @@ impl Reader {
     /// read timeout passed (nothing is lost: call again), [`Error::Io`].
     pub fn recv(&mut self) -> Result<Message> {
         loop {
-            match self.recv_with_control()? {
-                Message::Ping(_) | Message::Pong(_) => {}
-                message => return Ok(message),
+            match self.engine.poll_message() {
+                // Only a control frame or an error leaves a reply to pass on.
+                Ok(Some(Message::Ping(_) | Message::Pong(_))) => self.send_replies(),
+                Ok(Some(message @ Message::Close(_))) => {
+                    self.send_replies();
+                    return Ok(message);
+                }
+                Ok(Some(message)) => return Ok(message),
+                Ok(None) => {
+                    self.send_replies();
+                    self.fill()?;
+                }
+                Err(e) => {
+                    self.send_replies();
+                    return Err(recv_error(e));
+                }
             }
         }
+    }
+
+    /// As [`recv`](Self::recv), but the message is lent instead of allocated
+    /// ([`MessageRef`]): binary payloads straight from the read buffer, text validated
+    /// while copied into a buffer reused from message to message, and a reassembled or
+    /// large message from a buffer the next one reuses. No allocation per message once
+    /// the buffers have grown; the borrow lasts until the next call on this reader.
+    /// [`Message::from`] makes an owned copy.
+    ///
+    /// ```no_run
+    /// use ws_client::MessageRef;
+    ///
+    /// # fn main() -> ws_client::Result<()> {
+    /// let mut ws = ws_client::connect("ws://127.0.0.1:9001/")?;
+    /// let mut total = 0;
+    /// loop {
+    ///     match ws.recv_ref()? {
+    ///         MessageRef::Binary(data) => total += data.len(),
+    ///         MessageRef::Text(text) => println!("{text}"),
+    ///         MessageRef::Close(_) => break,
+    ///         _ => {}
+    ///     }
+    /// }
+    /// println!("{total} bytes");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Self::recv).
+    pub fn recv_ref(&mut self) -> Result<MessageRef<'_>> {
+        loop {
+            let polled = self
+                .engine
+                .poll_message_ref()
+                .map(|m| m.map(|m| m.opcode()));
+            match polled {
+                Ok(Some(OpCode::Ping | OpCode::Pong)) => self.send_replies(),
+                Ok(Some(opcode)) => {
+                    if opcode == OpCode::Close {
+                        self.send_replies();
+                    }
+                    break;
+                }
+                Ok(None) => {
+                    self.send_replies();
+                    self.fill()?;
+                }
+                Err(e) => {
+                    self.send_replies();
+                    return Err(recv_error(e));
+                }
+            }
+        }
+        // Passing replies on leaves the lent message in place, so this is always `Some`.
+        self.engine
+            .lent()
+            .ok_or_else(|| Error::closed(None, "the lent message was lost".to_owned()))
     }
 
     /// Like [`recv`](Self::recv), but pings and pongs are returned too (after the
@@ -213,7 +289,38 @@ impl Reader {
     fn fill(&mut self) -> Result<()> {
         if let Some((buf, max)) = self.engine.direct_buffer() {
             let before = buf.len();
-            let result = (&mut self.half).take(max as u64).read_to_end(buf);
+            let result = if max <= ONE_READ {
+                // Reads of as much as the socket has into space zeroed once (safe code
+                // cannot read into spare capacity), until the frame's end: `read_to_end`
+                // starts at 8 KiB and doubles, 3 system calls for a 48 KiB rest.
+                buf.resize(before + max, 0);
+                let mut got = 0;
+                let result = loop {
+                    match self
+                        .half
+                        .read(buf.get_mut(before + got..).unwrap_or_default())
+                    {
+                        Ok(0) => break Ok(()),
+                        Ok(n) => {
+                            got += n;
+                            if got >= max {
+                                break Ok(());
+                            }
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => break Err(e),
+                    }
+                };
+                buf.truncate(before + got);
+                result
+            } else {
+                // Larger rests: `read_to_end` zeroes each byte once however the reads
+                // split, and its reads soon grow large.
+                (&mut self.half)
+                    .take(max as u64)
+                    .read_to_end(buf)
+                    .map(|_| ())
+            };
             let got = buf.len() - before;
             // Whatever arrived before an error or a timeout is kept.
             let committed = self.engine.commit_direct();
@@ -221,11 +328,12 @@ impl Reader {
             committed.map_err(recv_error)?;
             return match result {
                 Err(e) => Err(self.read_failed(e)),
-                Ok(_) if got < max => {
+                // The input ended before the frame did.
+                Ok(()) if got < max => {
                     self.engine.receive_eof();
                     Ok(())
                 }
-                Ok(_) => Ok(()),
+                Ok(()) => Ok(()),
             };
         }
         let spare = self.engine.spare_mut();

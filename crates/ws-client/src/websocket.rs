@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ws_frame::{CloseCode, Inbound, Message, OpCode, Outbound, Role};
+use ws_frame::{CloseCode, Inbound, Message, MessageRef, OpCode, Outbound, Role};
 use ws_handshake::{Accepted, DeflateParams};
 use ws_net::Stream;
 
@@ -201,6 +201,15 @@ impl WebSocket {
     /// As [`Reader::recv`].
     pub fn recv(&mut self) -> Result<Message> {
         self.reader.recv()
+    }
+
+    /// Receives the next message without allocating it; see [`Reader::recv_ref`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Reader::recv`].
+    pub fn recv_ref(&mut self) -> Result<MessageRef<'_>> {
+        self.reader.recv_ref()
     }
 
     /// Receives the next message, pings and pongs included; see

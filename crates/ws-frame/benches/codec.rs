@@ -7,8 +7,8 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ws_frame::{
-    Decoded, Decoder, Fin, FrameHeader, OpCode, Parsed, Role, Utf8Validator, apply_mask,
-    copy_masked, encode_frame,
+    Config, Decoded, Decoder, Fin, FrameHeader, Inbound, OpCode, Parsed, Role, Utf8Validator,
+    apply_mask, copy_masked, encode_frame,
 };
 
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
@@ -141,5 +141,36 @@ fn encode(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, header_parse, mask, utf8, encode);
+/// The engine's receive half on 1024 small frames fed at once: owned messages against
+/// lent ones (the bytes are copied in each iteration, the same for both).
+fn inbound(c: &mut Criterion) {
+    let wire = small_frames();
+    let mut group = c.benchmark_group("inbound");
+    group.throughput(Throughput::Elements(1024));
+    let mut engine = Inbound::new(Role::Client, &Config::new());
+    group.bench_function("poll_message_16B", |b| {
+        b.iter(|| {
+            engine.receive(black_box(&wire));
+            let mut total = 0usize;
+            while let Ok(Some(message)) = engine.poll_message() {
+                total += usize::from(black_box(message) != ws_frame::Message::Close(None));
+            }
+            total
+        });
+    });
+    let mut engine = Inbound::new(Role::Client, &Config::new());
+    group.bench_function("poll_message_ref_16B", |b| {
+        b.iter(|| {
+            engine.receive(black_box(&wire));
+            let mut total = 0usize;
+            while let Ok(Some(message)) = engine.poll_message_ref() {
+                total += black_box(message).as_bytes().len();
+            }
+            total
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, header_parse, mask, utf8, encode, inbound);
 criterion_main!(benches);

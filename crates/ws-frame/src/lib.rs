@@ -73,6 +73,6 @@ pub use header::{FrameHeader, Parsed};
 pub use limits::Limits;
 pub use mask::{apply_mask, apply_mask_offset, copy_masked};
 #[cfg(feature = "alloc")]
-pub use message::{Message, MessageDecoder, encode_frame};
+pub use message::{Message, MessageDecoder, MessageRef, encode_frame};
 pub use opcode::{Fin, OpCode, Role};
 pub use utf8::Utf8Validator;

@@ -40,6 +40,82 @@ impl Message {
             Self::Close(_) => OpCode::Close,
         }
     }
+
+    /// This message, borrowed.
+    #[must_use]
+    pub fn as_message_ref(&self) -> MessageRef<'_> {
+        match self {
+            Self::Text(text) => MessageRef::Text(text),
+            Self::Binary(data) => MessageRef::Binary(data),
+            Self::Ping(data) => MessageRef::Ping(data),
+            Self::Pong(data) => MessageRef::Pong(data),
+            Self::Close(close) => MessageRef::Close(
+                close
+                    .as_ref()
+                    .map(|(code, reason)| (*code, reason.as_str())),
+            ),
+        }
+    }
+}
+
+/// A received message lent by the connection instead of allocated (see
+/// [`Inbound::poll_message_ref`](crate::Inbound::poll_message_ref)): the same kinds as
+/// [`Message`], borrowing their payload. [`Message::from`] makes an owned copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(
+    clippy::exhaustive_enums,
+    reason = "RFC 6455 has exactly these message kinds"
+)]
+pub enum MessageRef<'a> {
+    /// A text message, validated UTF-8.
+    Text(&'a str),
+    /// A binary message.
+    Binary(&'a [u8]),
+    /// A ping with its payload (at most 125 bytes).
+    Ping(&'a [u8]),
+    /// A pong with its payload (at most 125 bytes).
+    Pong(&'a [u8]),
+    /// A close frame: `None` when it carried no status code.
+    Close(Option<(CloseCode, &'a str)>),
+}
+
+impl MessageRef<'_> {
+    /// The opcode of the (first) frame that carried this message.
+    #[must_use]
+    pub fn opcode(&self) -> OpCode {
+        match self {
+            Self::Text(_) => OpCode::Text,
+            Self::Binary(_) => OpCode::Binary,
+            Self::Ping(_) => OpCode::Ping,
+            Self::Pong(_) => OpCode::Pong,
+            Self::Close(_) => OpCode::Close,
+        }
+    }
+
+    /// The payload: the text's bytes, the binary data, the ping or pong payload, or the
+    /// close reason's bytes (without the code).
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Text(text) => text.as_bytes(),
+            Self::Binary(data) | Self::Ping(data) | Self::Pong(data) => data,
+            Self::Close(close) => close.map_or(&[], |(_, reason)| reason.as_bytes()),
+        }
+    }
+}
+
+impl From<MessageRef<'_>> for Message {
+    fn from(message: MessageRef<'_>) -> Self {
+        match message {
+            MessageRef::Text(text) => Self::Text(text.into()),
+            MessageRef::Binary(data) => Self::Binary(data.to_vec()),
+            MessageRef::Ping(data) => Self::Ping(data.to_vec()),
+            MessageRef::Pong(data) => Self::Pong(data.to_vec()),
+            MessageRef::Close(close) => {
+                Self::Close(close.map(|(code, reason)| (code, reason.into())))
+            }
+        }
+    }
 }
 
 /// permessage-deflate state of a [`MessageDecoder`].

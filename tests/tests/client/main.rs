@@ -18,6 +18,7 @@ mod fault_errors;
 mod faults;
 mod frames;
 mod handshake;
+mod lending;
 mod logging;
 mod node;
 mod python;

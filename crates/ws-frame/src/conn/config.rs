@@ -158,7 +158,10 @@ impl Config {
     }
 
     /// The size of the read buffer (at least 1 KiB). It is allocated when bytes first
-    /// arrive and given back by [`Inbound::release_buffers`](crate::Inbound::release_buffers).
+    /// arrive, doubles (up to 128 KiB) each time a read fills all of it while frames are
+    /// small (under 4 KiB; larger payloads are read straight into the message), so a
+    /// burst of messages takes fewer reads, and is given back (and back to this size) by
+    /// [`Inbound::release_buffers`](crate::Inbound::release_buffers).
     /// Default: [`DEFAULT_READ_BUFFER`](Self::DEFAULT_READ_BUFFER).
     pub fn read_buffer(mut self, bytes: usize) -> Self {
         self.read_buffer = bytes.max(1024);

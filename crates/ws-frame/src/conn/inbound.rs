@@ -12,8 +12,8 @@ use super::error::RecvError;
 use super::outbound::{ControlPayload, Reply};
 use crate::utf8::validate_whole;
 use crate::{
-    CloseCode, CloseFrame, Decoder, Error, Event, FrameHeader, Limits, Message, OpCode,
-    PayloadError, Role, Utf8Validator,
+    CloseCode, CloseFrame, Decoded, Decoder, Error, Event, FrameHeader, Limits, Message,
+    MessageRef, OpCode, Parsed, PayloadError, Role, Utf8Validator,
 };
 
 /// Payloads with at least this many bytes still to come may be read straight into the
@@ -22,6 +22,10 @@ const DIRECT_MIN: u64 = 4096;
 
 /// The largest read buffer lent while a large frame streams through it.
 const LARGE_READ: usize = 256 * 1024;
+
+/// The largest the read buffer grows to while reads keep filling it (bursts of small
+/// messages), until [`Inbound::release_buffers`].
+const BURST_READ: usize = 128 * 1024;
 
 /// The most lent for one direct read (bounds what a declared length reserves).
 const DIRECT_MAX: u64 = 16 << 20;
@@ -105,10 +109,32 @@ enum Mode {
 enum Step {
     NeedMore,
     Again,
-    Message(Message),
+    /// A whole single-frame data message or a control frame (its replies queued), still
+    /// in the read buffer at `start..end`: copied out (or lent) by the caller, so no
+    /// message moves through this enum.
+    Whole {
+        opcode: OpCode,
+        start: usize,
+        end: usize,
+    },
     Frame(Frame),
     /// A data frame of a message ended (its payload is in the assembly).
     FrameDone(FrameHeader),
+}
+
+/// Where the message [`Inbound::poll_message_ref`] lent lies.
+#[derive(Debug, Clone, Copy)]
+enum Lent {
+    /// Binary, ping or pong payload in the read buffer at `start..end`.
+    Read {
+        opcode: OpCode,
+        start: usize,
+        end: usize,
+    },
+    /// `held`: an assembled message, or text copied out of the read buffer.
+    Held,
+    /// The peer's close frame (`state`).
+    Close,
 }
 
 /// What [`Inbound::poll_incoming`] gives: messages, and with
@@ -153,6 +179,15 @@ pub struct Inbound {
     ping_reply: PingReply,
     close_echo: CloseEcho,
     read_size: usize,
+    /// The read size now: `read_size`, doubled (up to `BURST_READ`) each time a read
+    /// filled all the space lent, so a burst takes fewer system calls.
+    read_now: usize,
+    /// The payload length of the last frame decoded (`u64::MAX` before the first): only
+    /// small frames grow the buffer (large ones are best read straight into the message).
+    last_len: u64,
+    /// How much [`spare_mut`](Self::spare_mut) lent last (`usize::MAX` when sized for
+    /// a large frame).
+    spare_len: usize,
     rb: ReadBuf,
     asm: Assembly,
     /// The payload of a frame [`poll_frame`](Self::poll_frame) is collecting.
@@ -172,6 +207,11 @@ pub struct Inbound {
     replies: VecDeque<Reply>,
     state: State,
     eof: bool,
+    /// What [`poll_message_ref`](Self::poll_message_ref) lent last, until the next call
+    /// that may move the bytes.
+    lent: Option<Lent>,
+    /// The last message lent whole; its buffer is reused for the next message.
+    held: Option<Message>,
     #[cfg(feature = "deflate")]
     inflater: Option<crate::deflate::Inflater>,
 }
@@ -188,6 +228,9 @@ impl Inbound {
             ping_reply: config.ping_reply,
             close_echo: config.close_echo,
             read_size: config.read_buffer,
+            read_now: config.read_buffer,
+            spare_len: 0,
+            last_len: u64::MAX,
             rb: ReadBuf::default(),
             asm: Assembly::default(),
             frame_buf: Vec::new(),
@@ -199,6 +242,8 @@ impl Inbound {
             replies: VecDeque::new(),
             state: State::Open,
             eof: false,
+            lent: None,
+            held: None,
             #[cfg(feature = "deflate")]
             inflater: None,
         }
@@ -222,6 +267,7 @@ impl Inbound {
     /// Space to read bytes into, then report how many with [`commit`](Self::commit). The
     /// read buffer is allocated here when first needed.
     pub fn spare_mut(&mut self) -> &mut [u8] {
+        self.lent = None;
         let rb = &mut self.rb;
         if rb.start == rb.end {
             rb.start = 0;
@@ -231,14 +277,14 @@ impl Inbound {
         // calls); back to the normal size once the buffer is empty between frames.
         let want = match self.streaming {
             #[allow(clippy::cast_possible_truncation, reason = "clamped to LARGE_READ")]
-            Some((_, remaining)) if remaining > self.read_size as u64 => {
-                (remaining.min(LARGE_READ as u64) as usize).max(self.read_size)
+            Some((_, remaining)) if remaining > self.read_now as u64 => {
+                (remaining.min(LARGE_READ as u64) as usize).max(self.read_now)
             }
-            _ => self.read_size,
+            _ => self.read_now,
         };
         if rb.buf.len() < want {
             rb.buf.resize(want, 0);
-        } else if rb.buf.len() > want && want == self.read_size && rb.end == 0 {
+        } else if rb.buf.len() > want && want == self.read_now && rb.end == 0 {
             rb.buf.truncate(want);
             rb.buf.shrink_to_fit();
         }
@@ -253,12 +299,24 @@ impl Inbound {
                 rb.buf.resize(len, 0);
             }
         }
+        // Only a read of the normal size says a burst is on (not one sized for a frame).
+        self.spare_len = if want == self.read_now {
+            rb.buf.len() - rb.end
+        } else {
+            usize::MAX
+        };
         rb.buf.get_mut(rb.end..).unwrap_or_default()
     }
 
     /// Reports that `n` bytes were written at the start of [`spare_mut`](Self::spare_mut)
-    /// (more than it lent counts as all of it).
+    /// (more than it lent counts as all of it). A read that filled all the space lent
+    /// means more was waiting: if the last frame decoded was small (under 4 KiB; larger
+    /// payloads are read straight into their message), the next reads get twice the
+    /// space, up to 128 KiB, until [`release_buffers`](Self::release_buffers).
     pub fn commit(&mut self, n: usize) {
+        if n >= self.spare_len && self.last_len < DIRECT_MIN {
+            self.read_now = (self.read_now * 2).min(BURST_READ).max(self.read_size);
+        }
         self.rb.end = (self.rb.end + n).min(self.rb.buf.len());
     }
 
@@ -272,7 +330,8 @@ impl Inbound {
             if let Some(slot) = spare.get_mut(..n) {
                 slot.copy_from_slice(now);
             }
-            self.commit(n);
+            // Copied bytes say nothing about a burst: the read size stays.
+            self.rb.end = (self.rb.end + n).min(self.rb.buf.len());
             data = rest;
         }
     }
@@ -301,6 +360,7 @@ impl Inbound {
     /// [`spare_mut`](Self::spare_mut).
     pub fn direct_buffer(&mut self) -> Option<(&mut Vec<u8>, usize)> {
         let (_, remaining) = self.streaming?;
+        self.lent = None;
         if remaining < DIRECT_MIN
             || self.frame_mode
             || self.rb.start != self.rb.end
@@ -421,6 +481,13 @@ impl Inbound {
         keep: impl Fn(Incoming) -> Option<T>,
     ) -> Result<Option<T>, RecvError> {
         self.frame_mode = false;
+        self.lent = None;
+        if let Some((opcode, start, end)) = self.whole_next()? {
+            let message = self.owned(opcode, start, end)?;
+            if let Some(item) = keep(Incoming::Message(message)) {
+                return Ok(Some(item));
+            }
+        }
         loop {
             if let Some(incoming) = self.ready.pop_front() {
                 if let Some(item) = keep(incoming) {
@@ -431,7 +498,8 @@ impl Inbound {
             self.check_open()?;
             match self.step(Mode::Message)? {
                 Step::NeedMore => return self.need_more().map(|()| None),
-                Step::Message(message) => {
+                Step::Whole { opcode, start, end } => {
+                    let message = self.owned(opcode, start, end)?;
                     if let Some(item) = keep(Incoming::Message(message)) {
                         return Ok(Some(item));
                     }
@@ -443,6 +511,197 @@ impl Inbound {
                 }
                 Step::Again | Step::Frame(_) => {}
             }
+        }
+    }
+
+    /// A whole message decoded in the read buffer at `start..end`, as an owned
+    /// [`Message`] (text validated here).
+    fn owned(&mut self, opcode: OpCode, start: usize, end: usize) -> Result<Message, RecvError> {
+        let payload = self.rb.buf.get(start..end).unwrap_or_default();
+        Ok(match opcode {
+            OpCode::Text => match validate_whole(payload) {
+                Ok(text) => Message::Text(text.to_string()),
+                Err(e) => return Err(self.fail(e.into())),
+            },
+            OpCode::Ping => Message::Ping(payload.to_vec()),
+            OpCode::Pong => Message::Pong(payload.to_vec()),
+            OpCode::Close => Message::Close(
+                self.close_frame()
+                    .and_then(|info| info.code.map(|c| (c, info.reason.clone()))),
+            ),
+            _ => Message::Binary(payload.to_vec()),
+        })
+    }
+
+    /// As [`poll_message`](Self::poll_message), but the message is lent instead of
+    /// allocated: binary, ping and pong payloads straight from the read buffer, text
+    /// validated while copied into a buffer reused from message to message, and a
+    /// reassembled or large message from its own buffer, which the next message reuses.
+    /// The borrow lasts until the next call that takes `&mut self`; [`lent`](Self::lent)
+    /// gives the same message again meanwhile.
+    ///
+    /// # Errors
+    ///
+    /// As [`poll_message`](Self::poll_message).
+    pub fn poll_message_ref(&mut self) -> Result<Option<MessageRef<'_>>, RecvError> {
+        if self.lend_next()? {
+            Ok(self.lent())
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The message the last [`poll_message_ref`](Self::poll_message_ref) lent, while its
+    /// bytes are still in place: `None` once any call that may move them
+    /// ([`spare_mut`](Self::spare_mut), [`receive`](Self::receive), another poll,
+    /// [`release_buffers`](Self::release_buffers)) came in between. For a driver that
+    /// must first pass the replies on ([`poll_reply`](Self::poll_reply) keeps the lent
+    /// message).
+    pub fn lent(&self) -> Option<MessageRef<'_>> {
+        match self.lent? {
+            Lent::Read { opcode, start, end } => {
+                let payload = self.rb.buf.get(start..end)?;
+                Some(match opcode {
+                    OpCode::Ping => MessageRef::Ping(payload),
+                    OpCode::Pong => MessageRef::Pong(payload),
+                    _ => MessageRef::Binary(payload),
+                })
+            }
+            Lent::Held => self.held.as_ref().map(Message::as_message_ref),
+            Lent::Close => {
+                Some(MessageRef::Close(self.close_frame().and_then(|info| {
+                    info.code.map(|c| (c, info.reason.as_str()))
+                })))
+            }
+        }
+    }
+
+    /// Decodes up to the next message and records where it lies for
+    /// [`lent`](Self::lent); `false` when more bytes are needed.
+    fn lend_next(&mut self) -> Result<bool, RecvError> {
+        self.frame_mode = false;
+        self.lent = None;
+        if self.held.is_some() {
+            self.give_back();
+        }
+        if let Some((opcode, start, end)) = self.whole_next()? {
+            return self.lend_whole(opcode, start, end).map(|()| true);
+        }
+        loop {
+            if let Some(incoming) = self.ready.pop_front() {
+                if let Incoming::Message(message) = incoming {
+                    self.held = Some(message);
+                    self.lent = Some(Lent::Held);
+                    return Ok(true);
+                }
+                continue;
+            }
+            self.check_open()?;
+            match self.step(Mode::Message)? {
+                Step::NeedMore => return self.need_more().map(|()| false),
+                Step::Whole { opcode, start, end } => {
+                    return self.lend_whole(opcode, start, end).map(|()| true);
+                }
+                Step::FrameDone(header) => {
+                    if let Err(e) = self.frame_done(header) {
+                        return Err(self.fail(e));
+                    }
+                }
+                Step::Again | Step::Frame(_) => {}
+            }
+        }
+    }
+
+    /// Lends the whole message or control frame decoded at `start..end` of the read
+    /// buffer: text is validated into the reused text buffer.
+    fn lend_whole(&mut self, opcode: OpCode, start: usize, end: usize) -> Result<(), RecvError> {
+        self.lent = Some(match opcode {
+            OpCode::Text => {
+                let payload = self.rb.buf.get(start..end).unwrap_or_default();
+                // A data frame never arrives inside a message: the assembly's text
+                // buffer (given back by the last lent text) is free.
+                let mut text = core::mem::take(&mut self.asm.text);
+                text.clear();
+                match validate_whole(payload) {
+                    Ok(valid) => text.push_str(valid),
+                    Err(e) => return Err(self.fail(e.into())),
+                }
+                self.held = Some(Message::Text(text));
+                Lent::Held
+            }
+            OpCode::Close => Lent::Close,
+            opcode => Lent::Read { opcode, start, end },
+        });
+        Ok(())
+    }
+
+    /// The common case, without the general loop: nothing waits to be handed out, no
+    /// message or frame is in progress, and the read buffer starts with a whole
+    /// unfragmented, uncompressed data frame. Decodes it (the decoder checks it as any
+    /// other) and returns where its payload lies; `None` (nothing consumed) for anything
+    /// else, which takes the general way.
+    #[inline]
+    fn whole_next(&mut self) -> Result<Option<(OpCode, usize, usize)>, RecvError> {
+        if self.streaming.is_some()
+            || !self.ready.is_empty()
+            || self.decoder.is_in_message()
+            || !matches!(self.state, State::Open)
+        {
+            return Ok(None);
+        }
+        let start = self.rb.start;
+        let input = self.rb.buf.get_mut(start..self.rb.end).unwrap_or_default();
+        let whole = match FrameHeader::parse(input) {
+            Ok(Parsed::Complete { value, consumed }) => {
+                value.fin
+                    && value.opcode.is_data()
+                    && value.opcode != OpCode::Continuation
+                    && !value.rsv1
+                    && value.payload_len <= (input.len() - consumed) as u64
+            }
+            _ => false,
+        };
+        if !whole {
+            return Ok(None);
+        }
+        match self.decoder.decode(input) {
+            Ok(Decoded {
+                consumed,
+                event: Some(Event::Frame { header, payload }),
+                ..
+            }) => {
+                let end = start + consumed;
+                let payload_start = end - payload.len();
+                self.last_len = payload.len() as u64;
+                self.rb.start = end;
+                if end == self.rb.end {
+                    self.rb.start = 0;
+                    self.rb.end = 0;
+                }
+                Ok(Some((header.opcode, payload_start, end)))
+            }
+            // The header said the whole frame is here.
+            Ok(_) => Err(self.fail(ProtocolFault::lost())),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// Hands the buffer of the message lent last to the next message's assembly (when
+    /// none has begun), so messages lent one after another reuse one buffer.
+    fn give_back(&mut self) {
+        if self.asm.kind.is_some() || self.streaming.is_some() {
+            return;
+        }
+        match self.held.take() {
+            Some(Message::Binary(mut bytes)) if self.asm.bytes.capacity() < bytes.capacity() => {
+                bytes.clear();
+                self.asm.bytes = bytes;
+            }
+            Some(Message::Text(mut text)) if self.asm.text.capacity() < text.capacity() => {
+                text.clear();
+                self.asm.text = text;
+            }
+            _ => {}
         }
     }
 
@@ -458,11 +717,12 @@ impl Inbound {
     /// As [`poll_message`](Self::poll_message).
     pub fn poll_frame(&mut self) -> Result<Option<Frame>, RecvError> {
         self.frame_mode = true;
+        self.lent = None;
         self.check_open()?;
         loop {
             match self.step(Mode::Frame)? {
                 Step::NeedMore => return self.need_more().map(|()| None),
-                Step::Again | Step::Message(_) | Step::FrameDone(_) => {}
+                Step::Again | Step::Whole { .. } | Step::FrameDone(_) => {}
                 Step::Frame(frame) => return Ok(Some(frame)),
             }
         }
@@ -503,6 +763,9 @@ impl Inbound {
     /// Gives back the read buffer and an empty message buffer (an idle connection then
     /// holds no receive buffer; the next read allocates again).
     pub fn release_buffers(&mut self) {
+        self.lent = None;
+        self.held = None;
+        self.read_now = self.read_size;
         if self.rb.start == self.rb.end {
             self.rb = ReadBuf::default();
         }
@@ -523,6 +786,11 @@ impl Inbound {
             + self.asm.text.capacity()
             + self.asm.frag.capacity()
             + self.frame_buf.capacity()
+            + match &self.held {
+                Some(Message::Text(text)) => text.capacity(),
+                Some(Message::Binary(bytes)) => bytes.capacity(),
+                _ => 0,
+            }
     }
 
     /// Ends receiving with `info` (the driver failed or shut the connection).
@@ -596,15 +864,28 @@ impl Inbound {
         };
         let result = match event {
             Event::Frame { header, payload } => {
+                let end = self.rb.start;
+                let start = end - payload.len();
+                self.last_len = payload.len() as u64;
                 if header.opcode.is_control() {
                     Ok(control(
                         header,
                         payload,
-                        mode,
+                        (mode, start),
                         (self.ping_reply, self.close_echo),
                         &mut self.replies,
                         &mut self.state,
                     ))
+                } else if mode == Mode::Message
+                    && header.fin
+                    && header.opcode != OpCode::Continuation
+                    && !header.rsv1
+                {
+                    Ok(Step::Whole {
+                        opcode: header.opcode,
+                        start,
+                        end,
+                    })
                 } else {
                     whole_data(
                         &mut self.asm,
@@ -621,6 +902,7 @@ impl Inbound {
                 }
             }
             Event::Header(header) => {
+                self.last_len = header.payload_len;
                 if mode == Mode::Frame {
                     self.frame_buf.clear();
                 }
@@ -887,16 +1169,17 @@ impl Assembly {
     }
 }
 
-/// A control frame: the message it gives and the reply it calls for.
+/// A control frame at `start` in the read buffer: the reply it calls for, and the frame
+/// (in frame mode) or where its payload lies.
 fn control(
     header: FrameHeader,
     payload: &[u8],
-    mode: Mode,
+    (mode, start): (Mode, usize),
     (ping_reply, close_echo): (PingReply, CloseEcho),
     replies: &mut VecDeque<Reply>,
     state: &mut State,
 ) -> Step {
-    let message = match header.opcode {
+    match header.opcode {
         OpCode::Ping => {
             if mode == Mode::Message && ping_reply == PingReply::Auto {
                 if replies.len() >= MAX_REPLIES {
@@ -904,9 +1187,8 @@ fn control(
                 }
                 replies.push_back(Reply::Pong(ControlPayload::new(payload)));
             }
-            Message::Ping(payload.to_vec())
         }
-        OpCode::Pong => Message::Pong(payload.to_vec()),
+        OpCode::Pong => {}
         _ => {
             // The decoder validated the close payload already.
             let info = match CloseFrame::parse(payload) {
@@ -929,13 +1211,15 @@ fn control(
                     reason,
                 });
             }
-            let message = Message::Close(info.code.map(|c| (c, info.reason.clone())));
             *state = State::CloseReceived(info);
-            message
         }
-    };
+    }
     match mode {
-        Mode::Message => Step::Message(message),
+        Mode::Message => Step::Whole {
+            opcode: header.opcode,
+            start,
+            end: start + payload.len(),
+        },
         Mode::Frame => {
             let mut header = header;
             header.mask = None;
@@ -963,14 +1247,6 @@ fn whole_data(
     payload: &[u8],
     #[cfg(feature = "deflate")] mut inflater: Option<&mut crate::deflate::Inflater>,
 ) -> Result<Step, Error> {
-    let single = header.fin && header.opcode != OpCode::Continuation && !header.rsv1;
-    if single && mode == Mode::Message {
-        return Ok(Step::Message(if header.opcode == OpCode::Text {
-            Message::Text(validate_whole(payload)?.to_string())
-        } else {
-            Message::Binary(payload.to_vec())
-        }));
-    }
     #[cfg(feature = "deflate")]
     let inflate = inflater.is_some();
     #[cfg(not(feature = "deflate"))]

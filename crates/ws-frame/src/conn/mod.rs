@@ -23,7 +23,7 @@ pub use self::error::{CompressError, MaskKeyError, RecvError, SendError};
 pub use self::inbound::{CloseInfo, Frame, Inbound, Incoming};
 pub use self::keepalive::{Keepalive, KeepaliveAction};
 pub use self::outbound::{ControlPayload, MaskKeys, Outbound, Outgoing, Queued, Reply};
-use crate::{Message, Role};
+use crate::{Message, MessageRef, OpCode, Role};
 
 /// Where a [`Connection`] is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -186,8 +186,32 @@ impl Connection {
         }
         let result = self.inbound.poll_message();
         self.forward_replies();
-        self.after_receive(&result);
+        self.after_receive(result.as_ref().map(|m| m.as_ref().map(Message::opcode)));
         result
+    }
+
+    /// As [`poll_message`](Self::poll_message), but lent instead of allocated; see
+    /// [`Inbound::poll_message_ref`].
+    ///
+    /// # Errors
+    ///
+    /// As [`poll_message`](Self::poll_message).
+    pub fn poll_message_ref(&mut self) -> Result<Option<MessageRef<'_>>, RecvError> {
+        if let Some(e) = self.timed_out.take() {
+            return Err(e);
+        }
+        let result = self
+            .inbound
+            .poll_message_ref()
+            .map(|m| m.map(|m| m.opcode()));
+        self.forward_replies();
+        self.after_receive(result.as_ref().copied());
+        match result {
+            // Passing the replies on left the lent message in place.
+            Ok(Some(_)) => Ok(self.inbound.lent()),
+            Ok(None) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// The next frame as it arrived; see [`Inbound::poll_frame`]. No replies are sent.
@@ -202,14 +226,13 @@ impl Connection {
         let result = self.inbound.poll_frame();
         // Only a failure queues a reply in frame mode.
         self.forward_replies();
-        let message = result.as_ref().map(|frame| {
-            frame.as_ref().and_then(|f| match f.header.opcode {
-                crate::OpCode::Pong => Some(Message::Pong(Vec::new())),
-                crate::OpCode::Close => Some(Message::Close(None)),
-                _ => None,
-            })
+        let opcode = result.as_ref().map(|frame| {
+            frame
+                .as_ref()
+                .map(|f| f.header.opcode)
+                .filter(|&op| matches!(op, OpCode::Pong | OpCode::Close))
         });
-        self.after_receive(&message.map_err(Clone::clone));
+        self.after_receive(opcode);
         result
     }
 
@@ -381,10 +404,12 @@ impl Connection {
         }
     }
 
-    fn after_receive(&mut self, result: &Result<Option<Message>, RecvError>) {
+    /// Updates the timers after a poll that gave a message with this opcode, nothing,
+    /// or an error.
+    fn after_receive(&mut self, result: Result<Option<OpCode>, &RecvError>) {
         match result {
-            Ok(Some(Message::Pong(_))) => self.keepalive.on_pong(),
-            Ok(Some(Message::Close(_))) => {
+            Ok(Some(OpCode::Pong)) => self.keepalive.on_pong(),
+            Ok(Some(OpCode::Close)) => {
                 self.keepalive.stop();
                 if self.outbound.close_sent() && self.role() == Role::Client {
                     // Wait for the server to end the transport, within the close timeout.

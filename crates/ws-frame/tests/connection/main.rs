@@ -14,6 +14,7 @@ mod close;
 #[cfg(feature = "deflate")]
 mod compression;
 mod keepalive;
+mod lending;
 mod messages;
 mod properties;
 mod sending;

@@ -273,8 +273,62 @@ fn large_text_streams_through_a_larger_read_buffer_validated_once() {
         "lent {largest} bytes at most"
     );
     assert_eq!(got, Some(Message::Text(text)));
-    // Between frames the read buffer is back to its normal size.
+    // Between frames the read buffer is back to its normal size: a large frame does not
+    // count as a burst.
     assert_eq!(server.spare_mut().len(), Config::DEFAULT_READ_BUFFER);
+}
+
+#[test]
+fn reads_that_fill_the_buffer_double_it_up_to_128_kib_until_released() {
+    use ws_frame::{Inbound, Role};
+    let mut inbound = Inbound::new(Role::Client, &Config::new());
+    // A burst of small frames, every read filling all the space it was lent.
+    let mut wire = Vec::new();
+    while wire.len() < 1 << 20 {
+        wire.extend(super::server_frame(0x82, &[7; 100]));
+    }
+    let mut fed = 0;
+    let mut lent = Vec::new();
+    let mut messages = 0;
+    while fed + 256 * 1024 < wire.len() {
+        let spare = inbound.spare_mut();
+        let n = spare.len();
+        lent.push(n);
+        spare.copy_from_slice(&wire[fed..fed + n]);
+        inbound.commit(n);
+        fed += n;
+        while let Some(message) = inbound.poll_message().unwrap() {
+            assert_eq!(message, Message::Binary(vec![7; 100]));
+            messages += 1;
+        }
+    }
+    assert!(messages > 5000, "{messages} messages");
+    // The first read came before any frame was decoded: it does not count.
+    assert_eq!(lent[0], 16 * 1024);
+    assert!(lent[1] <= 16 * 1024, "lent {lent:?}");
+    assert!(lent[2] >= 32 * 1024, "lent {lent:?}");
+    assert!(lent.iter().all(|&n| n <= 128 * 1024), "lent {lent:?}");
+    assert!(lent.contains(&(128 * 1024)), "lent {lent:?}");
+    // A short read does not shrink it; an idle release does.
+    let spare = inbound.spare_mut();
+    let room = spare.len();
+    spare[..10].copy_from_slice(&wire[fed..fed + 10]);
+    inbound.commit(10);
+    assert!(inbound.spare_mut().len() + 10 >= room.min(64 * 1024));
+    let mut idle = Inbound::new(Role::Client, &Config::new());
+    idle.receive(&wire[..300_000]);
+    while idle.poll_message().unwrap().is_some() {}
+    assert_eq!(
+        idle.spare_mut().len(),
+        16 * 1024,
+        "bytes copied in with receive do not grow it"
+    );
+    // Up to the end of the frame in progress (every frame is 102 bytes).
+    inbound.receive(&wire[fed + 10..(fed + 10).div_ceil(102) * 102]);
+    while inbound.poll_message().unwrap().is_some() {}
+    inbound.release_buffers();
+    assert_eq!(inbound.buffered_capacity(), 0);
+    assert_eq!(inbound.spare_mut().len(), 16 * 1024);
 }
 
 #[test]
@@ -424,4 +478,37 @@ fn has_reply_reports_waiting_replies_without_taking_them() {
         got,
         [Message::Pong(b"a".to_vec()), Message::Pong(b"b".to_vec())]
     );
+}
+
+#[test]
+fn large_frames_do_not_grow_the_read_buffer() {
+    use ws_frame::{Inbound, Role};
+    let mut inbound = Inbound::new(Role::Client, &Config::new());
+    let mut frame = vec![0x82, 127];
+    frame.extend_from_slice(&(64u64 << 10).to_be_bytes());
+    frame.resize(frame.len() + (64 << 10), 3);
+    let wire = frame.repeat(20);
+    let mut fed = 0;
+    let mut messages = 0;
+    loop {
+        let spare = inbound.spare_mut();
+        let n = spare.len();
+        if fed + n > wire.len() {
+            break;
+        }
+        spare.copy_from_slice(&wire[fed..fed + n]);
+        inbound.commit(n);
+        fed += n;
+        while let Some(message) = inbound.poll_message().unwrap() {
+            assert_eq!(message, Message::Binary(vec![3; 64 << 10]));
+            messages += 1;
+        }
+    }
+    inbound.receive(&wire[fed..]);
+    while let Some(message) = inbound.poll_message().unwrap() {
+        assert_eq!(message, Message::Binary(vec![3; 64 << 10]));
+        messages += 1;
+    }
+    assert_eq!(messages, 20);
+    assert_eq!(inbound.spare_mut().len(), Config::DEFAULT_READ_BUFFER);
 }
