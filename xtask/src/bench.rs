@@ -1021,6 +1021,16 @@ fn chart_rows(results: &[Results]) -> Vec<chart::Row> {
                 high: raw.iter().copied().fold(0.0, f64::max),
             });
         }
+        if cell.pipelined && result.samples.get(3).is_some_and(|s| !s.is_empty()) {
+            let (median, low, high) = lent_ratio(result);
+            rows.push(chart::Row {
+                cell: cell.name(),
+                peer: "tungstenite (ours with recv_ref)".to_owned(),
+                median,
+                low,
+                high,
+            });
+        }
         if let Some(c) = compare(result) {
             rows.push(chart::Row {
                 cell: cell.name(),
@@ -1133,6 +1143,28 @@ fn compare_table(md: &mut String, settings: &Settings, results: &[Results]) {
 }
 
 /// A CPU time per message in microseconds, with sensible precision.
+/// Ours receiving lent messages (`recv_ref`, client 3) against tungstenite (client 1):
+/// the ratio of the medians and the lowest and highest per-round ratio.
+fn lent_ratio(result: &Results) -> (f64, f64, f64) {
+    let rates = |i: usize| -> Vec<f64> {
+        result
+            .samples
+            .get(i)
+            .map(|s| s.iter().map(|s| s.per_second).collect())
+            .unwrap_or_default()
+    };
+    let (lent, theirs) = (median(rates(3)), median(rates(1)));
+    let ratio = if theirs > 0.0 { lent / theirs } else { 0.0 };
+    let per_round: Vec<f64> = rates(3)
+        .iter()
+        .zip(rates(1))
+        .map(|(a, b)| if b > 0.0 { a / b } else { 0.0 })
+        .collect();
+    let low = per_round.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = per_round.iter().copied().fold(0.0, f64::max);
+    (ratio, low, high)
+}
+
 /// The pipelined cells again with ours receiving lent messages (`recv_ref`), measured in
 /// the same slices as the others.
 fn lent_table(md: &mut String, results: &[Results]) {
@@ -1152,14 +1184,7 @@ fn lent_table(md: &mut String, results: &[Results]) {
         let cpu = |i: usize| median(result.samples[i].iter().map(|s| s.cpu_us).collect());
         let lent = median(rates(3));
         let theirs = median(rates(1));
-        let ratio = if theirs > 0.0 { lent / theirs } else { 0.0 };
-        let per_round: Vec<f64> = rates(3)
-            .iter()
-            .zip(rates(1))
-            .map(|(a, b)| if b > 0.0 { a / b } else { 0.0 })
-            .collect();
-        let low = per_round.iter().copied().fold(f64::INFINITY, f64::min);
-        let high = per_round.iter().copied().fold(0.0, f64::max);
+        let (ratio, low, high) = lent_ratio(result);
         let target = match cell.lent_target {
             Some(t) if ratio >= t => format!("≥ {t:.2}× met"),
             Some(t) => format!("≥ {t:.2}× **missed**"),
