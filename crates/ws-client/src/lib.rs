@@ -173,6 +173,16 @@ struct ReadmeDoctests;
 #[doc = include_str!("../../../docs/FROM-TUNGSTENITE.md")]
 struct FromTungsteniteDoctests;
 
+/// `docs/FROM-PYTHON-APP.md`'s Rust snippets, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/FROM-PYTHON-APP.md")]
+struct FromPythonAppDoctests;
+
+/// `docs/compression.md`'s Rust snippets, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/compression.md")]
+struct CompressionDoctests;
+
 /// Keeps the thread-safety promises of the public types.
 #[cfg(test)]
 mod tests {
