@@ -26,6 +26,8 @@ mod python;
 mod redirect_cases;
 mod redirects;
 mod scale;
+#[path = "../common/scale_load.rs"]
+mod scale_load;
 mod timeouts;
 
 use ws_client::{ClientBuilder, NetOptions, ProxyConfig, TlsOptions};

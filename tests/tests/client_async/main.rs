@@ -27,6 +27,8 @@ mod reconnect;
 mod redirect_cases;
 mod redirects;
 mod scale;
+#[path = "../common/scale_load.rs"]
+mod scale_load;
 mod soak;
 mod split;
 mod write_queue;

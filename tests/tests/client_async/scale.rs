@@ -8,40 +8,8 @@ use futures_util::stream::FuturesUnordered;
 use ws_client::{AsyncWebSocket, CloseCode, Message};
 use ws_tests::{TIMEOUT, Tls, echo, ws_server};
 
+use crate::scale_load::{CONNECTIONS, MESSAGES, message, raise_fd_limit};
 use crate::{client, within};
-
-/// Connections held open at once (500 client sockets plus 500 server sockets).
-const CONNECTIONS: usize = 500;
-/// Messages each connection sends before reading any echo.
-const MESSAGES: usize = 4;
-
-/// Raises the soft limit on open files towards what `CONNECTIONS` needs on both ends.
-fn raise_fd_limit() {
-    let want = (CONNECTIONS as u64) * 2 + 256;
-    let (soft, hard) = rlimit::getrlimit(rlimit::Resource::NOFILE).unwrap();
-    if soft < want {
-        rlimit::setrlimit(rlimit::Resource::NOFILE, want.min(hard), hard).unwrap();
-    }
-    let (soft, _) = rlimit::getrlimit(rlimit::Resource::NOFILE).unwrap();
-    assert!(
-        soft >= want,
-        "the open-file limit is {soft}; this test needs {want}"
-    );
-}
-
-fn message(connection: usize, n: usize) -> Message {
-    if n % 2 == 0 {
-        Message::Text(format!("connection {connection} message {n} ✓"))
-    } else {
-        // Sizes from 0 up to past the 16 KiB read buffer, so some take the direct path.
-        let len = (connection * 37 + n * 4099) % 20_000;
-        Message::Binary(
-            (0..len)
-                .map(|i| (i + connection + n).to_le_bytes()[0])
-                .collect(),
-        )
-    }
-}
 
 #[tokio::test]
 async fn five_hundred_async_connections_at_once_lose_nothing() {
