@@ -11,8 +11,7 @@
 //! - [`Timer`], a resettable timer on the runtime's clock, [`Instant`] (that clock), and
 //!   [`timeout`];
 //! - [`Mutex`], an async mutex whose guard may be held across `.await` (with `try_lock`,
-//!   `lock_owned`).
-//!
+//!   `lock_owned`);
 //! - [`connect`] (DNS, TCP, proxies, TLS: `ws_net::tokio`'s) and [`Tcp`], the runtime's
 //!   TCP stream a caller may connect over.
 
