@@ -2,21 +2,20 @@
 //! handshake decisions ([`Upgrade`]) and the same engine as the blocking client, over
 //! `ws_net::tokio`'s connect.
 //!
-//! Only three things are tokio's here: the stream (`ws_net::tokio::TokioStream` and
-//! `tokio::io::split`), the writer's async mutex, and the timers (`tokio::time`). Another
-//! runtime would add a module like this one over its own stream and timers; no protocol
-//! rule lives here.
+//! Only three things are tokio's here: the stream and its halves, the writer's async
+//! mutex, and the timers, all behind the private `rt` module (nothing else here names a
+//! tokio item). Another runtime would give `rt`'s items over its own stream and timers; no
+//! protocol rule lives here.
 
 mod reader;
 mod reconnect;
+mod rt;
 mod socket;
 mod writer;
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use ws_handshake::{Handshake, Outcome};
-use ws_net::tokio::TokioStream;
 
 pub use self::reader::AsyncReader;
 pub use self::reconnect::{ReconnectEvent, Reconnecting};
@@ -31,16 +30,13 @@ use crate::error::{Error, Op, Result};
 pub(crate) async fn connect(
     builder: &ClientBuilder,
     url: &str,
-    mut pre: Option<tokio::net::TcpStream>,
+    mut pre: Option<rt::Tcp>,
 ) -> Result<AsyncWebSocket> {
     let mut upgrade = Upgrade::new(builder, url)?;
     loop {
         let mut hop = upgrade.hop()?;
         let (net, budget) = (&builder.net, upgrade.budget());
-        let mut stream = match pre.take() {
-            Some(tcp) => ws_net::tokio::connect_on(tcp, &hop.endpoint, net, budget).await?,
-            None => ws_net::tokio::connect(&hop.endpoint, net, budget).await?,
-        };
+        let mut stream = rt::connect(pre.take(), &hop.endpoint, net, budget).await?;
         let outcome = exchange(&mut stream, &mut hop.handshake, &upgrade).await?;
         if let Some(accepted) = upgrade.finish(hop, outcome)? {
             return Ok(AsyncWebSocket::new(
@@ -57,7 +53,7 @@ pub(crate) async fn connect(
 /// Writes the request and reads the response until the handshake decides, every read
 /// bounded by the read timeout and the deadline left.
 async fn exchange(
-    stream: &mut TokioStream,
+    stream: &mut rt::Stream,
     handshake: &mut Handshake,
     upgrade: &Upgrade<'_>,
 ) -> Result<Outcome> {
@@ -65,15 +61,15 @@ async fn exchange(
     let peer = stream.peer_addr().ok();
     let write_limit = upgrade.write_timeout();
     within(write_limit, async {
-        stream.write_all(request).await?;
-        stream.flush().await
+        rt::write_all(stream, request).await?;
+        rt::flush(stream).await
     })
     .await
     .map_err(|e| Error::io_on(Op::Handshake, e, peer, write_limit))?;
     let mut buf = [0; 4096];
     loop {
         let limit = upgrade.read_timeout()?;
-        let n = within(limit.wait, stream.read(&mut buf))
+        let n = within(limit.wait, rt::read(stream, &mut buf))
             .await
             .map_err(|e| Error::io_on(Op::Handshake, e, peer, limit.ran_out))?;
         if let Some(outcome) = feed(handshake, buf.get(..n).unwrap_or_default())? {
@@ -89,8 +85,8 @@ async fn within<T>(
 ) -> std::io::Result<T> {
     match limit {
         None => io.await,
-        Some(limit) => tokio::time::timeout(limit, io)
+        Some(limit) => rt::timeout(limit, io)
             .await
-            .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into())),
+            .unwrap_or_else(|| Err(std::io::ErrorKind::TimedOut.into())),
     }
 }

@@ -6,18 +6,16 @@
 //! from the engine is kept in the reader until it is returned. So a `recv` dropped at its
 //! `.await` loses nothing.
 
-use std::future::{Future, poll_fn};
+use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use futures_core::Stream;
-use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf, ReadHalf};
-use tokio::time::{Instant, Sleep};
 use ws_frame::{CloseCode, Inbound, Keepalive, KeepaliveAction, Message, OpCode};
-use ws_net::tokio::TokioStream;
 
+use super::rt::{Instant, ReadHalf, Timer as RtTimer};
 use super::writer::{AsyncSender, Shared};
 use crate::error::{Error, Op, OptionError, Result};
 use crate::frame::Frame;
@@ -42,7 +40,7 @@ struct Timer {
     schedule: Keepalive,
     origin: Instant,
     payload: Vec<u8>,
-    sleep: Pin<Box<Sleep>>,
+    sleep: RtTimer,
 }
 
 /// The receiving half of an async connection.
@@ -71,7 +69,7 @@ struct Timer {
 /// `connect_async` needs already (its default connect timeout).
 #[derive(Debug)]
 pub struct AsyncReader {
-    half: ReadHalf<TokioStream>,
+    half: ReadHalf,
     engine: Inbound,
     shared: Arc<Shared>,
     ready: Option<Result<Polled>>,
@@ -90,7 +88,7 @@ pub struct AsyncReader {
 /// The idle timer of a connection that holds buffers.
 #[derive(Debug)]
 struct IdleTimer {
-    sleep: Pin<Box<Sleep>>,
+    sleep: RtTimer,
     /// Set for the current wait (bytes arriving end the wait).
     armed: bool,
 }
@@ -102,7 +100,7 @@ struct IdleTimer {
 const IDLE_RELEASE: Duration = Duration::from_millis(250);
 
 impl AsyncReader {
-    pub(crate) fn new(half: ReadHalf<TokioStream>, engine: Inbound, shared: Arc<Shared>) -> Self {
+    pub(crate) fn new(half: ReadHalf, engine: Inbound, shared: Arc<Shared>) -> Self {
         Self {
             half,
             engine,
@@ -149,7 +147,7 @@ impl AsyncReader {
             schedule,
             origin: Instant::now(),
             payload: payload.to_vec(),
-            sleep: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            sleep: RtTimer::after(Duration::ZERO),
         });
         if let Some(timer) = &mut self.keepalive {
             let _ = timer.schedule.handle_timeout(Duration::ZERO);
@@ -327,9 +325,9 @@ impl AsyncReader {
         };
         let deadline = timer.origin + at;
         if timer.sleep.deadline() != deadline {
-            timer.sleep.as_mut().reset(deadline);
+            timer.sleep.reset(deadline);
         }
-        timer.sleep.as_mut().poll(cx).is_ready()
+        timer.sleep.poll(cx).is_ready()
     }
 
     /// Hands the engine's replies (and a keepalive ping or close) to the writer and writes
@@ -364,10 +362,7 @@ impl AsyncReader {
     /// into its read buffer. Bytes read are committed before this returns.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         if let Some((buf, max)) = self.engine.direct_buffer() {
-            buf.reserve(max);
-            let mut limited = (&mut self.half).take(max as u64);
-            let read = ready!(std::pin::pin!(limited.read_buf(buf)).poll(cx));
-            let n = match read {
+            let n = match ready!(self.half.poll_read_into(cx, buf, max)) {
                 Ok(n) => n,
                 Err(e) => return Poll::Ready(Err(self.read_failed(e))),
             };
@@ -379,10 +374,8 @@ impl AsyncReader {
             return Poll::Ready(Ok(()));
         }
         let spare = self.engine.spare_mut();
-        let mut buf = ReadBuf::new(spare);
-        match Pin::new(&mut self.half).poll_read(cx, &mut buf) {
-            Poll::Ready(Ok(())) => {
-                let n = buf.filled().len();
+        match self.half.poll_read(cx, spare) {
+            Poll::Ready(Ok(n)) => {
                 if n == 0 {
                     self.engine.receive_eof();
                 } else {
@@ -413,14 +406,14 @@ impl AsyncReader {
             return;
         }
         let timer = self.idle.get_or_insert_with(|| IdleTimer {
-            sleep: Box::pin(tokio::time::sleep(IDLE_RELEASE)),
+            sleep: RtTimer::after(IDLE_RELEASE),
             armed: true,
         });
         if !timer.armed {
-            timer.sleep.as_mut().reset(Instant::now() + IDLE_RELEASE);
+            timer.sleep.reset(Instant::now() + IDLE_RELEASE);
             timer.armed = true;
         }
-        if timer.sleep.as_mut().poll(cx).is_ready() {
+        if timer.sleep.poll(cx).is_ready() {
             self.idle = None;
             self.engine.release_buffers();
             if let Ok(mut w) = self.shared.writer.try_lock() {

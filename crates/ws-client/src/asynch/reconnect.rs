@@ -9,10 +9,10 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use futures_core::Stream;
-use tokio::time::{Instant, Sleep};
 use ws_frame::{CloseCode, Message};
 
 use super::reader::AsyncReader;
+use super::rt::{Instant, Timer};
 use super::socket::AsyncWebSocket;
 use super::writer::AsyncSender;
 use crate::app::Reconnect;
@@ -61,7 +61,7 @@ enum State {
         again: bool,
         stayed_up: Option<Duration>,
     },
-    Waiting(Pin<Box<Sleep>>),
+    Waiting(Timer),
     Done,
 }
 
@@ -200,14 +200,14 @@ impl Stream for Reconnecting {
                         "reconnecting in {delay:?} (attempt {})",
                         this.backoff.attempts()
                     );
-                    this.state = State::Waiting(Box::pin(tokio::time::sleep(delay)));
+                    this.state = State::Waiting(Timer::after(delay));
                     return Poll::Ready(Some(ReconnectEvent::Reconnecting {
                         delay,
                         attempt: this.backoff.attempts(),
                     }));
                 }
                 State::Waiting(sleep) => {
-                    ready!(sleep.as_mut().poll(cx));
+                    ready!(sleep.poll(cx));
                     this.state = State::Connecting(this.connect());
                 }
             }

@@ -6,18 +6,17 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_core::Stream;
-use futures_sink::Sink;
-use ws_frame::{CloseCode, Message, OpCode};
-use ws_handshake::{Accepted, DeflateParams};
-use ws_net::tokio::TokioStream;
-
 use super::reader::AsyncReader;
+use super::rt;
 use super::writer::{AsyncSender, Shared, Writer};
 use crate::config::ClientBuilder;
 use crate::error::{Error, Result};
 use crate::frame::Frame;
 use crate::reader::CloseInfo;
+use futures_core::Stream;
+use futures_sink::Sink;
+use ws_frame::{CloseCode, Message, OpCode};
+use ws_handshake::{Accepted, DeflateParams};
 
 /// A connected async WebSocket client (feature `tokio`).
 ///
@@ -64,7 +63,7 @@ pub struct AsyncWebSocket {
 
 impl AsyncWebSocket {
     pub(crate) fn new(
-        stream: TokioStream,
+        stream: rt::Stream,
         accepted: Accepted,
         builder: &ClientBuilder,
         url: String,
@@ -72,7 +71,7 @@ impl AsyncWebSocket {
         let is_tls = stream.is_tls();
         let peer_addr = stream.peer_addr().ok();
         let (inbound, outbound, deflate) = crate::websocket::engine(builder, &accepted);
-        let (read, write) = tokio::io::split(stream);
+        let (read, write) = rt::split(stream);
         let shared = Arc::new(Shared::new(Writer::new(
             write,
             outbound,
@@ -276,17 +275,17 @@ impl AsyncWebSocket {
             }
             Ok(())
         };
-        let started = tokio::time::Instant::now();
+        let started = rt::Instant::now();
         match timeout {
             None => handshake.await?,
-            Some(t) => tokio::time::timeout(t, handshake).await.unwrap_or(Ok(()))?,
+            Some(t) => rt::timeout(t, handshake).await.unwrap_or(Ok(()))?,
         }
         // A TLS close_notify may wait for the peer to read: bounded by the time left.
         let left = timeout.map(|t| t.saturating_sub(started.elapsed()));
         let shutdown = self.sender.shutdown();
         let _ = match left {
             None => shutdown.await,
-            Some(left) => tokio::time::timeout(left, shutdown).await.unwrap_or(Ok(())),
+            Some(left) => rt::timeout(left, shutdown).await.unwrap_or(Ok(())),
         };
         self.shut = true;
         self.reader.mark_ended();

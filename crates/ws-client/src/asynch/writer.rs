@@ -12,11 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker, ready};
 
 use futures_sink::Sink;
-use tokio::io::{AsyncWrite, WriteHalf};
-use tokio::sync::{Mutex, OwnedMutexGuard};
 use ws_frame::{CloseCode, Message, OpCode, Outbound, Outgoing, Queued, Reply};
-use ws_net::tokio::TokioStream;
 
+use super::rt::{Mutex, MutexGuard, OwnedMutexGuard, WriteHalf};
 use crate::error::{Error, Op, OptionError, Result};
 use crate::frame::Frame;
 use crate::sender::{
@@ -25,7 +23,7 @@ use crate::sender::{
 
 /// The state of the write half, behind the connection's async mutex.
 pub(crate) struct Writer {
-    half: WriteHalf<TokioStream>,
+    half: WriteHalf,
     engine: Outbound,
     /// Queued bytes are written once this many are pending.
     max_buffer: usize,
@@ -48,7 +46,7 @@ impl fmt::Debug for Writer {
 }
 
 impl Writer {
-    pub(crate) fn new(half: WriteHalf<TokioStream>, engine: Outbound, max_buffer: usize) -> Self {
+    pub(crate) fn new(half: WriteHalf, engine: Outbound, max_buffer: usize) -> Self {
         Self {
             half,
             engine,
@@ -138,7 +136,7 @@ impl Writer {
                 }
                 continue;
             }
-            match ready!(Pin::new(&mut self.half).poll_write(cx, bytes)) {
+            match ready!(self.half.poll_write(cx, bytes)) {
                 Ok(0) => {
                     self.broken = true;
                     let e = std::io::Error::from(std::io::ErrorKind::WriteZero);
@@ -156,7 +154,7 @@ impl Writer {
     /// Writes everything pending and flushes the stream.
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         ready!(self.poll_write_pending(cx))?;
-        let flushed = ready!(Pin::new(&mut self.half).poll_flush(cx));
+        let flushed = ready!(self.half.poll_flush(cx));
         Poll::Ready(flushed.map_err(|e| {
             self.broken = true;
             Error::io(Op::Flush, e)
@@ -179,7 +177,7 @@ impl Writer {
     /// Shuts the write direction down (a TLS `close_notify` first); nothing is sent after.
     pub(crate) async fn shutdown(&mut self) -> Result<()> {
         self.broken = true;
-        poll_fn(|cx| Pin::new(&mut self.half).poll_shutdown(cx))
+        poll_fn(|cx| self.half.poll_shutdown(cx))
             .await
             .map_err(|e| Error::io(Op::Shutdown, e))
     }
@@ -242,10 +240,7 @@ impl Shared {
     }
 
     /// The writer if it is free now; else the reading half's task is woken once it is.
-    pub(crate) fn try_lock_for_reader(
-        &self,
-        cx: &Context<'_>,
-    ) -> Option<tokio::sync::MutexGuard<'_, Writer>> {
+    pub(crate) fn try_lock_for_reader(&self, cx: &Context<'_>) -> Option<MutexGuard<'_, Writer>> {
         // The waker is stored before trying, so an unlock after a failed try finds it.
         *self
             .reader_waker
@@ -274,7 +269,7 @@ impl Shared {
 
 /// The locked writer; letting it go wakes a reading half waiting for it.
 pub(crate) struct WriterGuard<'a> {
-    guard: Option<tokio::sync::MutexGuard<'a, Writer>>,
+    guard: Option<MutexGuard<'a, Writer>>,
     shared: &'a Shared,
 }
 
