@@ -27,6 +27,10 @@ fn engine(client: bool, config: Config) -> Connection {
     }
 }
 
+/// The keepalive of the engine under test.
+const PING_INTERVAL: Duration = Duration::from_secs(5);
+const PONG_TIMEOUT: Duration = Duration::from_secs(2);
+
 fn config() -> Config {
     Config::new()
         .limits(
@@ -35,11 +39,6 @@ fn config() -> Config {
                 .max_message_size(Some(1 << 14)),
         )
         .send_chunk(4096)
-        .keepalive(
-            Some(Duration::from_secs(5)),
-            Some(Duration::from_secs(2)),
-            b"ka",
-        )
 }
 
 /// Runs the checks on one input; panics on a finding.
@@ -51,6 +50,7 @@ pub fn run(data: &[u8]) {
     let compressed = ctl & 2 != 0;
     let frames = ctl & 4 != 0;
     let mut conn = engine(client, config());
+    conn.set_keepalive(Some(PING_INTERVAL), Some(PONG_TIMEOUT), b"ka");
     // A peer of the other role checks every byte we write.
     let mut peer = engine(!client, Config::new().limits(Limits::unlimited()));
     if compressed {
