@@ -106,7 +106,7 @@ pub use rustls;
 
 pub use crate::budget::{Budget, Limit, Timeouts};
 pub use crate::endpoint::Endpoint;
-pub use crate::error::{Error, ProxyError, Result, TlsError, UrlError};
+pub use crate::error::{Error, Phase, ProxyError, Result, TlsError, UrlError};
 #[cfg(any(unix, windows))]
 pub use crate::options::SocketHook;
 pub use crate::options::{AddressFamily, Keepalive, NetOptions, Resolver, SocketOptions};
