@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use crate::budget::Limit;
 
@@ -495,7 +495,7 @@ impl TlsError {
         use rustls::CertificateError as C;
         let host = host.to_owned();
         let time = |t: &rustls::pki_types::UnixTime| {
-            SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(t.as_secs()))
+            SystemTime::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(t.as_secs()))
         };
         let cert = match err {
             rustls::Error::InvalidCertificate(cert) => cert,
