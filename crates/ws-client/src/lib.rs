@@ -140,6 +140,9 @@ pub use crate::reader::{CloseInfo, Controls, Messages, Reader};
 pub use crate::redirect::{RedirectCredentials, RedirectDowngrade};
 pub use crate::sender::Sender;
 pub use crate::websocket::WebSocket;
+#[cfg(feature = "deflate")]
+#[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+pub use ws_handshake::DeflateOffer;
 
 /// Connects to a `ws://` or `wss://` URL with default options (Python's
 /// `create_connection(url)`).
