@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use ws_frame::deflate::Deflater;
-use ws_frame::{Compression, Config, Connection, Limits, OpCode, Outgoing, RecvError, State};
+use ws_frame::{Compression, Config, Connection, Fin, Limits, OpCode, Outgoing, RecvError, State};
 
 fn engine(client: bool, config: Config) -> Connection {
     if client {
@@ -110,12 +110,12 @@ pub fn run(data: &[u8]) {
                 let _ = conn.send(Outgoing::Fragment {
                     opcode,
                     payload: &payload[..n % 64],
-                    fin: arg & 2 != 0,
+                    fin: Fin::from(arg & 2 != 0),
                 });
             }
             8 => {
                 let _ = conn.send(Outgoing::Frame {
-                    fin: arg & 1 != 0,
+                    fin: Fin::from(arg & 1 != 0),
                     rsv: (arg >> 1) & 7,
                     opcode: OpCode::try_from(arg >> 4).unwrap_or(OpCode::Binary),
                     payload: &payload[..usize::from(arg % 130)],

@@ -350,7 +350,7 @@ fn dispatch<H: Handler>(
 ) -> Result<(), Error> {
     match incoming {
         Incoming::Fragment { payload, fin, .. } => calls.call("on_cont_message", |h, a| {
-            h.on_cont_message(a, &payload, fin);
+            h.on_cont_message(a, &payload, fin.is_final());
         }),
         Incoming::Message(Message::Ping(payload)) => {
             calls.call("on_ping", |h, a| h.on_ping(a, &payload))
