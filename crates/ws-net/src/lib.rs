@@ -28,6 +28,16 @@
 //! Errors name the host, port and cause; credentials (from URLs or proxy settings) never
 //! appear in errors or logs, and proxies are logged as `scheme://host:port`.
 //!
+//! # Public items
+//!
+//! | for | items |
+//! |---|---|
+//! | connecting | [`connect`], [`connect_on`], [`Endpoint`], [`Stream`] ([`ReadHalf`], [`WriteHalf`]); `tokio::connect`, `tokio::connect_on`, `tokio::TokioStream` (feature `tokio`) |
+//! | options | [`NetOptions`] ([`AddressFamily`], [`Resolver`]), [`SocketOptions`] ([`Keepalive`], [`SocketHook`]), [`TlsOptions`] ([`DangerousTlsOptions`], [`CA_BUNDLE_ENV`]) |
+//! | time | [`Timeouts`], [`Budget`], [`Limit`] |
+//! | proxies | [`ProxyConfig`], [`Proxy`] ([`ProxyKind`]), [`NoProxy`], [`ProxyHandshake`] ([`Progress`]) |
+//! | errors | [`Error`] ([`Phase`]), [`UrlError`], [`ProxyError`], [`TlsError`], [`Result`] |
+//!
 //! # Proxy handshakes without I/O
 //!
 //! [`ProxyHandshake`] is the proxy protocol alone: it gives the request bytes, takes the
