@@ -5,6 +5,8 @@
 //! A list has one line per item (`struct Inbound`, `fn apply_mask`, module paths as
 //! `deflate::struct Inflater`) and one indented line per inherent method, enum variant and
 //! public field. `cargo xtask api --bless` rewrites the lists after an intended change.
+//! It also fails when an item's name is missing from its crate's `lib.rs` docs, whose
+//! table of public items is the one-screen map of the crate.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -26,6 +28,7 @@ pub(crate) fn run(root: &Path, bless: bool) -> StepResult {
     let docs = root.join("target").join("doc");
     let out_dir = root.join("docs").join("api");
     let mut changed = Vec::new();
+    let mut unmapped = Vec::new();
     let mut summary = String::new();
     for name in CRATES {
         let dir = docs.join(name);
@@ -36,6 +39,7 @@ pub(crate) fn run(root: &Path, bless: bool) -> StepResult {
             ));
         }
         let list = surface(&dir, "")?;
+        unmapped.extend(missing_from_map(root, name, &list)?);
         let (items, members) = count(&list);
         let _ = writeln!(
             summary,
@@ -53,6 +57,13 @@ pub(crate) fn run(root: &Path, bless: bool) -> StepResult {
         }
     }
     eprint!("{summary}");
+    if !unmapped.is_empty() {
+        return Err(format!(
+            "public items missing from their crate's lib.rs docs (its map of the public \
+             items): {}",
+            unmapped.join(", ")
+        ));
+    }
     if changed.is_empty() {
         Ok(())
     } else {
@@ -62,6 +73,29 @@ pub(crate) fn run(root: &Path, bless: bool) -> StepResult {
             changed.join("\n")
         ))
     }
+}
+
+/// The items of `list` (one crate's surface) whose names its `lib.rs` docs (`//!` lines)
+/// never mention: each crate's docs keep a one-screen map of its public items.
+fn missing_from_map(root: &Path, name: &str, list: &str) -> Result<Vec<String>, String> {
+    let lib = root
+        .join("crates")
+        .join(name.replace('_', "-"))
+        .join("src")
+        .join("lib.rs");
+    let text = fs::read_to_string(&lib).map_err(|e| format!("{}: {e}", lib.display()))?;
+    let words: BTreeSet<&str> = text
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("//!"))
+        .flat_map(|line| line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
+        .collect();
+    Ok(list
+        .lines()
+        .filter(|line| !line.starts_with(' '))
+        .filter_map(|line| line.rsplit([' ', ':']).next())
+        .filter(|item| !words.contains(item))
+        .map(|item| format!("{name}::{item}"))
+        .collect())
 }
 
 /// The sorted item list of one crate or public module directory.

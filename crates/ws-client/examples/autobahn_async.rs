@@ -13,7 +13,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use ws_client::{
-    AsyncWebSocket, ClientBuilder, CloseCode, DeflateOptions, Error, Message, NetOptions,
+    AsyncWebSocket, ClientBuilder, CloseCode, DeflateOffer, DeflateOptions, Error, Message,
+    NetOptions,
 };
 
 #[tokio::main(flavor = "current_thread")]
@@ -38,9 +39,11 @@ fn builder() -> ClientBuilder {
         .timeout(Some(Duration::from_secs(60)))
         .net(NetOptions::new().proxy(ws_client::ProxyConfig::None))
         .deflate(Some(
-            DeflateOptions::new()
-                .client_max_window_bits(None)
-                .client_no_context_takeover(true),
+            DeflateOptions::new().offer(
+                DeflateOffer::new()
+                    .client_max_window_bits(None)
+                    .client_no_context_takeover(),
+            ),
         ))
 }
 

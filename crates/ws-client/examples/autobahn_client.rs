@@ -15,7 +15,9 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ws_client::{ClientBuilder, CloseCode, DeflateOptions, Error, Message, NetOptions};
+use ws_client::{
+    ClientBuilder, CloseCode, DeflateOffer, DeflateOptions, Error, Message, NetOptions,
+};
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -39,9 +41,11 @@ fn builder() -> ClientBuilder {
         .timeout(Some(Duration::from_secs(60)))
         .net(NetOptions::new().proxy(ws_client::ProxyConfig::None))
         .deflate(Some(
-            DeflateOptions::new()
-                .client_max_window_bits(None)
-                .client_no_context_takeover(true),
+            DeflateOptions::new().offer(
+                DeflateOffer::new()
+                    .client_max_window_bits(None)
+                    .client_no_context_takeover(),
+            ),
         ))
 }
 

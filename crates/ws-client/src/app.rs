@@ -12,7 +12,7 @@ use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ws_frame::{CloseCode, Message, OpCode};
+use ws_frame::{CloseCode, Fin, Message, OpCode};
 
 use crate::config::{ClientBuilder, DEFAULT_CLOSE_TIMEOUT};
 use crate::error::{Error, OptionError, Result};
@@ -80,16 +80,17 @@ pub trait Handler {
 
     /// The bytes of a whole message, called just before [`on_message`](Self::on_message)
     /// with the message's opcode (`Text` or `Binary`, also for a message that arrived in
-    /// fragments) and `fin` true (kept for Python's signature; pieces of fragmented
-    /// messages go to [`on_cont_message`](Self::on_cont_message)).
-    fn on_data(&mut self, app: &AppHandle, data: &[u8], opcode: OpCode, fin: bool) {
+    /// fragments) and `fin` [`Fin::Final`] (kept for Python's signature; pieces of
+    /// fragmented messages go to [`on_cont_message`](Self::on_cont_message)).
+    fn on_data(&mut self, app: &AppHandle, data: &[u8], opcode: OpCode, fin: Fin) {
         let _ = (app, data, opcode, fin);
     }
 
     /// One fragment of a fragmented message, as it arrives: every fragment, the first
-    /// included, with `fin` true on the last. The whole message then still goes to
-    /// [`on_data`](Self::on_data) and [`on_message`](Self::on_message).
-    fn on_cont_message(&mut self, app: &AppHandle, data: &[u8], fin: bool) {
+    /// included, with `fin` [`Fin::Final`] on the last ([`Fin::More`] before). The whole
+    /// message then still goes to [`on_data`](Self::on_data) and
+    /// [`on_message`](Self::on_message).
+    fn on_cont_message(&mut self, app: &AppHandle, data: &[u8], fin: Fin) {
         let _ = (app, data, fin);
     }
 
@@ -124,8 +125,8 @@ pub trait Handler {
 
 type OpenFn = Box<dyn FnMut(&AppHandle) + Send>;
 type MessageFn = Box<dyn FnMut(&AppHandle, Message) + Send>;
-type DataFn = Box<dyn FnMut(&AppHandle, &[u8], OpCode, bool) + Send>;
-type ContFn = Box<dyn FnMut(&AppHandle, &[u8], bool) + Send>;
+type DataFn = Box<dyn FnMut(&AppHandle, &[u8], OpCode, Fin) + Send>;
+type ContFn = Box<dyn FnMut(&AppHandle, &[u8], Fin) + Send>;
 type BytesFn = Box<dyn FnMut(&AppHandle, &[u8]) + Send>;
 type ErrorFn = Box<dyn FnMut(&AppHandle, &Error) + Send>;
 type CloseFn = Box<dyn FnMut(&AppHandle, Option<CloseCode>, &str) + Send>;
@@ -187,13 +188,13 @@ impl Handler for Callbacks {
         }
     }
 
-    fn on_data(&mut self, app: &AppHandle, data: &[u8], opcode: OpCode, fin: bool) {
+    fn on_data(&mut self, app: &AppHandle, data: &[u8], opcode: OpCode, fin: Fin) {
         if let Some(f) = &mut self.on_data {
             f(app, data, opcode, fin);
         }
     }
 
-    fn on_cont_message(&mut self, app: &AppHandle, data: &[u8], fin: bool) {
+    fn on_cont_message(&mut self, app: &AppHandle, data: &[u8], fin: Fin) {
         if let Some(f) = &mut self.on_cont_message {
             f(app, data, fin);
         }
@@ -505,7 +506,7 @@ impl App<Callbacks> {
     #[must_use]
     pub fn on_data(
         mut self,
-        f: impl FnMut(&AppHandle, &[u8], OpCode, bool) + Send + 'static,
+        f: impl FnMut(&AppHandle, &[u8], OpCode, Fin) + Send + 'static,
     ) -> Self {
         self.handler.on_data = Some(Box::new(f));
         self
@@ -515,7 +516,7 @@ impl App<Callbacks> {
     #[must_use]
     pub fn on_cont_message(
         mut self,
-        f: impl FnMut(&AppHandle, &[u8], bool) + Send + 'static,
+        f: impl FnMut(&AppHandle, &[u8], Fin) + Send + 'static,
     ) -> Self {
         self.handler.on_cont_message = Some(Box::new(f));
         self

@@ -215,11 +215,13 @@ impl ClientBuilder {
     /// [`Error::Protocol`](crate::Error::Protocol)), when text is checked to be UTF-8,
     /// whether pings are answered automatically, what our close answer carries; see
     /// [`Config`](ws_frame::Config). Its send chunk and read buffer are set by this
-    /// client ([`write_buffer_size`](Self::write_buffer_size)), and its keepalive and
-    /// close timeout are not used here: keepalive is
-    /// [`RunOptions::ping_interval`](crate::RunOptions::ping_interval) for an
-    /// [`App`](crate::App) (or `AsyncReader::set_keepalive`), the close timeout the
-    /// argument of [`WebSocket::close`]. Default:
+    /// client ([`write_buffer_size`](Self::write_buffer_size)). Keepalive and the close
+    /// timeout belong to the driver that runs the timers, each under one name:
+    /// [`RunOptions::ping_interval`](crate::RunOptions::ping_interval) and
+    /// [`RunOptions::close_timeout`](crate::RunOptions::close_timeout) for an
+    /// [`App`](crate::App), `AsyncReader::set_keepalive` for the async client, and the
+    /// timeout argument of [`WebSocket::close`] (a blocking [`WebSocket`] sends no pings
+    /// of its own). Default:
     /// [`Config::default`](ws_frame::Config::default) (16 MiB per frame, 64 MiB per
     /// message, UTF-8 checked as it arrives, pings answered).
     pub fn connection(mut self, config: ws_frame::Config) -> Self {

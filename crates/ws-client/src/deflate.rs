@@ -7,22 +7,26 @@ use ws_frame::CompressError;
 use ws_frame::deflate::TAIL;
 use ws_handshake::{DeflateOffer, DeflateParams};
 
-/// permessage-deflate settings for [`ClientBuilder::deflate`](crate::ClientBuilder::deflate).
+/// permessage-deflate settings for [`ClientBuilder::deflate`](crate::ClientBuilder::deflate):
+/// what this client does (the compression level, the size threshold) and the
+/// [`DeflateOffer`] it sends, ws-handshake's type, set whole with [`offer`](Self::offer).
 ///
 /// Compression is off unless the builder is given these options; see the builder for why.
-/// The defaults: level 6, messages under 32 bytes sent as they are, a 32 KiB window and
-/// context takeover on both sides, the server allowed to shrink our window.
+/// The defaults: level 6, messages under 32 bytes sent as they are, and the offer
+/// `permessage-deflate; client_max_window_bits` (a 32 KiB window and context takeover on
+/// both sides, the server allowed to shrink our window).
 ///
 /// ```
-/// use ws_client::DeflateOptions;
+/// use ws_client::{DeflateOffer, DeflateOptions};
 ///
 /// // Less memory per connection: 4 KiB windows, no state kept between messages.
-/// let lean = DeflateOptions::new()
-///     .level(1)
-///     .server_max_window_bits(Some(12))
-///     .client_max_window_bits(Some(12))
-///     .client_no_context_takeover(true)
-///     .server_no_context_takeover(true);
+/// let lean = DeflateOptions::new().level(1).offer(
+///     DeflateOffer::new()
+///         .server_max_window_bits(12)
+///         .client_max_window_bits(Some(12))
+///         .client_no_context_takeover()
+///         .server_no_context_takeover(),
+/// );
 /// assert_ne!(lean, DeflateOptions::default());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,10 +34,7 @@ use ws_handshake::{DeflateOffer, DeflateParams};
 pub struct DeflateOptions {
     level: u32,
     threshold: usize,
-    client_max_window_bits: Option<u8>,
-    server_max_window_bits: Option<u8>,
-    client_no_context_takeover: bool,
-    server_no_context_takeover: bool,
+    offer: DeflateOffer,
 }
 
 impl Default for DeflateOptions {
@@ -41,10 +42,7 @@ impl Default for DeflateOptions {
         Self {
             level: 6,
             threshold: 32,
-            client_max_window_bits: None,
-            server_max_window_bits: None,
-            client_no_context_takeover: false,
-            server_no_context_takeover: false,
+            offer: DeflateOffer::new().client_max_window_bits(None),
         }
     }
 }
@@ -69,30 +67,13 @@ impl DeflateOptions {
         self
     }
 
-    /// The largest window (2^`bits` bytes, 8..=15) we compress with. `None` lets the server
-    /// choose any; `Some(bits)` is offered as a promise. Default: `None` (32 KiB unless the
-    /// server asks for less).
-    pub fn client_max_window_bits(mut self, bits: Option<u8>) -> Self {
-        self.client_max_window_bits = bits;
-        self
-    }
-
-    /// Asks the server to compress with a window of at most 2^`bits` bytes (8..=15);
-    /// `None` does not ask. Default: `None`.
-    pub fn server_max_window_bits(mut self, bits: Option<u8>) -> Self {
-        self.server_max_window_bits = bits;
-        self
-    }
-
-    /// Compresses every message on its own: less memory kept, larger output. Default: off.
-    pub fn client_no_context_takeover(mut self, on: bool) -> Self {
-        self.client_no_context_takeover = on;
-        self
-    }
-
-    /// Asks the server to compress every message on its own. Default: off.
-    pub fn server_no_context_takeover(mut self, on: bool) -> Self {
-        self.server_no_context_takeover = on;
+    /// The offer sent in the handshake: window sizes and context takeover, ours promised
+    /// and the server's asked for (see [`DeflateOffer`]; the compressor honours any
+    /// window). When it asks anything of the server, the same offer without those
+    /// requests follows as a fallback, for servers that refuse them. Default:
+    /// `DeflateOffer::new().client_max_window_bits(None)`.
+    pub fn offer(mut self, offer: DeflateOffer) -> Self {
+        self.offer = offer;
         self
     }
 
@@ -100,17 +81,11 @@ impl DeflateOptions {
     /// (when anything was asked of the server) the same without the requests to the
     /// server, which a server may refuse.
     pub(crate) fn offers(&self) -> Vec<DeflateOffer> {
-        let ours = DeflateOffer::new()
-            .client_max_window_bits(self.client_max_window_bits)
-            .client_no_context_takeover(self.client_no_context_takeover);
-        let mut full = ours.server_no_context_takeover(self.server_no_context_takeover);
-        if let Some(bits) = self.server_max_window_bits {
-            full = full.server_max_window_bits(bits);
-        }
-        if full == ours {
+        let ours = self.offer.without_server_requests();
+        if self.offer == ours {
             vec![ours]
         } else {
-            vec![full, ours]
+            vec![self.offer, ours]
         }
     }
 }
@@ -218,7 +193,7 @@ mod tests {
     fn params(client_bits: u8, reset: bool) -> DeflateParams {
         let mut offer = DeflateOffer::new().client_max_window_bits(None);
         if reset {
-            offer = offer.client_no_context_takeover(true);
+            offer = offer.client_no_context_takeover();
         }
         DeflateParams::negotiate(
             &[offer],
@@ -318,9 +293,12 @@ mod tests {
             "permessage-deflate; client_max_window_bits"
         );
         let offers = DeflateOptions::new()
-            .server_max_window_bits(Some(10))
-            .server_no_context_takeover(true)
-            .client_max_window_bits(Some(12))
+            .offer(
+                DeflateOffer::new()
+                    .server_max_window_bits(10)
+                    .server_no_context_takeover()
+                    .client_max_window_bits(Some(12)),
+            )
             .offers();
         let shown: Vec<String> = offers.iter().map(ToString::to_string).collect();
         assert_eq!(

@@ -392,9 +392,9 @@ impl From<ws_net::Error> for Error {
     fn from(e: ws_net::Error) -> Self {
         match e {
             ws_net::Error::Url(u) => Self::Url(u),
-            e @ ws_net::Error::Timeout { after, .. } => Self::Timeout {
+            e @ ws_net::Error::Timeout { limit, .. } => Self::Timeout {
                 op: Op::Connect,
-                limit: Some(after),
+                limit: limit.map(ws_net::Limit::allowed),
                 detail: Some(Box::new(e)),
             },
             ws_net::Error::Proxy(p) => Self::Proxy(p),

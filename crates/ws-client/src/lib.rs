@@ -31,6 +31,21 @@
 //!   the same options, handshake and protocol engine, cancel-safe receives, bounded
 //!   writes, `split()` for tasks, keepalive, and `ClientBuilder::reconnecting` for the
 //!   reconnect policy as a stream of events.
+//! - The peer is held to RFC 6455: a broken rule makes the client send the right close
+//!   code (1002, 1007 or 1009) before returning [`Error::Protocol`] or
+//!   [`Error::Payload`].
+//!
+//! # Public items
+//!
+//! | for | items |
+//! |---|---|
+//! | connecting | [`connect`], [`ClientBuilder`] ([`HeaderFn`], [`MaskKeyFn`], [`RedirectCredentials`], [`RedirectDowngrade`], [`DEFAULT_REDIRECT_LIMIT`], [`DEFAULT_WRITE_BUFFER_SIZE`]); the lower layers' options it holds: [`NetOptions`], [`SocketOptions`], [`Keepalive`], [`TlsOptions`], [`ProxyConfig`], [`Proxy`], [`ProxyKind`], [`NoProxy`], [`RequestOptions`], [`Origin`], [`HostHeader`], [`ResponseLimits`], [`Limits`]; `DeflateOptions`, `DeflateOffer` (feature `deflate`) |
+//! | blocking connection | [`WebSocket`], [`Reader`], [`Sender`], [`Messages`], [`Controls`], [`Message`], [`MessageRef`], [`Frame`], [`Fin`], [`OpCode`], [`CloseCode`], [`CloseInfo`], [`DEFAULT_CLOSE_TIMEOUT`] |
+//! | callbacks | [`App`], [`AppHandle`], [`Handler`], [`Callbacks`], [`RunOptions`], [`Reconnect`], [`Ended`], [`ClosedBy`] |
+//! | async (feature `tokio`) | `connect_async`, `AsyncWebSocket`, `AsyncReader`, `AsyncSender`, `Reconnecting`, `ReconnectEvent` |
+//! | errors | [`Error`] ([`Op`], [`OptionError`]), [`UrlError`], [`ProxyError`], [`TlsError`], [`Result`] |
+//! | logging | [`enable_trace`], [`SafeHeaders`] |
+//! | lower layers | [`ws_frame`], [`ws_handshake`], [`ws_net`] |
 //!
 //! # Blocking or async
 //!
@@ -51,9 +66,6 @@
 //!
 //! `default-features = false` gives a plain `ws://` client; `docs/FEATURES.md` lists the
 //! combinations CI checks and the size of the smallest build.
-//! - The peer is held to RFC 6455: a broken rule makes the client send the right close
-//!   code (1002, 1007 or 1009) before returning [`Error::Protocol`] or
-//!   [`Error::Payload`].
 //!
 //! # Errors
 //!
@@ -140,6 +152,9 @@ pub use crate::reader::{CloseInfo, Controls, Messages, Reader};
 pub use crate::redirect::{RedirectCredentials, RedirectDowngrade};
 pub use crate::sender::Sender;
 pub use crate::websocket::WebSocket;
+#[cfg(feature = "deflate")]
+#[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+pub use ws_handshake::DeflateOffer;
 
 /// Connects to a `ws://` or `wss://` URL with default options (Python's
 /// `create_connection(url)`).

@@ -203,13 +203,7 @@ impl Reader {
     ///
     /// As [`recv`](Self::recv).
     pub fn recv_frame(&mut self) -> Result<Frame> {
-        let frame = self.next(Inbound::poll_frame)?;
-        Ok(Frame {
-            fin: frame.header.fin,
-            rsv: frame.header.rsv_bits(),
-            opcode: frame.header.opcode,
-            payload: frame.payload,
-        })
+        self.next(Inbound::poll_frame).map(Frame::from)
     }
 
     /// The next message, and each frame of a fragmented one as it ends: what

@@ -446,7 +446,7 @@ impl Sender {
         self.send_now(Outgoing::Fragment {
             opcode,
             payload,
-            fin: fin.is_final(),
+            fin,
         })
     }
 

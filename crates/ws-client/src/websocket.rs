@@ -26,7 +26,6 @@ pub(crate) fn engine(
     let deflate = accepted.deflate.zip(builder.deflate);
     let config = builder
         .connection
-        .clone()
         .send_chunk(
             builder
                 .write_buffer_size

@@ -15,6 +15,17 @@
 //! - `deflate` (feature `deflate`, off by default): the permessage-deflate (RFC 7692)
 //!   payload codec, streamed and limit-checked, over `miniz_oxide` (`no_std` + `alloc`).
 //!
+//! # Public items
+//!
+//! | for | items |
+//! |---|---|
+//! | frames | [`FrameHeader`] ([`Parsed`]), [`Fin`], [`OpCode`], [`Role`], [`encode_frame`], [`apply_mask`], [`apply_mask_offset`], [`copy_masked`] |
+//! | decoding | [`Decoder`] ([`Event`], [`Decoded`]), [`MessageDecoder`], [`Message`], [`MessageRef`], [`Limits`], [`Utf8Validator`] |
+//! | closing | [`CloseCode`], [`CloseFrame`], [`CloseInfo`] |
+//! | the engine (sans-IO connection) | [`Connection`] ([`State`]), or its halves [`Inbound`] ([`Incoming`], [`Frame`]) and [`Outbound`] ([`Outgoing`], [`Queued`], [`Reply`], [`ControlPayload`]); [`Config`] ([`PingReply`], [`Utf8Check`], [`CloseEcho`]); [`Keepalive`] ([`KeepaliveAction`]); [`MaskKeys`]; [`Compress`], [`Compression`] |
+//! | errors | [`Error`] ([`ProtocolError`], [`PayloadError`], [`CloseEncodeError`]), [`RecvError`], [`SendError`], [`MaskKeyError`], [`CompressError`], [`Result`] |
+//! | `deflate` (feature) | `deflate::Inflater`, `deflate::Deflater`, `deflate::TAIL` |
+//!
 //! ```
 //! use ws_frame::{Decoder, Fin, Message, MessageDecoder, OpCode, Role, encode_frame};
 //!

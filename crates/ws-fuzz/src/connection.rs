@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use ws_frame::deflate::Deflater;
 use ws_frame::{
-    Compression, Config, Connection, Limits, Message, OpCode, Outgoing, RecvError, State,
+    Compression, Config, Connection, Fin, Limits, Message, OpCode, Outgoing, RecvError, State,
 };
 
 fn engine(client: bool, config: Config) -> Connection {
@@ -31,6 +31,10 @@ fn engine(client: bool, config: Config) -> Connection {
     }
 }
 
+/// The keepalive of the engine under test.
+const PING_INTERVAL: Duration = Duration::from_secs(5);
+const PONG_TIMEOUT: Duration = Duration::from_secs(2);
+
 fn config() -> Config {
     Config::new()
         .limits(
@@ -39,11 +43,6 @@ fn config() -> Config {
                 .max_message_size(Some(1 << 14)),
         )
         .send_chunk(4096)
-        .keepalive(
-            Some(Duration::from_secs(5)),
-            Some(Duration::from_secs(2)),
-            b"ka",
-        )
 }
 
 /// Runs the checks on one input; panics on a finding.
@@ -56,6 +55,7 @@ pub fn run(data: &[u8]) {
     let frames = ctl & 4 != 0;
     let lent = ctl & 8 != 0;
     let mut conn = engine(client, config());
+    conn.set_keepalive(Some(PING_INTERVAL), Some(PONG_TIMEOUT), b"ka");
     // A peer of the other role checks every byte we write.
     let mut peer = engine(!client, Config::new().limits(Limits::unlimited()));
     if compressed {
@@ -64,6 +64,7 @@ pub fn run(data: &[u8]) {
     }
     let mut twin = lent.then(|| {
         let mut twin = engine(client, config());
+        twin.set_keepalive(Some(PING_INTERVAL), Some(PONG_TIMEOUT), b"ka");
         if compressed {
             twin.set_compression(Compression::new(Box::new(Deflater::new(1, false))));
         }
@@ -169,12 +170,12 @@ fn step(
             let _ = conn.send(Outgoing::Fragment {
                 opcode,
                 payload: &payload[..n % 64],
-                fin: arg & 2 != 0,
+                fin: Fin::from(arg & 2 != 0),
             });
         }
         8 => {
             let _ = conn.send(Outgoing::Frame {
-                fin: arg & 1 != 0,
+                fin: Fin::from(arg & 1 != 0),
                 rsv: (arg >> 1) & 7,
                 opcode: OpCode::try_from(arg >> 4).unwrap_or(OpCode::Binary),
                 payload: &payload[..usize::from(arg % 130)],

@@ -24,7 +24,7 @@ const MAX_WINDOW_BITS: u8 = 15;
 /// let offer = DeflateOffer::new()
 ///     .client_max_window_bits(None)
 ///     .server_max_window_bits(10)
-///     .server_no_context_takeover(true);
+///     .server_no_context_takeover();
 /// assert_eq!(
 ///     offer.to_string(),
 ///     "permessage-deflate; client_max_window_bits; server_max_window_bits=10; \
@@ -75,17 +75,28 @@ impl DeflateOffer {
     }
 
     /// Promises that we compress each message on its own (no context takeover), whatever
-    /// the server answers. Default: off.
-    pub fn client_no_context_takeover(mut self, on: bool) -> Self {
-        self.client_no_context_takeover = on;
+    /// the server answers. Default: not promised (we keep our window between messages).
+    pub fn client_no_context_takeover(mut self) -> Self {
+        self.client_no_context_takeover = true;
         self
     }
 
     /// Asks the server to compress each message on its own, so its messages never refer
-    /// back to earlier ones. Default: off.
-    pub fn server_no_context_takeover(mut self, on: bool) -> Self {
-        self.server_no_context_takeover = on;
+    /// back to earlier ones. Default: not asked.
+    pub fn server_no_context_takeover(mut self) -> Self {
+        self.server_no_context_takeover = true;
         self
+    }
+
+    /// This offer without what it asks of the server (`server_max_window_bits`,
+    /// `server_no_context_takeover`): the fallback to send after it, for a server that
+    /// refuses those requests.
+    pub fn without_server_requests(self) -> Self {
+        Self {
+            server_max_window_bits: None,
+            server_no_context_takeover: false,
+            ..self
+        }
     }
 
     /// Why this offer cannot be sent, if it cannot.
@@ -360,7 +371,7 @@ mod tests {
         assert_eq!(
             DeflateOffer::new()
                 .client_max_window_bits(Some(12))
-                .client_no_context_takeover(true)
+                .client_no_context_takeover()
                 .to_string(),
             "permessage-deflate; client_max_window_bits=12; client_no_context_takeover"
         );
@@ -424,7 +435,7 @@ mod tests {
     fn keeps_the_clients_own_promises() {
         let offer = DeflateOffer::new()
             .client_max_window_bits(Some(11))
-            .client_no_context_takeover(true);
+            .client_no_context_takeover();
         let params = negotiate(&[offer], "permessage-deflate").unwrap();
         assert_eq!(params.client_max_window_bits, 11);
         assert!(params.client_no_context_takeover);

@@ -19,6 +19,16 @@
 //! Server side: [`ServerHandshake`] checks a client's request and gives the 101 response
 //! to send, or a [`RequestError`] with a 4xx response naming the problem.
 //!
+//! # Public items
+//!
+//! | for | items |
+//! |---|---|
+//! | client | [`ClientRequest`] ([`Scheme`]), [`RequestOptions`] ([`Origin`], [`HostHeader`]), [`ResponseLimits`], [`Handshake`], [`Outcome`], [`Accepted`], [`resolve_location`] |
+//! | permessage-deflate | [`DeflateOffer`], [`DeflateParams`], [`DeflateError`], [`PERMESSAGE_DEFLATE`] |
+//! | server | [`ServerHandshake`], [`AcceptedRequest`], [`RequestLimits`], [`RequestError`], [`accept_request`] |
+//! | keys | [`encode_key`], [`accept_key`], [`WEBSOCKET_GUID`] |
+//! | errors | [`Error`] |
+//!
 //! ```
 //! use ws_handshake::{ClientRequest, Outcome, RequestOptions, Scheme, ServerHandshake};
 //!

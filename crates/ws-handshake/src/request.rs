@@ -171,7 +171,7 @@ impl ClientRequest {
     /// let handshake = ClientRequest::new("example.com", 80, Scheme::Ws, "/")
     ///     .deflate([
     ///         DeflateOffer::new().client_max_window_bits(None),
-    ///         DeflateOffer::new().client_no_context_takeover(true),
+    ///         DeflateOffer::new().client_no_context_takeover(),
     ///     ])
     ///     .key([7; 16])
     ///     .build()?;

@@ -4,7 +4,7 @@ use std::io;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::error::Error;
+use crate::error::{Error, Phase};
 
 /// The time limits of a connect and of the stream it gives.
 ///
@@ -84,6 +84,14 @@ impl Limit {
         }
     }
 
+    /// The limit as set: the operation's timeout, or the whole deadline (what an error
+    /// reports as "timed out after").
+    pub fn allowed(self) -> Duration {
+        match self {
+            Self::Timeout(allowed) | Self::Deadline { total: allowed, .. } => allowed,
+        }
+    }
+
     /// Whether the overall deadline has passed.
     pub fn is_spent(self) -> bool {
         matches!(self, Self::Deadline { left, .. } if left.is_zero())
@@ -140,10 +148,10 @@ impl Budget {
         self.ends
     }
 
-    /// The error for `op` with `target` stopped by the deadline.
-    pub(crate) fn spent(&self, op: &'static str, target: String) -> Error {
+    /// The error for `phase` with `target` stopped by the deadline.
+    pub(crate) fn spent(&self, phase: Phase, target: String) -> Error {
         timed_out(
-            op,
+            phase,
             target,
             Some(Limit::Deadline {
                 left: Duration::ZERO,
@@ -153,19 +161,13 @@ impl Budget {
     }
 }
 
-/// The error for `op` with `target` that ran past `limit` (the one [`Budget::limit`]
+/// The error for `phase` with `target` that ran past `limit` (the one [`Budget::limit`]
 /// gave it).
-pub(crate) fn timed_out(op: &'static str, target: String, limit: Option<Limit>) -> Error {
-    let (after, overall_deadline) = match limit {
-        Some(Limit::Timeout(t)) => (t, false),
-        Some(Limit::Deadline { total, .. }) => (total, true),
-        None => (Duration::ZERO, false),
-    };
+pub(crate) fn timed_out(phase: Phase, target: String, limit: Option<Limit>) -> Error {
     Error::Timeout {
-        op,
+        phase,
         target,
-        after,
-        overall_deadline,
+        limit,
     }
 }
 
@@ -221,15 +223,29 @@ mod tests {
     #[test]
     fn a_timeout_names_the_limit_that_ran_out() {
         let one = Duration::from_secs(1);
-        let by_timeout = timed_out("read", "h:1".into(), Some(Limit::Timeout(one)));
+        let by_timeout = timed_out(Phase::TlsHandshake, "h:1".into(), Some(Limit::Timeout(one)));
         assert!(matches!(
             by_timeout,
-            Error::Timeout { after, overall_deadline: false, .. } if after == one
+            Error::Timeout { phase: Phase::TlsHandshake, limit: Some(Limit::Timeout(t)), .. } if t == one
         ));
-        let by_deadline = budget(Some(one)).spent("read", "h:1".into());
+        assert_eq!(
+            by_timeout.to_string(),
+            "tls handshake with h:1 timed out after 1s"
+        );
+        let by_deadline = budget(Some(one)).spent(Phase::Resolve, "h:1".into());
         assert!(matches!(
             by_deadline,
-            Error::Timeout { after, overall_deadline: true, .. } if after == one
+            Error::Timeout {
+                phase: Phase::Resolve,
+                limit: Some(Limit::Deadline { left: Duration::ZERO, total }),
+                ..
+            } if total == one
         ));
+        assert_eq!(
+            by_deadline.to_string(),
+            "resolving with h:1 timed out after 1s (overall deadline)"
+        );
+        let by_os = timed_out(Phase::ProxyHandshake, "p:8".into(), None);
+        assert_eq!(by_os.to_string(), "proxy handshake with p:8 timed out");
     }
 }

@@ -4,7 +4,9 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
+
+use crate::budget::Limit;
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -47,17 +49,17 @@ pub enum Error {
         /// Each address tried, in order, with its own failure.
         attempts: Vec<(SocketAddr, io::Error)>,
     },
-    /// An operation ran past its timeout, or past the overall connect deadline.
-    #[error("{op} with {target} timed out after {after:?}{}", if *.overall_deadline { " (overall deadline)" } else { "" })]
+    /// A phase of the connect ran past its timeout, or past the overall deadline.
+    #[error("{phase} with {target} timed out{}", RanOut(*limit))]
     Timeout {
-        /// The operation: `"tcp connect"`, `"proxy handshake"`, `"tls handshake"`, ...
-        op: &'static str,
+        /// The phase that was running.
+        phase: Phase,
         /// `host:port` of the peer involved.
         target: String,
-        /// The time allowed for the operation.
-        after: Duration,
-        /// Whether the overall deadline (rather than a per-operation timeout) ran out.
-        overall_deadline: bool,
+        /// The limit that ran out: the operation's own timeout, or the overall deadline
+        /// ([`Limit::Deadline`], its `left` zero or what was left when the operation
+        /// began); `None` when the operating system timed out by itself.
+        limit: Option<Limit>,
     },
     /// The proxy refused or failed.
     #[error(transparent)]
@@ -85,6 +87,46 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+}
+
+/// The phase of a connect that an [`Error::Timeout`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Phase {
+    /// Resolving the host name.
+    Resolve,
+    /// Connecting TCP, to the server or the proxy.
+    TcpConnect,
+    /// The proxy's handshake (HTTP `CONNECT`, SOCKS).
+    ProxyHandshake,
+    /// The TLS handshake.
+    TlsHandshake,
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Resolve => "resolving",
+            Self::TcpConnect => "tcp connect",
+            Self::ProxyHandshake => "proxy handshake",
+            Self::TlsHandshake => "tls handshake",
+        })
+    }
+}
+
+/// Formats the limit of a timeout as ` after 1s` or ` after 60s (overall deadline)`.
+struct RanOut(Option<Limit>);
+
+impl fmt::Display for RanOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(limit @ Limit::Deadline { .. }) => {
+                write!(f, " after {:?} (overall deadline)", limit.allowed())
+            }
+            Some(limit) => write!(f, " after {:?}", limit.allowed()),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Formats connection attempts as `addr (error), addr (error)`.
@@ -453,7 +495,7 @@ impl TlsError {
         use rustls::CertificateError as C;
         let host = host.to_owned();
         let time = |t: &rustls::pki_types::UnixTime| {
-            SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(t.as_secs()))
+            SystemTime::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(t.as_secs()))
         };
         let cert = match err {
             rustls::Error::InvalidCertificate(cert) => cert,

@@ -28,6 +28,16 @@
 //! Errors name the host, port and cause; credentials (from URLs or proxy settings) never
 //! appear in errors or logs, and proxies are logged as `scheme://host:port`.
 //!
+//! # Public items
+//!
+//! | for | items |
+//! |---|---|
+//! | connecting | [`connect`], [`connect_on`], [`Endpoint`], [`Stream`] ([`ReadHalf`], [`WriteHalf`]); `tokio::connect`, `tokio::connect_on`, `tokio::TokioStream` (feature `tokio`) |
+//! | options | [`NetOptions`] ([`AddressFamily`], [`Resolver`]), [`SocketOptions`] ([`Keepalive`], [`SocketHook`]), [`TlsOptions`] ([`DangerousTlsOptions`], [`CA_BUNDLE_ENV`]) |
+//! | time | [`Timeouts`], [`Budget`], [`Limit`] |
+//! | proxies | [`ProxyConfig`], [`Proxy`] ([`ProxyKind`]), [`NoProxy`], [`ProxyHandshake`] ([`Progress`]) |
+//! | errors | [`Error`] ([`Phase`]), [`UrlError`], [`ProxyError`], [`TlsError`], [`Result`] |
+//!
 //! # Proxy handshakes without I/O
 //!
 //! [`ProxyHandshake`] is the proxy protocol alone: it gives the request bytes, takes the
@@ -106,7 +116,7 @@ pub use rustls;
 
 pub use crate::budget::{Budget, Limit, Timeouts};
 pub use crate::endpoint::Endpoint;
-pub use crate::error::{Error, ProxyError, Result, TlsError, UrlError};
+pub use crate::error::{Error, Phase, ProxyError, Result, TlsError, UrlError};
 #[cfg(any(unix, windows))]
 pub use crate::options::SocketHook;
 pub use crate::options::{AddressFamily, Keepalive, NetOptions, Resolver, SocketOptions};

@@ -9,7 +9,7 @@ use socket2::{Domain, Protocol, SockAddr, Socket, TcpKeepalive, Type};
 
 use crate::budget::{Budget, Limit};
 use crate::endpoint::authority;
-use crate::error::{Error, Result};
+use crate::error::{Error, Phase, Result};
 use crate::options::{AddressFamily, NetOptions, Resolver, SocketOptions};
 
 /// Resolves `host` (an IP literal is used as is) with the configured resolver.
@@ -77,7 +77,7 @@ pub(crate) fn connect_host(
     loop {
         let now = Instant::now();
         if budget.is_spent() {
-            return Err(budget.spent("tcp connect", authority(host, port)));
+            return Err(budget.spent(Phase::TcpConnect, authority(host, port)));
         }
         race.expire(now);
         while next_start.is_some_and(|at| at <= now) || race.pending.is_empty() {

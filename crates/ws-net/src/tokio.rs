@@ -48,7 +48,7 @@ use tokio_rustls::client::TlsStream;
 
 use crate::budget::{Budget, Limit, timed_out as limit_ran_out};
 use crate::endpoint::{Endpoint, authority};
-use crate::error::{Error, ProxyError, Result, TlsError};
+use crate::error::{Error, Phase, ProxyError, Result, TlsError};
 use crate::options::NetOptions;
 use crate::proxy::{
     Proxy, ProxyHandshake, handshake_result, target_from_addrs, target_without_lookup,
@@ -249,7 +249,7 @@ async fn resolve(
         ::tokio::task::spawn_blocking(move || resolve_with(&name, port, resolver.as_ref()));
     let joined = within(budget, None, lookup)
         .await
-        .ok_or_else(|| budget.spent("resolve", authority(host, port)))?;
+        .ok_or_else(|| budget.spent(Phase::Resolve, authority(host, port)))?;
     joined.map_err(|e| Error::Resolve {
         host: host.to_owned(),
         port,
@@ -292,7 +292,7 @@ async fn connect_host(
     let mut start_next = true;
     loop {
         if budget.is_spent() {
-            return Err(budget.spent("tcp connect", authority(host, port)));
+            return Err(budget.spent(Phase::TcpConnect, authority(host, port)));
         }
         if start_next {
             start_next = false;
@@ -348,7 +348,7 @@ async fn connect_host(
             },
             () = sleep(delay), if more => start_next = true,
             () = sleep_until(deadline_at.unwrap_or_else(Instant::now)), if deadline_at.is_some() => {
-                return Err(budget.spent("tcp connect", authority(host, port)));
+                return Err(budget.spent(Phase::TcpConnect, authority(host, port)));
             }
         }
     }
@@ -494,7 +494,7 @@ async fn tls_handshake(
     let limit = budget.limit(per_op);
     let handshake = TlsConnector::from(config).connect(server_name, tcp);
     let Some(result) = within(budget, per_op, handshake).await else {
-        return Err(limit_ran_out("tls handshake", target, limit));
+        return Err(limit_ran_out(Phase::TlsHandshake, target, limit));
     };
     let tls = result.map_err(|source| {
         if let Some(err) = source

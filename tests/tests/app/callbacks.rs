@@ -246,3 +246,36 @@ fn the_handle_writes_batches_and_raw_frames() {
     assert_closed(&ended, ClosedBy::Peer, Some(1000), "done");
     server.join();
 }
+
+/// The engine options given to the builder with `connection` hold in an `App` too: a
+/// message over the builder's message limit fails the run with the limit's error, and
+/// the server gets close code 1009.
+#[test]
+fn the_builders_connection_options_hold_in_an_app() {
+    use ws_client::Limits;
+    use ws_client::ws_frame::{Config, ProtocolError};
+
+    let server = serve(1, |_, ws| {
+        ws.send(tungstenite::Message::binary(vec![7; 100])).unwrap();
+        match ws.read() {
+            Ok(tungstenite::Message::Close(Some(frame))) => {
+                assert_eq!(u16::from(frame.code), 1009);
+            }
+            other => panic!("expected a close frame with 1009, got {other:?}"),
+        }
+    });
+    let config = Config::new().limits(Limits::default().max_message_size(Some(64)));
+    let mut app = App::new(server.url("/app")).client(client().connection(config));
+    let ended = app.run_forever(&RunOptions::new()).unwrap();
+    assert!(
+        matches!(
+            ended,
+            Ended::Failed(Error::Protocol(ProtocolError::MessageTooLarge {
+                limit: 64,
+                ..
+            }))
+        ),
+        "{ended:?}"
+    );
+    server.join();
+}

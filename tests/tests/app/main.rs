@@ -106,13 +106,18 @@ fn recording_app(url: &str) -> (App<Callbacks>, Sender<(Instant, String)>, Event
             move |_, data, opcode, fin| {
                 rec(
                     &tx,
-                    format!("data {} {:?} {fin}", opcode.name(), lossy(data)),
+                    format!(
+                        "data {} {:?} {}",
+                        opcode.name(),
+                        lossy(data),
+                        fin.is_final()
+                    ),
                 );
             }
         })
         .on_cont_message({
             let tx = t.clone();
-            move |_, data, fin| rec(&tx, format!("cont {:?} {fin}", lossy(data)))
+            move |_, data, fin| rec(&tx, format!("cont {:?} {}", lossy(data), fin.is_final()))
         })
         .on_ping({
             let tx = t.clone();

@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use ws_client::{CloseCode, DeflateOptions, Error, Message, OpCode};
+use ws_client::{CloseCode, DeflateOffer, DeflateOptions, Error, Message, OpCode};
 use ws_frame::deflate::{Deflater, Inflater};
 use ws_frame::{Limits, ProtocolError};
 use ws_tests::{
@@ -84,12 +84,13 @@ fn python_websockets_without_context_takeover() {
     let peer = PythonPeer::start_script("ws_deflate_server.py");
     let mut ws = client()
         .deflate(Some(
-            DeflateOptions::new()
-                .client_no_context_takeover(true)
-                .server_no_context_takeover(true)
-                .server_max_window_bits(Some(10))
-                .client_max_window_bits(Some(9))
-                .level(9),
+            DeflateOptions::new().level(9).offer(
+                DeflateOffer::new()
+                    .client_no_context_takeover()
+                    .server_no_context_takeover()
+                    .server_max_window_bits(10)
+                    .client_max_window_bits(Some(9)),
+            ),
         ))
         .connect(&peer.url("/extensions"))
         .unwrap();

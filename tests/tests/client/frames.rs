@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use ws_client::{CloseCode, Error, Frame, Message, OpCode};
+use ws_client::{CloseCode, Error, Fin, Frame, Message, OpCode};
 use ws_frame::{CloseEncodeError, SendError};
 use ws_tests::{
     Tls, accept_raw, read_client_frame, server_frame, tcp_server, tungstenite, ws_server,
@@ -16,17 +16,16 @@ fn sent_fragments_are_reassembled_by_the_server() {
     let peer = ws_server(1, Tls::Off, &[], ws_tests::echo);
     let mut ws = client().connect(&peer.url("/")).unwrap();
     // "héllo" split inside the two-byte "é".
-    ws.send_fragment(OpCode::Text, b"h\xc3", ws_frame::Fin::More)
-        .unwrap();
+    ws.send_fragment(OpCode::Text, b"h\xc3", Fin::More).unwrap();
     ws.ping(b"between fragments").unwrap();
-    ws.send_fragment(OpCode::Continuation, b"\xa9l", ws_frame::Fin::More)
+    ws.send_fragment(OpCode::Continuation, b"\xa9l", Fin::More)
         .unwrap();
-    ws.send_fragment(OpCode::Continuation, b"lo", ws_frame::Fin::Final)
+    ws.send_fragment(OpCode::Continuation, b"lo", Fin::Final)
         .unwrap();
     assert_eq!(ws.recv().unwrap(), Message::Text("héllo".into()));
-    ws.send_fragment(OpCode::Binary, &[1, 2], ws_frame::Fin::More)
+    ws.send_fragment(OpCode::Binary, &[1, 2], Fin::More)
         .unwrap();
-    ws.send_fragment(OpCode::Continuation, &[3], ws_frame::Fin::Final)
+    ws.send_fragment(OpCode::Continuation, &[3], Fin::Final)
         .unwrap();
     assert_eq!(ws.recv().unwrap(), Message::Binary(vec![1, 2, 3]));
     ws.close(CloseCode::NORMAL, "", None).unwrap();
@@ -156,7 +155,7 @@ fn recv_frame_returns_raw_frames_without_reassembly() {
     let first = ws.recv_frame().unwrap();
     assert_eq!(
         (first.fin, first.opcode, first.payload.as_slice()),
-        (false, OpCode::Binary, &b"ab"[..])
+        (Fin::More, OpCode::Binary, &b"ab"[..])
     );
     let ping = ws.recv_frame().unwrap();
     assert_eq!(
@@ -166,7 +165,7 @@ fn recv_frame_returns_raw_frames_without_reassembly() {
     let last = ws.recv_frame().unwrap();
     assert_eq!(
         (last.fin, last.opcode, last.payload.as_slice()),
-        (true, OpCode::Continuation, &b"c"[..])
+        (Fin::Final, OpCode::Continuation, &b"c"[..])
     );
     ws.close(
         CloseCode::NORMAL,
@@ -218,7 +217,7 @@ fn invalid_frames_are_refused_before_anything_is_written() {
             },
         ),
         (
-            Frame::new(OpCode::Ping, b"x".to_vec()).with_fin(false),
+            Frame::new(OpCode::Ping, b"x".to_vec()).with_fin(Fin::More),
             SendError::FragmentedControlFrame {
                 opcode: OpCode::Ping,
             },
@@ -262,7 +261,7 @@ fn invalid_frames_are_refused_before_anything_is_written() {
         }))
     ));
     assert!(matches!(
-        ws.send_fragment(OpCode::Ping, b"x", ws_frame::Fin::More),
+        ws.send_fragment(OpCode::Ping, b"x", Fin::More),
         Err(Error::InvalidFrame(SendError::FragmentedControlFrame {
             opcode: OpCode::Ping
         }))

@@ -40,10 +40,10 @@ fn the_deadline_bounds_tls_over_a_pre_connected_socket() {
                 if *limit == Duration::from_millis(300) && matches!(
                     **detail,
                     ws_client::ws_net::Error::Timeout {
-                        op: "tls handshake",
-                        overall_deadline: true,
+                        phase: ws_client::ws_net::Phase::TlsHandshake,
+                        limit: Some(ws_client::ws_net::Limit::Deadline { total, .. }),
                         ..
-                    }
+                    } if total == Duration::from_millis(300)
                 )
         ),
         "{err:?}"

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use ws_client::{Message, OpCode};
+use ws_client::{Fin, Message, OpCode};
 use ws_tests::{accept_raw, server_frame, tcp_server};
 
 use crate::{client, within};
@@ -33,9 +33,9 @@ async fn recv_frame_gives_each_fragment_and_control_frame() {
     assert_eq!(
         got,
         [
-            (false, OpCode::Text, &b"Frag"[..]),
-            (true, OpCode::Ping, &b"ping"[..]),
-            (true, OpCode::Continuation, &b"ment"[..]),
+            (Fin::More, OpCode::Text, &b"Frag"[..]),
+            (Fin::Final, OpCode::Ping, &b"ping"[..]),
+            (Fin::Final, OpCode::Continuation, &b"ment"[..]),
         ]
     );
     drop(ws);

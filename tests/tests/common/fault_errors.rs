@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use ws_client::ws_frame::ProtocolError;
+use ws_client::ws_net::{self, Limit, Phase};
 use ws_client::{CloseCode, Error, Op, Proxy, ProxyError, ws_handshake};
 use ws_tests::faults::{
     Socks5Fault, drip, http_proxy, http_proxy_answering_garbage, socks5_proxy, wait_for_hangup,
@@ -27,15 +28,31 @@ pub(crate) fn is_lost(err: &Error, kind: Option<std::io::ErrorKind>) -> bool {
             && kind.is_none_or(|kind| source.as_ref().is_some_and(|s| s.kind() == kind)))
 }
 
-/// Whether `err` is a connect timeout naming a proxy handshake, ended by the overall
-/// deadline when `by_deadline`, else by the proxy's own timeout.
+/// Whether `err` is a connect timeout of the proxy handshake, ended by the overall
+/// deadline when `by_deadline`, else by a per-operation timeout (the proxy's own, or the
+/// read timeout).
 pub(crate) fn is_proxy_timeout(err: &Error, by_deadline: bool) -> bool {
-    matches!(
-        err,
-        Error::Timeout { op: Op::Connect, detail: Some(detail), .. }
-            if matches!(**detail, ws_client::ws_net::Error::Timeout { overall_deadline, .. }
-                if overall_deadline == by_deadline)
-    )
+    let Error::Timeout {
+        op: Op::Connect,
+        detail: Some(detail),
+        ..
+    } = err
+    else {
+        return false;
+    };
+    match **detail {
+        ws_net::Error::Timeout {
+            phase: Phase::ProxyHandshake,
+            limit: Some(Limit::Deadline { .. }),
+            ..
+        } => by_deadline,
+        ws_net::Error::Timeout {
+            phase: Phase::ProxyHandshake,
+            limit: Some(Limit::Timeout(_)),
+            ..
+        } => !by_deadline,
+        _ => false,
+    }
 }
 
 /// Stalling proxies: (the proxy's own timeout, the overall deadline, whether the

@@ -7,7 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use ws_frame::{CloseCode, Incoming, Keepalive, KeepaliveAction, Message, OpCode};
+use ws_frame::{CloseCode, Fin, Incoming, Keepalive, KeepaliveAction, Message, OpCode};
 
 use super::handle::CloseRequest;
 use super::reconnect::{Backoff, Reconnect, unit_random};
@@ -373,7 +373,7 @@ fn deliver<H: Handler>(calls: &mut Calls<'_, H>, message: Message) -> Result<(),
         Message::Binary(data) => (data.as_slice(), OpCode::Binary),
         _ => (&[][..], OpCode::Binary),
     };
-    calls.call("on_data", |h, a| h.on_data(a, data, opcode, true))?;
+    calls.call("on_data", |h, a| h.on_data(a, data, opcode, Fin::Final))?;
     calls.call("on_message", |h, a| h.on_message(a, message))
 }
 

@@ -190,12 +190,7 @@ impl AsyncReader {
     pub async fn recv_frame(&mut self) -> Result<Frame> {
         let polled = poll_fn(|cx| self.poll_item(cx, Mode::Frames)).await?;
         match polled {
-            Polled::Frame(frame) => Ok(Frame {
-                fin: frame.header.fin,
-                rsv: frame.header.rsv_bits(),
-                opcode: frame.header.opcode,
-                payload: frame.payload,
-            }),
+            Polled::Frame(frame) => Ok(Frame::from(frame)),
             Polled::Message(_) => Err(mixed_modes()),
         }
     }

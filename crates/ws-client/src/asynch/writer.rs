@@ -522,7 +522,7 @@ impl AsyncSender {
         self.send_now(Outgoing::Fragment {
             opcode,
             payload,
-            fin: fin.is_final(),
+            fin,
         })
         .await
     }

@@ -1,7 +1,5 @@
 //! [`Config`]: the settings of a [`Connection`](crate::Connection) that are plain values.
 
-use core::time::Duration;
-
 use crate::Limits;
 
 /// Whether the engine answers pings by itself.
@@ -42,29 +40,26 @@ pub enum Utf8Check {
 
 /// Settings of a [`Connection`](crate::Connection), [`Inbound`](crate::Inbound) and
 /// [`Outbound`](crate::Outbound). Chain the setters; the defaults are listed on each.
+/// Every driver honours all of them; the timers only a [`Connection`](crate::Connection)
+/// runs (close timeout, keepalive) are set on it, with
+/// [`Connection::set_close_timeout`](crate::Connection::set_close_timeout) and
+/// [`Connection::set_keepalive`](crate::Connection::set_keepalive).
 ///
 /// ```
-/// use core::time::Duration;
 /// use ws_frame::{Config, Limits, PingReply};
 ///
 /// let config = Config::new()
 ///     .limits(Limits::default().max_message_size(Some(1 << 20)))
-///     .close_timeout(Some(Duration::from_secs(3)))
-///     .keepalive(Some(Duration::from_secs(20)), Some(Duration::from_secs(10)), b"ka")
 ///     .ping_reply(PingReply::Auto);
 /// # let _ = config;
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[must_use]
 pub struct Config {
     pub(crate) limits: Limits,
     pub(crate) utf8: Utf8Check,
     pub(crate) ping_reply: PingReply,
     pub(crate) close_echo: CloseEcho,
-    pub(crate) close_timeout: Option<Duration>,
-    pub(crate) ping_interval: Option<Duration>,
-    pub(crate) pong_timeout: Option<Duration>,
-    pub(crate) ping_payload: alloc::vec::Vec<u8>,
     pub(crate) send_chunk: usize,
     pub(crate) read_buffer: usize,
 }
@@ -76,10 +71,6 @@ impl Default for Config {
             utf8: Utf8Check::Streaming,
             ping_reply: PingReply::Auto,
             close_echo: CloseEcho::Code,
-            close_timeout: Some(Self::DEFAULT_CLOSE_TIMEOUT),
-            ping_interval: None,
-            pong_timeout: None,
-            ping_payload: alloc::vec::Vec::new(),
             send_chunk: Self::DEFAULT_SEND_CHUNK,
             read_buffer: Self::DEFAULT_READ_BUFFER,
         }
@@ -87,9 +78,6 @@ impl Default for Config {
 }
 
 impl Config {
-    /// How long to wait for the peer's answer to our close frame (and, as a client, for
-    /// the server to end the transport afterwards): 3 s, as Python's websocket-client.
-    pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
     /// Payloads up to this size are queued whole; larger ones in pieces of this size:
     /// 1 MiB.
     pub const DEFAULT_SEND_CHUNK: usize = 1 << 20;
@@ -122,31 +110,6 @@ impl Config {
     /// What the answer to the peer's close frame carries. Default: [`CloseEcho::Code`].
     pub fn close_echo(mut self, echo: CloseEcho) -> Self {
         self.close_echo = echo;
-        self
-    }
-
-    /// How long [`Connection`](crate::Connection) waits for the peer's close frame after
-    /// sending ours, and as a client for the end of the transport after the closing
-    /// handshake; `None` waits without limit. Default:
-    /// [`DEFAULT_CLOSE_TIMEOUT`](Self::DEFAULT_CLOSE_TIMEOUT).
-    pub fn close_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.close_timeout = timeout;
-        self
-    }
-
-    /// Keepalive: send a ping with `payload` (at most 125 bytes are used) every
-    /// `interval`, and fail the connection with
-    /// [`RecvError::PongTimeout`](crate::RecvError::PongTimeout) when no pong arrives
-    /// within `timeout` of a ping. `None` turns either off. Default: both off.
-    pub fn keepalive(
-        mut self,
-        interval: Option<Duration>,
-        timeout: Option<Duration>,
-        payload: &[u8],
-    ) -> Self {
-        self.ping_interval = interval.filter(|i| !i.is_zero());
-        self.pong_timeout = timeout;
-        self.ping_payload = payload.get(..125).unwrap_or(payload).to_vec();
         self
     }
 

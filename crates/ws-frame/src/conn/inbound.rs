@@ -12,7 +12,7 @@ use super::error::RecvError;
 use super::outbound::{ControlPayload, Reply};
 use crate::utf8::validate_whole;
 use crate::{
-    CloseCode, CloseFrame, Decoded, Decoder, Error, Event, FrameHeader, Limits, Message,
+    CloseCode, CloseFrame, Decoded, Decoder, Error, Event, Fin, FrameHeader, Limits, Message,
     MessageRef, OpCode, Parsed, PayloadError, Role, Utf8Validator,
 };
 
@@ -152,7 +152,7 @@ pub enum Incoming {
         /// The frame's payload.
         payload: Vec<u8>,
         /// Whether this frame ends the message.
-        fin: bool,
+        fin: Fin,
     },
 }
 
@@ -995,7 +995,7 @@ impl Inbound {
             self.ready.push_back(Incoming::Fragment {
                 opcode: header.opcode,
                 payload: core::mem::take(&mut self.asm.frag),
-                fin: header.fin,
+                fin: Fin::from(header.fin),
             });
         }
         if header.fin {

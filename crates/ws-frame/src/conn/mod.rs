@@ -57,7 +57,9 @@ pub enum State {
 /// - outputs: [`poll_message`](Self::poll_message) (or [`poll_frame`](Self::poll_frame)),
 ///   [`poll_transmit`](Self::poll_transmit) + [`advance`](Self::advance),
 ///   [`poll_timeout`](Self::poll_timeout), [`should_shut`](Self::should_shut);
-/// - state: [`state`](Self::state), [`close_frame`](Self::close_frame).
+/// - state: [`state`](Self::state), [`close_frame`](Self::close_frame);
+/// - timers: [`set_close_timeout`](Self::set_close_timeout),
+///   [`set_keepalive`](Self::set_keepalive).
 ///
 /// A driver loops: write out `poll_transmit`; take every `poll_message`; if
 /// `should_shut`, shut the transport and stop; else wait for bytes until `poll_timeout`
@@ -96,30 +98,57 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// How long to wait for the peer's answer to our close frame (and, as a client, for
+    /// the server to end the transport afterwards): 3 s, as Python's websocket-client.
+    pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
+
     /// A client connection: sent frames are masked with keys from `keys` (a CSPRNG).
     pub fn client(config: Config, keys: Box<dyn MaskKeys>) -> Self {
         let outbound = Outbound::client(&config, keys);
-        Self::new(Role::Client, config, outbound)
+        Self::new(Role::Client, &config, outbound)
     }
 
     /// A server connection: received frames must be masked, sent ones are not.
     pub fn server(config: Config) -> Self {
         let outbound = Outbound::server(&config);
-        Self::new(Role::Server, config, outbound)
+        Self::new(Role::Server, &config, outbound)
     }
 
-    fn new(role: Role, config: Config, outbound: Outbound) -> Self {
+    fn new(role: Role, config: &Config, outbound: Outbound) -> Self {
         Self {
-            inbound: Inbound::new(role, &config),
+            inbound: Inbound::new(role, config),
             outbound,
-            keepalive: Keepalive::new(config.ping_interval, config.pong_timeout),
-            ping_payload: config.ping_payload,
-            close_timeout: config.close_timeout,
+            keepalive: Keepalive::new(None, None),
+            ping_payload: Vec::new(),
+            close_timeout: Some(Self::DEFAULT_CLOSE_TIMEOUT),
             arm_close: false,
             close_deadline: None,
             timed_out: None,
             shut: false,
         }
+    }
+
+    /// How long to wait for the peer's close frame after sending ours, and as a client
+    /// for the end of the transport after the closing handshake; `None` waits without
+    /// limit. Set it before the close starts. Default:
+    /// [`DEFAULT_CLOSE_TIMEOUT`](Self::DEFAULT_CLOSE_TIMEOUT).
+    pub fn set_close_timeout(&mut self, timeout: Option<Duration>) {
+        self.close_timeout = timeout;
+    }
+
+    /// Keepalive: send a ping with `payload` (at most 125 bytes are used) every
+    /// `interval`, and fail the connection with [`RecvError::PongTimeout`] when no pong
+    /// arrives within `timeout` of a ping. `None` (or a zero interval) turns either off;
+    /// the schedule starts again at the next [`handle_timeout`](Self::handle_timeout).
+    /// Default: both off.
+    pub fn set_keepalive(
+        &mut self,
+        interval: Option<Duration>,
+        timeout: Option<Duration>,
+        payload: &[u8],
+    ) {
+        self.keepalive = Keepalive::new(interval, timeout);
+        self.ping_payload = payload.get(..125).unwrap_or(payload).to_vec();
     }
 
     /// Turns permessage-deflate on (the handshake negotiated it): whole messages are

@@ -8,7 +8,7 @@ use core::fmt;
 
 use super::Config;
 use super::error::{MaskKeyError, SendError};
-use crate::{CloseCode, CloseFrame, FrameHeader, OpCode, Role, apply_mask, copy_masked};
+use crate::{CloseCode, CloseFrame, Fin, FrameHeader, OpCode, Role, apply_mask, copy_masked};
 
 /// Where a client's mask keys come from (RFC 6455 section 5.3: unpredictable, so a CSPRNG).
 ///
@@ -54,14 +54,14 @@ pub enum Outgoing<'a> {
         /// The fragment's payload.
         payload: &'a [u8],
         /// Whether this fragment ends the message.
-        fin: bool,
+        fin: Fin,
     },
     /// One frame as given, checked against RFC 6455 first: control frames final and at
     /// most 125 bytes, no reserved bits, a valid close payload, continuation only inside
     /// a message, a whole text frame UTF-8.
     Frame {
-        /// FIN.
-        fin: bool,
+        /// Whether the frame ends its message (the FIN bit).
+        fin: Fin,
         /// The reserved bits, as `0bRSV1_RSV2_RSV3`: must be 0.
         rsv: u8,
         /// The opcode.
@@ -279,13 +279,13 @@ impl Outbound {
                 opcode,
                 payload,
                 fin,
-            } => self.fragment(opcode, payload, fin),
+            } => self.fragment(opcode, payload, fin.is_final()),
             Outgoing::Frame {
                 fin,
                 rsv,
                 opcode,
                 payload,
-            } => self.raw(fin, rsv, opcode, payload),
+            } => self.raw(fin.is_final(), rsv, opcode, payload),
         }
     }
 

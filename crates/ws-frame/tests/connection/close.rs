@@ -131,7 +131,8 @@ fn both_close_at_once_and_neither_echoes() {
 
 #[test]
 fn close_timeout_ends_a_close_the_peer_never_answers() {
-    let mut client = Connection::client(Config::new().close_timeout(Some(secs(3))), super::keys());
+    let mut client = Connection::client(Config::new(), super::keys());
+    client.set_close_timeout(Some(secs(3)));
     client.handle_timeout(secs(50));
     client
         .send(Outgoing::Close(Some((CloseCode::NORMAL, ""))))
@@ -155,7 +156,8 @@ fn close_timeout_ends_a_close_the_peer_never_answers() {
 
 #[test]
 fn no_close_timeout_waits_without_limit() {
-    let mut client = Connection::client(Config::new().close_timeout(None), super::keys());
+    let mut client = Connection::client(Config::new(), super::keys());
+    client.set_close_timeout(None);
     client.send(Outgoing::Close(None)).unwrap();
     assert_eq!(client.poll_timeout(), None);
     assert!(!client.should_shut());

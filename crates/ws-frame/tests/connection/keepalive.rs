@@ -5,8 +5,10 @@ use ws_frame::{Config, Message, RecvError};
 use super::{Pair, secs};
 
 fn keepalive_pair() -> Pair {
-    let config = Config::new().keepalive(Some(secs(10)), Some(secs(5)), b"ka");
-    Pair::with(config, Config::new())
+    let mut pair = Pair::with(Config::new(), Config::new());
+    pair.client
+        .set_keepalive(Some(secs(10)), Some(secs(5)), b"ka");
+    pair
 }
 
 #[test]
@@ -46,10 +48,8 @@ fn a_missing_pong_fails_with_pong_timeout() {
 
 #[test]
 fn a_long_pause_does_not_send_a_burst_of_pings() {
-    let mut pair = Pair::with(
-        Config::new().keepalive(Some(secs(10)), None, b""),
-        Config::new(),
-    );
+    let mut pair = Pair::with(Config::new(), Config::new());
+    pair.client.set_keepalive(Some(secs(10)), None, b"");
     pair.client.handle_timeout(secs(0));
     pair.client.handle_timeout(secs(95));
     pair.client.handle_timeout(secs(95));

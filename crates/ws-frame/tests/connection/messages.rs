@@ -1,7 +1,7 @@
 //! Messages both ways: reassembly, interleaved control frames, automatic pongs, EOF.
 
 use ws_frame::{
-    Config, Connection, Message, OpCode, Outgoing, PayloadError, PingReply, ProtocolError,
+    Config, Connection, Fin, Message, OpCode, Outgoing, PayloadError, PingReply, ProtocolError,
     RecvError, State,
 };
 
@@ -43,21 +43,21 @@ fn fragments_interleaved_with_pings_reassemble_and_pings_are_answered() {
     c.send(Outgoing::Fragment {
         opcode: OpCode::Text,
         payload: "Frag".as_bytes(),
-        fin: false,
+        fin: Fin::More,
     })
     .unwrap();
     c.send(Outgoing::Ping(b"p1")).unwrap();
     c.send(Outgoing::Fragment {
         opcode: OpCode::Continuation,
         payload: "mented ".as_bytes(),
-        fin: false,
+        fin: Fin::More,
     })
     .unwrap();
     c.send(Outgoing::Ping(b"p2")).unwrap();
     c.send(Outgoing::Fragment {
         opcode: OpCode::Continuation,
         payload: "message".as_bytes(),
-        fin: true,
+        fin: Fin::Final,
     })
     .unwrap();
     pair.drive();
@@ -92,14 +92,14 @@ fn text_split_inside_a_code_point_across_fragments_reassembles() {
         .send(Outgoing::Fragment {
             opcode: OpCode::Text,
             payload: &bytes[..1],
-            fin: false,
+            fin: Fin::More,
         })
         .unwrap();
     pair.client
         .send(Outgoing::Fragment {
             opcode: OpCode::Continuation,
             payload: &bytes[1..],
-            fin: true,
+            fin: Fin::Final,
         })
         .unwrap();
     pair.drive();
@@ -349,12 +349,12 @@ fn text_fragments_are_reported_with_their_raw_bytes() {
             Incoming::Fragment {
                 opcode: OpCode::Text,
                 payload: euro[..1].to_vec(),
-                fin: false
+                fin: Fin::More
             },
             Incoming::Fragment {
                 opcode: OpCode::Continuation,
                 payload: euro[1..].to_vec(),
-                fin: true
+                fin: Fin::Final
             },
             Incoming::Message(Message::Text("€".into())),
         ]
@@ -421,12 +421,12 @@ fn fragments_are_reported_before_the_whole_message_when_asked() {
             Incoming::Fragment {
                 opcode: OpCode::Binary,
                 payload: b"ab".to_vec(),
-                fin: false
+                fin: Fin::More
             },
             Incoming::Fragment {
                 opcode: OpCode::Continuation,
                 payload: b"cd".to_vec(),
-                fin: true
+                fin: Fin::Final
             },
             Incoming::Message(Message::Binary(b"abcd".to_vec())),
         ]

@@ -2,7 +2,7 @@
 //! give the same messages and the same bytes on the wire.
 
 use proptest::prelude::*;
-use ws_frame::{Config, Connection, Message, OpCode, Outgoing};
+use ws_frame::{Config, Connection, Fin, Message, OpCode, Outgoing};
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -36,7 +36,7 @@ fn send(conn: &mut Connection, op: &Op) {
             conn.send(Outgoing::Fragment {
                 opcode,
                 payload: piece,
-                fin: i + 1 == pieces.len(),
+                fin: Fin::from(i + 1 == pieces.len()),
             })
             .map(|_| ())
         }),

@@ -1,7 +1,7 @@
 //! What may be sent when: every refusal, large payloads in pieces, batching.
 
 use ws_frame::{
-    CloseCode, CloseEncodeError, Config, Connection, MaskKeyError, Message, OpCode, Outbound,
+    CloseCode, CloseEncodeError, Config, Connection, Fin, MaskKeyError, Message, OpCode, Outbound,
     Outgoing, Queued, SendError,
 };
 
@@ -82,47 +82,49 @@ fn raw_frames_are_checked_against_rfc_6455() {
         payload,
     };
     assert_eq!(
-        c.send(frame(true, 0b100, OpCode::Binary, b"x")),
+        c.send(frame(Fin::Final, 0b100, OpCode::Binary, b"x")),
         Err(SendError::ReservedBits { bits: 0b100 })
     );
     assert_eq!(
-        c.send(frame(false, 0, OpCode::Ping, b"x")),
+        c.send(frame(Fin::More, 0, OpCode::Ping, b"x")),
         Err(SendError::FragmentedControlFrame {
             opcode: OpCode::Ping
         })
     );
     assert_eq!(
-        c.send(frame(true, 0, OpCode::Continuation, b"x")),
+        c.send(frame(Fin::Final, 0, OpCode::Continuation, b"x")),
         Err(SendError::ContinuationWithoutMessage)
     );
     assert_eq!(
-        c.send(frame(true, 0, OpCode::Text, &[0xff])),
+        c.send(frame(Fin::Final, 0, OpCode::Text, &[0xff])),
         Err(SendError::InvalidUtf8 { offset: 0 })
     );
     assert_eq!(
-        c.send(frame(true, 0, OpCode::Close, &[3])),
+        c.send(frame(Fin::Final, 0, OpCode::Close, &[3])),
         Err(SendError::InvalidClosePayload)
     );
     assert_eq!(
-        c.send(frame(true, 0, OpCode::Close, &[0x03, 0xe8, 0xff])),
+        c.send(frame(Fin::Final, 0, OpCode::Close, &[0x03, 0xe8, 0xff])),
         Err(SendError::InvalidClosePayload)
     );
     let no_status = 1005u16.to_be_bytes();
     assert_eq!(
-        c.send(frame(true, 0, OpCode::Close, &no_status)),
+        c.send(frame(Fin::Final, 0, OpCode::Close, &no_status)),
         Err(SendError::Close(CloseEncodeError::UnsendableCode(
             CloseCode::NO_STATUS
         )))
     );
     assert!(c.poll_transmit().is_empty());
-    c.send(frame(false, 0, OpCode::Text, b"a")).unwrap();
+    c.send(frame(Fin::More, 0, OpCode::Text, b"a")).unwrap();
     assert_eq!(
-        c.send(frame(true, 0, OpCode::Binary, b"b")),
+        c.send(frame(Fin::Final, 0, OpCode::Binary, b"b")),
         Err(SendError::MessageInProgress { open: OpCode::Text })
     );
-    c.send(frame(true, 0, OpCode::Continuation, b"b")).unwrap();
+    c.send(frame(Fin::Final, 0, OpCode::Continuation, b"b"))
+        .unwrap();
     let normal = 1000u16.to_be_bytes();
-    c.send(frame(true, 0, OpCode::Close, &normal)).unwrap();
+    c.send(frame(Fin::Final, 0, OpCode::Close, &normal))
+        .unwrap();
 }
 
 #[test]
@@ -132,7 +134,7 @@ fn fragment_rules() {
         c.send(Outgoing::Fragment {
             opcode: OpCode::Close,
             payload: b"",
-            fin: true
+            fin: Fin::Final
         }),
         Err(SendError::FragmentedControlFrame {
             opcode: OpCode::Close
@@ -142,7 +144,7 @@ fn fragment_rules() {
         c.send(Outgoing::Fragment {
             opcode: OpCode::Continuation,
             payload: b"x",
-            fin: true
+            fin: Fin::Final
         }),
         Err(SendError::ContinuationWithoutMessage)
     );
@@ -150,14 +152,14 @@ fn fragment_rules() {
         c.send(Outgoing::Fragment {
             opcode: OpCode::Text,
             payload: &[0xc3],
-            fin: true
+            fin: Fin::Final
         }),
         Err(SendError::InvalidUtf8 { offset: 0 })
     );
     c.send(Outgoing::Fragment {
         opcode: OpCode::Binary,
         payload: b"a",
-        fin: false,
+        fin: Fin::More,
     })
     .unwrap();
     assert_eq!(

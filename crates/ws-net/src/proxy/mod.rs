@@ -16,7 +16,7 @@ pub use self::handshake::{Progress, ProxyHandshake};
 pub use self::no_proxy::NoProxy;
 use crate::budget::{Budget, arm, timed_out};
 use crate::endpoint::{Endpoint, authority, percent_decode};
-use crate::error::{Error, ProxyError, Result};
+use crate::error::{Error, Phase, ProxyError, Result};
 use crate::options::NetOptions;
 use crate::socket::{connect_host, resolve};
 
@@ -364,7 +364,7 @@ pub(crate) fn handshake_result(
         {
             // The limit that is shorter now is the one that ran out.
             let limit = budget.limit(proxy.handshake_timeout(budget));
-            Err(timed_out("proxy handshake", proxy.target(), limit))
+            Err(timed_out(Phase::ProxyHandshake, proxy.target(), limit))
         }
         Err(err) => Err(err.into()),
     }

@@ -17,7 +17,7 @@ use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme
 
 use crate::budget::{Budget, Limit, arm, timed_out};
 use crate::endpoint::authority;
-use crate::error::{Error, Result, TlsError};
+use crate::error::{Error, Phase, Result, TlsError};
 use crate::stream::Stream;
 use crate::tls::verify::ExplicitTrust;
 use crate::tls::{CA_BUNDLE_ENV, Mode, TlsOptions};
@@ -155,7 +155,7 @@ pub(crate) fn handshake(
             source.kind(),
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
         ) {
-            timed_out("tls handshake", target.clone(), limit)
+            timed_out(Phase::TlsHandshake, target.clone(), limit)
         } else {
             Error::Io {
                 op: "tls handshake",

@@ -561,11 +561,11 @@ impl Opts {
     }
 }
 
-/// Asserts that `err` is the overall deadline of `deadline` ending `op`, within 5 s of
+/// Asserts that `err` is the overall deadline of `deadline` ending `phase`, within 5 s of
 /// `start` (generous: the machine may be loaded).
 pub(crate) fn assert_cut_by_deadline(
     err: &ws_net::Error,
-    op: &str,
+    phase: ws_net::Phase,
     deadline: Duration,
     start: Instant,
 ) {
@@ -577,8 +577,8 @@ pub(crate) fn assert_cut_by_deadline(
     assert!(
         matches!(
             err,
-            ws_net::Error::Timeout { op: o, overall_deadline: true, after, .. }
-                if *o == op && *after == deadline
+            ws_net::Error::Timeout { phase: p, limit: Some(ws_net::Limit::Deadline { total, .. }), .. }
+                if *p == phase && *total == deadline
         ),
         "{err:?}"
     );

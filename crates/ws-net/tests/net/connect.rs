@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ws_net::{Endpoint, Error, ProxyConfig};
+use ws_net::{Endpoint, Error, Limit, Phase, ProxyConfig};
 
 use super::connect;
 use crate::common::Opts;
@@ -124,8 +124,8 @@ fn an_expired_deadline_stops_before_connecting() {
         matches!(
             err,
             Error::Timeout {
-                op: "tcp connect",
-                overall_deadline: true,
+                phase: Phase::TcpConnect,
+                limit: Some(Limit::Deadline { .. }),
                 ..
             }
         ),
@@ -285,7 +285,7 @@ fn the_overall_deadline_bounds_pending_attempts() {
     assert!(
         matches!(
             &err,
-            Error::Timeout { op: "tcp connect", overall_deadline: true, target, .. }
+            Error::Timeout { phase: Phase::TcpConnect, limit: Some(Limit::Deadline { .. }), target, .. }
                 if target == "stuck.test:1"
         ),
         "{err:?}"

@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use ws_net::{
-    Endpoint, Error, Proxy, ProxyConfig, ProxyError, ProxyKind, SocketOptions, TlsOptions,
+    Endpoint, Error, Limit, Phase, Proxy, ProxyConfig, ProxyError, ProxyKind, SocketOptions,
+    TlsOptions,
 };
 
 use super::connect;
@@ -461,7 +462,7 @@ fn a_silent_proxy_ends_in_a_timeout_naming_the_proxy_handshake() {
             .timeout(Some(Duration::from_millis(200)));
         let err = connect(&endpoint, &through(proxy)).unwrap_err();
         assert!(
-            matches!(&err, Error::Timeout { op: "proxy handshake", overall_deadline: false, after, .. } if *after == Duration::from_millis(200)),
+            matches!(&err, Error::Timeout { phase: Phase::ProxyHandshake, limit: Some(Limit::Timeout(after)), .. } if *after == Duration::from_millis(200)),
             "{kind:?}: {err:?}"
         );
     }
@@ -472,8 +473,8 @@ fn a_silent_proxy_ends_in_a_timeout_naming_the_proxy_handshake() {
         matches!(
             err,
             Error::Timeout {
-                op: "proxy handshake",
-                overall_deadline: true,
+                phase: Phase::ProxyHandshake,
+                limit: Some(Limit::Deadline { .. }),
                 ..
             }
         ),
@@ -517,8 +518,8 @@ fn a_dripping_proxy_cannot_stretch_the_handshake_past_the_deadline() {
         matches!(
             err,
             Error::Timeout {
-                op: "proxy handshake",
-                overall_deadline: true,
+                phase: Phase::ProxyHandshake,
+                limit: Some(Limit::Deadline { .. }),
                 ..
             }
         ),
@@ -542,7 +543,12 @@ fn a_proxy_dripping_inside_its_own_timeout_is_cut_by_the_deadline() {
     let options = through(proxy).deadline(Some(Duration::from_millis(700)));
     let start = std::time::Instant::now();
     let err = connect(&endpoint, &options).unwrap_err();
-    assert_cut_by_deadline(&err, "proxy handshake", Duration::from_millis(700), start);
+    assert_cut_by_deadline(
+        &err,
+        Phase::ProxyHandshake,
+        Duration::from_millis(700),
+        start,
+    );
 }
 
 /// The proxy's name resolves to a black-holed address first: Happy Eyeballs reaches the

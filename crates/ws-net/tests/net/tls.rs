@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ws_net::{Endpoint, Error, ProxyConfig, TlsError, TlsOptions, rustls};
+use ws_net::{Endpoint, Error, Limit, Phase, ProxyConfig, TlsError, TlsOptions, rustls};
 
 use super::connect;
 
@@ -306,7 +306,7 @@ fn a_tls_server_dripping_inside_the_read_timeout_is_cut_by_the_deadline() {
         .deadline(Some(Duration::from_millis(700)));
     let start = std::time::Instant::now();
     let err = connect(&endpoint, &opts).unwrap_err();
-    assert_cut_by_deadline(&err, "tls handshake", Duration::from_millis(700), start);
+    assert_cut_by_deadline(&err, Phase::TlsHandshake, Duration::from_millis(700), start);
 }
 
 #[test]
@@ -323,8 +323,8 @@ fn a_silent_tls_peer_ends_in_a_timeout_naming_the_handshake() {
         matches!(
             err,
             Error::Timeout {
-                op: "tls handshake",
-                overall_deadline: true,
+                phase: Phase::TlsHandshake,
+                limit: Some(Limit::Deadline { .. }),
                 ..
             }
         ),
@@ -340,8 +340,8 @@ fn a_silent_tls_peer_ends_in_a_timeout_naming_the_handshake() {
         matches!(
             err,
             Error::Timeout {
-                op: "tls handshake",
-                overall_deadline: false,
+                phase: Phase::TlsHandshake,
+                limit: Some(Limit::Timeout(_)),
                 ..
             }
         ),
