@@ -16,7 +16,12 @@ fn close_during_a_backoff_wait_ends_the_run_at_once() {
     handle.close(CloseCode::NORMAL, "").unwrap();
     let (returned, ended) = done.recv_timeout(TIMEOUT).unwrap();
     assert!(matches!(ended, Ok(Ended::Stopped)), "{ended:?}");
-    assert!(returned - asked < 500 * MS, "took {:?}", returned - asked);
+    // Far below the 10 s backoff, generous for a loaded machine.
+    assert!(
+        returned - asked < TIMEOUT / 2,
+        "took {:?}",
+        returned - asked
+    );
     assert!(!handle.is_connected());
     server.join();
 }
