@@ -265,7 +265,9 @@ impl Inbound {
     }
 
     /// Space to read bytes into, then report how many with [`commit`](Self::commit). The
-    /// read buffer is allocated here when first needed.
+    /// read buffer is allocated here when first needed, grows while a large frame streams
+    /// through it (up to 256 KiB, kept while large frames follow) and during bursts of
+    /// small frames (see [`Config::read_buffer`](crate::Config::read_buffer)).
     pub fn spare_mut(&mut self) -> &mut [u8] {
         self.lent = None;
         let rb = &mut self.rb;
