@@ -124,7 +124,9 @@ impl Config {
     /// arrive, doubles (up to 128 KiB) each time a read fills all of it while frames are
     /// small (under 4 KiB; larger payloads are read straight into the message), so a
     /// burst of messages takes fewer reads, and is given back (and back to this size) by
-    /// [`Inbound::release_buffers`](crate::Inbound::release_buffers).
+    /// [`Inbound::release_buffers`](crate::Inbound::release_buffers). While a large frame
+    /// streams through it (text, validated on its way in) it grows to up to 256 KiB, and
+    /// keeps that size while large frames follow, back to this size after a small frame.
     /// Default: [`DEFAULT_READ_BUFFER`](Self::DEFAULT_READ_BUFFER).
     pub fn read_buffer(mut self, bytes: usize) -> Self {
         self.read_buffer = bytes.max(1024);

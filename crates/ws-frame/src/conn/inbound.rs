@@ -265,7 +265,9 @@ impl Inbound {
     }
 
     /// Space to read bytes into, then report how many with [`commit`](Self::commit). The
-    /// read buffer is allocated here when first needed.
+    /// read buffer is allocated here when first needed, grows while a large frame streams
+    /// through it (up to 256 KiB, kept while large frames follow) and during bursts of
+    /// small frames (see [`Config::read_buffer`](crate::Config::read_buffer)).
     pub fn spare_mut(&mut self) -> &mut [u8] {
         self.lent = None;
         let rb = &mut self.rb;
@@ -274,7 +276,10 @@ impl Inbound {
             rb.end = 0;
         }
         // While a large frame's payload streams, read in larger pieces (fewer system
-        // calls); back to the normal size once the buffer is empty between frames.
+        // calls); back to the normal size once the buffer is empty after a small frame.
+        // Large frames in a row keep the larger buffer: allocating and zeroing it again
+        // for each (fresh pages from the system, every page faulted in) cost more than
+        // a second copy of the payload.
         let want = match self.streaming {
             #[allow(clippy::cast_possible_truncation, reason = "clamped to LARGE_READ")]
             Some((_, remaining)) if remaining > self.read_now as u64 => {
@@ -284,7 +289,11 @@ impl Inbound {
         };
         if rb.buf.len() < want {
             rb.buf.resize(want, 0);
-        } else if rb.buf.len() > want && want == self.read_now && rb.end == 0 {
+        } else if rb.buf.len() > want
+            && want == self.read_now
+            && rb.end == 0
+            && self.last_len < DIRECT_MIN
+        {
             rb.buf.truncate(want);
             rb.buf.shrink_to_fit();
         }

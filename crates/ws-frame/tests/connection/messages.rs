@@ -273,8 +273,15 @@ fn large_text_streams_through_a_larger_read_buffer_validated_once() {
         "lent {largest} bytes at most"
     );
     assert_eq!(got, Some(Message::Text(text)));
-    // Between frames the read buffer is back to its normal size: a large frame does not
-    // count as a burst.
+    // The larger buffer stays for the next large frame; after a small frame it is back
+    // to its normal size: a large frame does not count as a burst.
+    assert!(server.spare_mut().len() > Config::DEFAULT_READ_BUFFER);
+    client.send(Outgoing::Text("x")).unwrap();
+    server.receive(&take_transmit(&mut client));
+    assert_eq!(
+        server.poll_message(),
+        Ok(Some(Message::Text("x".to_owned())))
+    );
     assert_eq!(server.spare_mut().len(), Config::DEFAULT_READ_BUFFER);
 }
 
@@ -510,5 +517,10 @@ fn large_frames_do_not_grow_the_read_buffer() {
         messages += 1;
     }
     assert_eq!(messages, 20);
+    // Not grown as a burst would grow it (to 128 KiB), and back to the normal size after
+    // a small frame.
+    assert!(inbound.spare_mut().len() <= (64 << 10) + 14);
+    inbound.receive(&super::server_frame(0x82, &[1]));
+    assert_eq!(inbound.poll_message(), Ok(Some(Message::Binary(vec![1]))));
     assert_eq!(inbound.spare_mut().len(), Config::DEFAULT_READ_BUFFER);
 }
