@@ -78,7 +78,7 @@ impl ClientConnection {
 mod tests {
     use std::net::TcpListener;
 
-    use crate::{Endpoint, Error, NetOptions, ProxyConfig, TlsError};
+    use crate::{Budget, Endpoint, Error, NetOptions, ProxyConfig, Timeouts, TlsError};
 
     #[test]
     fn wss_names_the_missing_feature() {
@@ -87,7 +87,8 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         let endpoint = Endpoint::parse(&format!("wss://127.0.0.1:{port}/")).unwrap();
         let options = NetOptions::default().proxy(ProxyConfig::None);
-        let err = crate::connect(&endpoint, &options).unwrap_err();
+        let err =
+            crate::connect(&endpoint, &options, &Budget::start(Timeouts::default())).unwrap_err();
         assert!(
             matches!(&err, Error::Tls(TlsError::FeatureDisabled { host }) if host == "127.0.0.1"),
             "{err:?}"
