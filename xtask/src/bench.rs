@@ -827,17 +827,11 @@ fn summarize(results: &Results) -> Summary {
     let cpu = |i: usize| median(results.samples[i].iter().map(|s| s.cpu_us).collect());
     let ours = median(rates(0));
     let theirs = median(rates(1));
-    let per_round: Vec<f64> = rates(0)
-        .iter()
-        .zip(rates(1))
-        .map(|(a, b)| if b > 0.0 { a / b } else { 0.0 })
-        .collect();
-    let low = per_round.iter().copied().fold(f64::INFINITY, f64::min);
-    let high = per_round.iter().copied().fold(0.0, f64::max);
+    let (ratio, low, high) = rate_ratio(results, 0, 1);
     Summary {
         ours,
         theirs,
-        ratio: if theirs > 0.0 { ours / theirs } else { 0.0 },
+        ratio,
         low,
         high,
         rss: [rss(0), rss(1)],
@@ -1142,10 +1136,9 @@ fn compare_table(md: &mut String, settings: &Settings, results: &[Results]) {
     }
 }
 
-/// A CPU time per message in microseconds, with sensible precision.
-/// Ours receiving lent messages (`recv_ref`, client 3) against tungstenite (client 1):
-/// the ratio of the medians and the lowest and highest per-round ratio.
-fn lent_ratio(result: &Results) -> (f64, f64, f64) {
+/// Client `a` against client `b` of one cell: the ratio of their median rates and the
+/// lowest and highest per-round ratio (zero where `b` has no rate).
+fn rate_ratio(result: &Results, a: usize, b: usize) -> (f64, f64, f64) {
     let rates = |i: usize| -> Vec<f64> {
         result
             .samples
@@ -1153,16 +1146,21 @@ fn lent_ratio(result: &Results) -> (f64, f64, f64) {
             .map(|s| s.iter().map(|s| s.per_second).collect())
             .unwrap_or_default()
     };
-    let (lent, theirs) = (median(rates(3)), median(rates(1)));
-    let ratio = if theirs > 0.0 { lent / theirs } else { 0.0 };
-    let per_round: Vec<f64> = rates(3)
+    let (ours, theirs) = (median(rates(a)), median(rates(b)));
+    let ratio = if theirs > 0.0 { ours / theirs } else { 0.0 };
+    let per_round: Vec<f64> = rates(a)
         .iter()
-        .zip(rates(1))
-        .map(|(a, b)| if b > 0.0 { a / b } else { 0.0 })
+        .zip(rates(b))
+        .map(|(x, y)| if y > 0.0 { x / y } else { 0.0 })
         .collect();
     let low = per_round.iter().copied().fold(f64::INFINITY, f64::min);
     let high = per_round.iter().copied().fold(0.0, f64::max);
     (ratio, low, high)
+}
+
+/// Ours receiving lent messages (`recv_ref`, client 3) against tungstenite (client 1).
+fn lent_ratio(result: &Results) -> (f64, f64, f64) {
+    rate_ratio(result, 3, 1)
 }
 
 /// The pipelined cells again with ours receiving lent messages (`recv_ref`), measured in
@@ -1203,6 +1201,7 @@ fn lent_table(md: &mut String, results: &[Results]) {
     }
 }
 
+/// A CPU time per message in microseconds, with sensible precision.
 pub(crate) fn cpu_figure(us: f64) -> String {
     if us >= 100.0 {
         format!("{us:.0}")
