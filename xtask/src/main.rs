@@ -354,11 +354,55 @@ const PUBLISHED: &[&str] = &["ws-frame", "ws-handshake", "ws-net", "ws-client", 
 /// against the packaged versions of the others (no upload). `--allow-dirty` so a local
 /// run with uncommitted edits checks them too.
 fn package(root: &Path) -> StepResult {
+    forget_packaged_sources()?;
     let mut cmd = cargo_with(root, &["package", "--locked", "--allow-dirty"]);
     for crate_name in PUBLISHED {
         cmd.args(["-p", crate_name]);
     }
     run(cmd)
+}
+
+/// Removes cargo's unpacked copies of our own packaged crates from earlier runs.
+///
+/// `cargo package` verifies each crate against the others through a temporary local
+/// registry whose unpacked sources land in `$CARGO_HOME/registry/src/-<hash>/`, the hash
+/// taken from the checkout's path. Cargo reuses an unpacked crate of the same name and
+/// version without looking at its contents, so a machine that packaged this checkout's
+/// path before (a CI runner with a kept `CARGO_HOME`) would verify `ws-client` against
+/// the old `ws-net` sources and fail on API changes. Only directories of that local
+/// registry (their names start with `-`) and only our crates' names are touched.
+fn forget_packaged_sources() -> StepResult {
+    let cargo_home = match env::var_os("CARGO_HOME") {
+        Some(home) => PathBuf::from(home),
+        None => match env::var_os("HOME") {
+            Some(home) => PathBuf::from(home).join(".cargo"),
+            None => return Ok(()),
+        },
+    };
+    let Ok(registries) = std::fs::read_dir(cargo_home.join("registry").join("src")) else {
+        return Ok(());
+    };
+    for registry in registries.flatten() {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        let Ok(crates) = std::fs::read_dir(registry.path()) else {
+            continue;
+        };
+        for unpacked in crates.flatten() {
+            let name = unpacked.file_name().to_string_lossy().into_owned();
+            let ours = PUBLISHED.iter().any(|published| {
+                name.strip_prefix(published)
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|version| version.starts_with(|c: char| c.is_ascii_digit()))
+            });
+            if ours {
+                std::fs::remove_dir_all(unpacked.path())
+                    .map_err(|e| format!("cannot remove {}: {e}", unpacked.path().display()))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn no_std_build(root: &Path) -> StepResult {
