@@ -116,6 +116,20 @@ impl Client {
         }
     }
 
+    /// Sends `n` messages and flushes once (ours with one lock for the batch).
+    async fn send_batch(&mut self, n: usize) -> io::Result<()> {
+        if let Self::Ours(ws, message) = self {
+            return ws
+                .send_batch(std::iter::repeat_n(&*message, n))
+                .await
+                .map_err(other);
+        }
+        for _ in 0..n {
+            self.write().await?;
+        }
+        self.flush().await
+    }
+
     async fn flush(&mut self) -> io::Result<()> {
         match self {
             Self::Ours(ws, _) => ws.flush().await.map_err(other),
@@ -271,10 +285,7 @@ async fn timed(
         if cell.mode == Mode::RoundTrip {
             client.round_trip(cell.size).await?;
         } else {
-            for _ in 0..batch {
-                client.write().await?;
-            }
-            client.flush().await?;
+            client.send_batch(batch).await?;
             for _ in 0..batch {
                 check(client.recv().await?, cell.size)?;
             }

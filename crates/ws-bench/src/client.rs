@@ -63,6 +63,14 @@ trait Echo {
     /// Queues one message without flushing.
     fn write(&mut self) -> io::Result<()>;
     fn flush(&mut self) -> io::Result<()>;
+    /// Sends `n` messages and flushes once: queued one by one unless the client has a
+    /// batch call.
+    fn send_batch(&mut self, n: usize) -> io::Result<()> {
+        for _ in 0..n {
+            self.write()?;
+        }
+        self.flush()
+    }
     /// Receives one message and returns its length.
     fn recv(&mut self) -> io::Result<usize>;
 }
@@ -90,6 +98,13 @@ impl Echo for Ours {
         self.ws.flush().map_err(io::Error::other)
     }
 
+    /// One lock for the batch (`send_batch`), where `write` takes it per message.
+    fn send_batch(&mut self, n: usize) -> io::Result<()> {
+        self.ws
+            .send_batch(std::iter::repeat_n(&self.message, n))
+            .map_err(io::Error::other)
+    }
+
     fn recv(&mut self) -> io::Result<usize> {
         match self.ws.recv().map_err(io::Error::other)? {
             ws_client::Message::Binary(data) => Ok(data.len()),
@@ -113,6 +128,10 @@ impl Echo for OursRef {
 
     fn flush(&mut self) -> io::Result<()> {
         self.0.flush()
+    }
+
+    fn send_batch(&mut self, n: usize) -> io::Result<()> {
+        self.0.send_batch(n)
     }
 
     fn recv(&mut self) -> io::Result<usize> {
@@ -342,10 +361,7 @@ fn timed(client: &mut dyn Echo, cell: &Cell, batch: usize, time: Duration) -> io
             client.send()?;
             check(client.recv()?, cell.size)?;
         } else {
-            for _ in 0..batch {
-                client.write()?;
-            }
-            client.flush()?;
+            client.send_batch(batch)?;
             for _ in 0..batch {
                 check(client.recv()?, cell.size)?;
             }

@@ -32,13 +32,7 @@ impl Message {
     /// The opcode of the (first) frame that carries this message.
     #[must_use]
     pub fn opcode(&self) -> OpCode {
-        match self {
-            Self::Text(_) => OpCode::Text,
-            Self::Binary(_) => OpCode::Binary,
-            Self::Ping(_) => OpCode::Ping,
-            Self::Pong(_) => OpCode::Pong,
-            Self::Close(_) => OpCode::Close,
-        }
+        self.as_message_ref().opcode()
     }
 
     /// This message, borrowed.

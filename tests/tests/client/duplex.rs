@@ -5,7 +5,8 @@ use std::io::Read;
 use std::sync::mpsc;
 use std::thread;
 
-use ws_client::{CloseCode, Error, Message, WebSocket};
+use ws_client::{CloseCode, Error, Message, OpCode, WebSocket};
+use ws_frame::SendError;
 use ws_tests::{
     Peer, TIMEOUT, Tls, accept_raw, check_tagged, echo, tagged_payload, tcp_server, ws_server,
 };
@@ -66,6 +67,97 @@ fn split_halves_work_from_several_threads_over_ws() {
 #[test]
 fn split_halves_work_from_several_threads_over_wss() {
     concurrent_senders_and_a_blocked_reader(Tls::On);
+}
+
+/// Several threads each send their messages as one `send_batch` batch: every batch arrives
+/// whole and in order, and no other thread's message lands inside it.
+fn batches_from_concurrent_senders(tls: Tls) {
+    const THREADS: usize = 3;
+    const EACH: usize = 60;
+    let peer = ws_server(1, tls, &[], echo);
+    let ws = connect(tls, &peer);
+    let (mut reader, sender) = ws.split();
+    let writers: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let sender = sender.clone();
+            thread::spawn(move || {
+                let batch: Vec<Message> = (0..EACH)
+                    .map(|seq| Message::Binary(tagged_payload(t, seq)))
+                    .collect();
+                sender.send_batch(&batch).unwrap();
+            })
+        })
+        .collect();
+    let mut got = Vec::new();
+    for _ in 0..THREADS * EACH {
+        match reader.recv().unwrap() {
+            Message::Binary(data) => got.push(data),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    for w in writers {
+        w.join().unwrap();
+    }
+    assert_eq!(check_tagged(&got, THREADS), [EACH; THREADS]);
+    // Each batch is one run on the wire: the sender changes at most THREADS - 1 times.
+    let senders: Vec<u8> = got.iter().map(|data| data[0]).collect();
+    let changes = senders.windows(2).filter(|w| w[0] != w[1]).count();
+    assert_eq!(changes, THREADS - 1, "batches interleaved: {senders:?}");
+    sender.send_close(CloseCode::NORMAL, "").unwrap();
+    peer.join();
+}
+
+#[test]
+fn batches_from_several_threads_never_interleave_over_ws() {
+    batches_from_concurrent_senders(Tls::Off);
+}
+
+#[test]
+fn batches_from_several_threads_never_interleave_over_wss() {
+    batches_from_concurrent_senders(Tls::On);
+}
+
+#[test]
+fn send_batch_sends_what_precedes_a_refused_message_and_nothing_after() {
+    let peer = ws_server(1, Tls::Off, &[], echo);
+    let mut ws = connect(Tls::Off, &peer);
+    let batch = [
+        Message::Text("first".to_owned()),
+        Message::Binary(vec![7; 3]),
+        Message::Ping(vec![0; 126]),
+        Message::Text("never sent".to_owned()),
+    ];
+    let err = ws.send_batch(&batch).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidFrame(SendError::ControlFrameTooLong {
+                opcode: OpCode::Ping,
+                len: 126
+            })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(ws.recv().unwrap(), Message::Text("first".to_owned()));
+    assert_eq!(ws.recv().unwrap(), Message::Binary(vec![7; 3]));
+    // The connection is still usable, and the message after the refused one never left.
+    ws.send_text("after").unwrap();
+    assert_eq!(ws.recv().unwrap(), Message::Text("after".to_owned()));
+    ws.close(CloseCode::NORMAL, "", Some(TIMEOUT)).unwrap();
+    peer.join();
+}
+
+#[test]
+fn send_batch_after_close_is_connection_closed() {
+    let peer = ws_server(1, Tls::Off, &[], echo);
+    let ws = connect(Tls::Off, &peer);
+    ws.sender().send_close(CloseCode::NORMAL, "").unwrap();
+    let err = ws
+        .send_batch(&[Message::Text("late".to_owned())])
+        .unwrap_err();
+    assert!(matches!(err, Error::ConnectionClosed { .. }), "{err:?}");
+    drop(ws);
+    peer.join();
 }
 
 fn sender_while_websocket_receives(tls: Tls) {

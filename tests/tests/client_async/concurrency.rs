@@ -146,3 +146,87 @@ async fn close_from_a_third_task_ends_every_party_over_ws() {
 async fn close_from_a_third_task_ends_every_party_over_wss() {
     close_from_a_third_task_ends_every_party(Tls::On).await;
 }
+
+/// Tasks each sending their messages as one `send_batch` batch: every batch arrives whole
+/// and in order, and no other task's message lands inside it.
+async fn batches_from_concurrent_tasks(tls: Tls) {
+    const BATCHES: usize = 4;
+    const EACH: usize = 40;
+    let peer = ws_server(1, tls, &[], echo);
+    let (mut reader, sender) = connect(tls, &peer).await.split();
+    let reading = tokio::spawn(async move {
+        let mut got = Vec::new();
+        for _ in 0..BATCHES * EACH {
+            match within(reader.recv()).await.unwrap() {
+                Message::Binary(data) => got.push(data),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        got
+    });
+    let tasks: Vec<_> = (0..BATCHES)
+        .map(|t| {
+            let sender = sender.clone();
+            tokio::spawn(async move {
+                let batch: Vec<Message> = (0..EACH)
+                    .map(|seq| Message::Binary(tagged_payload(t, seq)))
+                    .collect();
+                sender.send_batch(&batch).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        within(task).await.unwrap().unwrap();
+    }
+    let got = within(reading).await.unwrap();
+    assert_eq!(check_tagged(&got, BATCHES), [EACH; BATCHES]);
+    let senders: Vec<u8> = got.iter().map(|data| data[0]).collect();
+    let changes = senders.windows(2).filter(|w| w[0] != w[1]).count();
+    assert_eq!(changes, BATCHES - 1, "batches interleaved: {senders:?}");
+    sender.send_close(CloseCode::NORMAL, "").await.unwrap();
+    drop(sender);
+    peer.join();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_from_many_tasks_never_interleave_over_ws() {
+    batches_from_concurrent_tasks(Tls::Off).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_from_many_tasks_never_interleave_over_wss() {
+    batches_from_concurrent_tasks(Tls::On).await;
+}
+
+#[tokio::test]
+async fn send_batch_sends_what_precedes_a_refused_message_and_nothing_after() {
+    let peer = ws_server(1, Tls::Off, &[], echo);
+    let mut ws = connect(Tls::Off, &peer).await;
+    let batch = [
+        Message::Text("first".to_owned()),
+        Message::Ping(vec![0; 126]),
+        Message::Text("never sent".to_owned()),
+    ];
+    let err = ws.send_batch(&batch).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidFrame(ws_frame::SendError::ControlFrameTooLong {
+                opcode: ws_client::OpCode::Ping,
+                len: 126
+            })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        within(ws.recv()).await.unwrap(),
+        Message::Text("first".to_owned())
+    );
+    ws.send_text("after").await.unwrap();
+    assert_eq!(
+        within(ws.recv()).await.unwrap(),
+        Message::Text("after".to_owned())
+    );
+    within(ws.close(CloseCode::NORMAL, "", None)).await.unwrap();
+    peer.join();
+}

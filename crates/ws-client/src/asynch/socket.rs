@@ -128,6 +128,19 @@ impl AsyncWebSocket {
         self.sender.write(message).await
     }
 
+    /// Sends messages in order under one lock, flushing once; see
+    /// [`AsyncSender::send_batch`].
+    ///
+    /// # Errors
+    ///
+    /// As [`AsyncSender::send_batch`].
+    pub async fn send_batch<'m, I>(&self, messages: I) -> Result<()>
+    where
+        I: IntoIterator<Item = &'m Message>,
+    {
+        self.sender.send_batch(messages).await
+    }
+
     /// Writes out everything queued.
     ///
     /// # Errors

@@ -471,6 +471,31 @@ impl AsyncSender {
         self.shared.lock().await.flush().await
     }
 
+    /// Sends `messages` in order under one lock, then flushes once: no other sender's
+    /// frame goes between them, and the lock is taken once for the batch (see
+    /// [`Sender::send_batch`](crate::Sender::send_batch)). The iterator runs with the write
+    /// lock held, so it must not send on this connection itself. Cancelled, some of the
+    /// messages may be queued or sent and the rest not.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send), for the first message refused: the messages before it are
+    /// flushed, it and the ones after it are not sent.
+    pub async fn send_batch<'m, I>(&self, messages: I) -> Result<()>
+    where
+        I: IntoIterator<Item = &'m Message>,
+    {
+        let mut w = self.shared.lock().await;
+        for message in messages {
+            if let Err(e) = w.queue(outgoing(message)).await {
+                // What was queued before the refused message still goes out.
+                let _ = w.flush().await;
+                return Err(e);
+            }
+        }
+        w.flush().await
+    }
+
     /// Sends a ping with `payload` (at most 125 bytes).
     ///
     /// # Errors
