@@ -524,3 +524,40 @@ fn large_frames_do_not_grow_the_read_buffer() {
     assert_eq!(inbound.poll_message(), Ok(Some(Message::Binary(vec![1]))));
     assert_eq!(inbound.spare_mut().len(), Config::DEFAULT_READ_BUFFER);
 }
+
+/// Reads into an empty read buffer start on a cache line, for the normal buffer, for one
+/// grown for a large frame, and after it shrank back (the kernel's copy into user memory
+/// is several times slower a few bytes past a page boundary on some CPUs).
+#[test]
+fn reads_into_an_empty_buffer_start_on_a_cache_line() {
+    use ws_frame::{Inbound, Role};
+    let aligned = |inbound: &mut Inbound| inbound.spare_mut().as_ptr() as usize % 64 == 0;
+    let mut inbound = Inbound::new(Role::Client, &Config::new());
+    assert!(aligned(&mut inbound));
+    assert_eq!(inbound.spare_mut().len(), Config::DEFAULT_READ_BUFFER);
+    // A large text frame streams through a grown buffer: each empty read is aligned.
+    let text = "x".repeat(600_000);
+    let mut server = Connection::server(Config::new());
+    server.send(Outgoing::Text(&text)).unwrap();
+    let mut wire = take_transmit(&mut server);
+    wire.extend(super::server_frame(0x82, &[5; 10]));
+    let mut fed = 0;
+    let mut got = Vec::new();
+    while fed < wire.len() {
+        let empty = inbound.buffered() == 0;
+        if empty {
+            assert!(aligned(&mut inbound), "after {fed} bytes");
+        }
+        let spare = inbound.spare_mut();
+        let n = spare.len().min(wire.len() - fed);
+        spare[..n].copy_from_slice(&wire[fed..fed + n]);
+        inbound.commit(n);
+        fed += n;
+        while let Some(message) = inbound.poll_message().unwrap() {
+            got.push(message);
+        }
+    }
+    assert_eq!(got, [Message::Text(text), Message::Binary(vec![5; 10])]);
+    assert!(aligned(&mut inbound));
+    assert_eq!(inbound.spare_mut().len(), Config::DEFAULT_READ_BUFFER);
+}
