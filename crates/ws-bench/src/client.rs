@@ -181,6 +181,10 @@ struct Raw {
     queued: usize,
     /// Received bytes not yet consumed, `input[start..have]`; reads ask for as much as fits.
     input: Vec<u8>,
+    /// Where reads into an empty `input` start: its first 64-byte boundary (the kernel's
+    /// copy to user memory is 3-4 times slower a few bytes past a page boundary on the
+    /// AMD machines measured, where a large allocation begins; see PERFORMANCE.md).
+    origin: usize,
     start: usize,
     have: usize,
     /// The length of one echoed (unmasked) frame.
@@ -208,9 +212,9 @@ impl Echo for Raw {
 
     fn recv(&mut self) -> io::Result<usize> {
         if self.start + self.echo_len > self.input.len() {
-            self.input.copy_within(self.start..self.have, 0);
-            self.have -= self.start;
-            self.start = 0;
+            self.input.copy_within(self.start..self.have, self.origin);
+            self.have -= self.start - self.origin;
+            self.start = self.origin;
         }
         while self.have - self.start < self.echo_len {
             let n = self.tcp.read(&mut self.input[self.have..])?;
@@ -225,8 +229,8 @@ impl Echo for Raw {
         }
         self.start += self.echo_len;
         if self.start == self.have {
-            self.start = 0;
-            self.have = 0;
+            self.start = self.origin;
+            self.have = self.origin;
         }
         Ok(self.size)
     }
@@ -336,14 +340,17 @@ fn connect(url: &str, addr: &str, which: Impl, cell: &Cell) -> io::Result<Box<dy
         Impl::Raw => {
             let (ws, _) = tungstenite::client::client(url, tcp).map_err(io::Error::other)?;
             let (frame, echo_len) = raw_frame(cell.kind, &payload);
+            let input = vec![0; echo_len.max(256 << 10) + 64];
+            let origin = (64 - input.as_ptr() as usize % 64) % 64;
             Box::new(Raw {
                 tcp: ws.into_inner(),
                 frame,
                 batch: Vec::new(),
                 queued: 0,
-                input: vec![0; echo_len.max(256 << 10)],
-                start: 0,
-                have: 0,
+                input,
+                origin,
+                start: origin,
+                have: origin,
                 echo_len,
                 size: cell.size,
             })
