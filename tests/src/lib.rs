@@ -455,6 +455,16 @@ pub fn check_tagged(got: &[Vec<u8>], senders: usize) -> Vec<usize> {
     next
 }
 
+/// Checks `got` as [`check_tagged`] does for `senders` senders that each sent `each`
+/// messages as one batch, and that no batch was interleaved with another: the sender
+/// changes exactly `senders - 1` times along `got`.
+pub fn check_batches(got: &[Vec<u8>], senders: usize, each: usize) {
+    assert_eq!(check_tagged(got, senders), vec![each; senders]);
+    let order: Vec<u8> = got.iter().map(|data| data[0]).collect();
+    let changes = order.windows(2).filter(|w| w[0] != w[1]).count();
+    assert_eq!(changes, senders - 1, "batches interleaved: {order:?}");
+}
+
 /// A server process of `tests/peers` printing `PORT <n>` (the Python `websockets` server
 /// of `ws_server.py` and the other scripts, or the Node `ws` server), killed on drop.
 #[derive(Debug)]

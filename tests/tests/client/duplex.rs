@@ -5,10 +5,11 @@ use std::io::Read;
 use std::sync::mpsc;
 use std::thread;
 
-use ws_client::{CloseCode, Error, Message, OpCode, WebSocket};
+use ws_client::{CloseCode, Error, Message, OpCode, Reader, WebSocket};
 use ws_frame::SendError;
 use ws_tests::{
-    Peer, TIMEOUT, Tls, accept_raw, check_tagged, echo, tagged_payload, tcp_server, ws_server,
+    Peer, TIMEOUT, Tls, accept_raw, check_batches, check_tagged, echo, tagged_payload, tcp_server,
+    ws_server,
 };
 
 use crate::{client, tls_client};
@@ -20,6 +21,16 @@ fn connect(tls: Tls, peer: &Peer) -> WebSocket {
     }
 }
 
+/// Receives `n` binary messages.
+fn recv_binaries(reader: &mut Reader, n: usize) -> Vec<Vec<u8>> {
+    (0..n)
+        .map(|_| match reader.recv().unwrap() {
+            Message::Binary(data) => data,
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect()
+}
+
 fn concurrent_senders_and_a_blocked_reader(tls: Tls) {
     const THREADS: usize = 4;
     const EACH: usize = 40;
@@ -29,14 +40,7 @@ fn concurrent_senders_and_a_blocked_reader(tls: Tls) {
     let (tx, rx) = mpsc::channel();
     // The reader starts first and blocks until the echoes arrive.
     let reading = thread::spawn(move || {
-        let mut got = Vec::new();
-        for _ in 0..THREADS * EACH {
-            match reader.recv().unwrap() {
-                Message::Binary(data) => got.push(data),
-                other => panic!("unexpected {other:?}"),
-            }
-        }
-        tx.send(got).unwrap();
+        tx.send(recv_binaries(&mut reader, THREADS * EACH)).unwrap();
     });
     let writers: Vec<_> = (0..THREADS)
         .map(|t| {
@@ -88,21 +92,11 @@ fn batches_from_concurrent_senders(tls: Tls) {
             })
         })
         .collect();
-    let mut got = Vec::new();
-    for _ in 0..THREADS * EACH {
-        match reader.recv().unwrap() {
-            Message::Binary(data) => got.push(data),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
+    let got = recv_binaries(&mut reader, THREADS * EACH);
     for w in writers {
         w.join().unwrap();
     }
-    assert_eq!(check_tagged(&got, THREADS), [EACH; THREADS]);
-    // Each batch is one run on the wire: the sender changes at most THREADS - 1 times.
-    let senders: Vec<u8> = got.iter().map(|data| data[0]).collect();
-    let changes = senders.windows(2).filter(|w| w[0] != w[1]).count();
-    assert_eq!(changes, THREADS - 1, "batches interleaved: {senders:?}");
+    check_batches(&got, THREADS, EACH);
     sender.send_close(CloseCode::NORMAL, "").unwrap();
     peer.join();
 }

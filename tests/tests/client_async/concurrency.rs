@@ -7,9 +7,9 @@
 use std::time::Instant;
 
 use tokio::sync::oneshot;
-use ws_client::{AsyncSender, AsyncWebSocket, CloseCode, Error, Message};
+use ws_client::{AsyncReader, AsyncSender, AsyncWebSocket, CloseCode, Error, Message};
 use ws_tests::faults::assert_prompt;
-use ws_tests::{Peer, Tls, check_tagged, echo, tagged_payload, ws_server};
+use ws_tests::{Peer, Tls, check_batches, check_tagged, echo, tagged_payload, ws_server};
 
 use crate::{client, tls_client, within};
 
@@ -48,19 +48,25 @@ fn senders(
         .collect()
 }
 
+/// Receives `n` binary messages, each within the test's timeout.
+async fn recv_binaries(reader: &mut AsyncReader, n: usize) -> Vec<Vec<u8>> {
+    let mut got = Vec::with_capacity(n);
+    for _ in 0..n {
+        match within(reader.recv()).await.unwrap() {
+            Message::Binary(data) => got.push(data),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    got
+}
+
 async fn many_tasks_send_while_one_receives(tls: Tls) {
     const EACH: usize = 24;
     let peer = ws_server(1, tls, &[], echo);
     let (mut reader, sender) = connect(tls, &peer).await.split();
     // The reader runs in its own task and waits before any echo can arrive.
     let reading = tokio::spawn(async move {
-        let mut got = Vec::new();
-        for _ in 0..TASKS * EACH {
-            match within(reader.recv()).await.unwrap() {
-                Message::Binary(data) => got.push(data),
-                other => panic!("unexpected {other:?}"),
-            }
-        }
+        let got = recv_binaries(&mut reader, TASKS * EACH).await;
         (reader, got)
     });
     for task in senders(&sender, Some(EACH)) {
@@ -154,16 +160,7 @@ async fn batches_from_concurrent_tasks(tls: Tls) {
     const EACH: usize = 40;
     let peer = ws_server(1, tls, &[], echo);
     let (mut reader, sender) = connect(tls, &peer).await.split();
-    let reading = tokio::spawn(async move {
-        let mut got = Vec::new();
-        for _ in 0..BATCHES * EACH {
-            match within(reader.recv()).await.unwrap() {
-                Message::Binary(data) => got.push(data),
-                other => panic!("unexpected {other:?}"),
-            }
-        }
-        got
-    });
+    let reading = tokio::spawn(async move { recv_binaries(&mut reader, BATCHES * EACH).await });
     let tasks: Vec<_> = (0..BATCHES)
         .map(|t| {
             let sender = sender.clone();
@@ -179,10 +176,7 @@ async fn batches_from_concurrent_tasks(tls: Tls) {
         within(task).await.unwrap().unwrap();
     }
     let got = within(reading).await.unwrap();
-    assert_eq!(check_tagged(&got, BATCHES), [EACH; BATCHES]);
-    let senders: Vec<u8> = got.iter().map(|data| data[0]).collect();
-    let changes = senders.windows(2).filter(|w| w[0] != w[1]).count();
-    assert_eq!(changes, BATCHES - 1, "batches interleaved: {senders:?}");
+    check_batches(&got, BATCHES, EACH);
     sender.send_close(CloseCode::NORMAL, "").await.unwrap();
     drop(sender);
     peer.join();
