@@ -932,12 +932,7 @@ impl Inbound {
                 }
             }
             Event::Header(header) => {
-                self.last_len = header.payload_len;
-                if mode == Mode::Frame {
-                    self.frame_buf.clear();
-                }
-                self.asm.start(&header, self.inflater_present());
-                self.streaming = Some((header, header.payload_len));
+                self.begin_streamed(mode, header);
                 Ok(Step::Again)
             }
             Event::Payload { data, last } => {
@@ -977,6 +972,29 @@ impl Inbound {
             Ok(step) => Ok(step),
             Err(e) => Err(self.fail(e)),
         }
+    }
+
+    /// A data frame's header arrived without all of its payload: the frame streams.
+    fn begin_streamed(&mut self, mode: Mode, header: FrameHeader) {
+        self.last_len = header.payload_len;
+        if mode == Mode::Frame {
+            self.frame_buf.clear();
+        }
+        self.asm.start(&header, self.inflater_present());
+        if mode == Mode::Message
+            && header.payload_len >= DIRECT_MIN
+            && !self.asm.compressed
+            && !self.asm.streams_text(self.utf8)
+        {
+            // Room for the whole payload before its first bytes are copied in, so the
+            // direct reads that follow (`direct_buffer`) do not move them again. The
+            // length was checked against the frame limit by the decoder.
+            #[allow(clippy::cast_possible_truncation, reason = "at most DIRECT_MAX")]
+            self.asm
+                .bytes
+                .reserve(header.payload_len.min(DIRECT_MAX) as usize);
+        }
+        self.streaming = Some((header, header.payload_len));
     }
 
     #[cfg_attr(not(feature = "deflate"), allow(clippy::unused_self))]
