@@ -19,7 +19,7 @@ use std::{fs, thread};
 
 use crate::bench_scale::{Scale, run_scale};
 use crate::{StepResult, cargo_with, run};
-use crate::{bench_async, chart};
+use crate::{bench_async, bench_instructions, chart};
 
 /// Settings from the command line.
 #[derive(Debug, Clone)]
@@ -43,6 +43,8 @@ struct Settings {
     /// Run the async cells (ours async against tokio-tungstenite, fastwebsockets and
     /// tokio-websockets).
     asynch: bool,
+    /// Only count instructions per message under callgrind (`bench_instructions`).
+    instructions: bool,
 }
 
 impl Default for Settings {
@@ -58,6 +60,7 @@ impl Default for Settings {
             connections: 10_000,
             scale_rounds: None,
             asynch: true,
+            instructions: false,
         }
     }
 }
@@ -108,7 +111,7 @@ const fn pipelined(size: usize, target: Option<f64>, lent_target: Option<f64>) -
     }
 }
 
-const CELLS: &[Cell] = &[
+pub(crate) const CELLS: &[Cell] = &[
     cell(false, false, 16, Some(1.05), true),
     cell(false, false, KIB, Some(1.05), false),
     cell(false, false, 64 * KIB, None, false),
@@ -195,6 +198,9 @@ pub(crate) fn run_bench(root: &Path, args: &[String]) -> StepResult {
         &["build", "--release", "--locked", "-p", "ws-bench"],
     ))?;
     let exe = root.join("target").join("release").join("ws-bench");
+    if settings.instructions {
+        return bench_instructions::run(root, &exe, settings.compare.as_deref());
+    }
     if settings.scale_only {
         let scale = scale_cells(&exe, &settings);
         let mut md = String::from("# Benchmark: scale cells\n");
@@ -342,6 +348,7 @@ fn parse_args(args: &[String]) -> Result<Settings, String> {
             "--scale" => settings.scale_only = true,
             "--no-scale" => settings.scale = false,
             "--no-async" => settings.asynch = false,
+            "--instructions" => settings.instructions = true,
             "--connections" => {
                 let n = value("--connections")?;
                 #[allow(
@@ -364,7 +371,8 @@ fn parse_args(args: &[String]) -> Result<Settings, String> {
                      --time SECONDS per cell (1), --warmup SECONDS (0.2), --quick (0.3 s \
                      per cell, one round of scale cells), --no-codec (skip the criterion benchmarks), --compare-with PATH \
                      (another ws-bench build's client as a before/after column), --scale (only \
-                     the scale cells), --no-scale, --no-async (skip the async cells), --connections N (idle connections, 10000)"
+                     the scale cells), --no-scale, --no-async (skip the async cells), --connections N (idle connections, 10000), \
+                     --instructions (only instructions per message under callgrind)"
                 ));
             }
         }

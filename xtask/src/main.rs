@@ -9,6 +9,7 @@ mod api;
 mod autobahn;
 mod bench;
 mod bench_async;
+mod bench_instructions;
 mod bench_scale;
 mod chart;
 mod fuzz;
@@ -134,7 +135,8 @@ fn print_help() {
          autobahn  the Autobahn fuzzing server referees the client; fails on any case not OK\n  \
          bench     our client vs tungstenite on loopback plus the codec benchmarks; writes\n            \
          target/bench/report.md and report.json (options: --rounds N, --time S,\n            \
-         --warmup S, --quick, --no-codec)\n  \
+         --warmup S, --quick, --no-codec, --compare-with PATH, --instructions: user-space\n            \
+         instructions per message under callgrind, this build and the compared one)\n  \
          step      one step of ci by name: `cargo xtask step features`\n  \
          api       compare each crate's public items with docs/api/ (--bless rewrites them)\n  \
          tidy      repository checks: file headers, no #[ignore], licenses\n  \

@@ -512,6 +512,9 @@ impl Inbound {
     ) -> Result<Option<T>, RecvError> {
         self.frame_mode = false;
         self.lent = None;
+        if self.starved() {
+            return self.need_more().map(|()| None);
+        }
         if let Some((opcode, start, end)) = self.whole_next()? {
             let message = self.owned(opcode, start, end)?;
             if let Some(item) = keep(Incoming::Message(message)) {
@@ -613,6 +616,9 @@ impl Inbound {
         self.lent = None;
         if self.held.is_some() {
             self.give_back();
+        }
+        if self.starved() {
+            return self.need_more().map(|()| false);
         }
         if let Some((opcode, start, end)) = self.whole_next()? {
             return self.lend_whole(opcode, start, end).map(|()| true);
@@ -831,6 +837,13 @@ impl Inbound {
                 reason: reason.to_string(),
             });
         }
+    }
+
+    /// Nothing buffered, nothing decoded waiting and still open: the decoder cannot say
+    /// more without input (the common case after each message of a round trip), so a poll
+    /// goes straight to [`need_more`](Self::need_more).
+    fn starved(&self) -> bool {
+        self.rb.start == self.rb.end && self.ready.is_empty() && matches!(self.state, State::Open)
     }
 
     fn check_open(&self) -> Result<(), RecvError> {
