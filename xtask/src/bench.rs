@@ -387,7 +387,7 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    fn start(exe: &Path, pinned: bool) -> Result<Self, String> {
+    pub(crate) fn start(exe: &Path, pinned: bool) -> Result<Self, String> {
         Self::start_with(exe, pinned, "server")
     }
 
@@ -570,15 +570,7 @@ pub(crate) fn client_run(
     } else {
         Command::new(exe)
     };
-    cmd.arg("client")
-        .arg(run.clients.join(","))
-        .arg(port.to_string())
-        .arg(if cell.pipelined { "pipe" } else { "rt" })
-        .arg(if cell.text { "text" } else { "binary" })
-        .arg(cell.size.to_string())
-        .arg(run.warmup.to_string())
-        .arg(run.time.to_string())
-        .arg(run.slices.to_string())
+    client_args(&mut cmd, cell, run, port)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let what = format!("{} on {}", run.clients.join(","), cell.name());
@@ -604,6 +596,25 @@ pub(crate) fn client_run(
         samples.push(parse_sample(line).ok_or_else(|| format!("{what} printed `{line}`"))?);
     }
     Ok(samples)
+}
+
+/// Appends `client CLIENTS PORT rt|pipe binary|text SIZE WARMUP TIME SLICES` for `cell`
+/// and `run` to a `ws-bench` command.
+pub(crate) fn client_args<'c>(
+    cmd: &'c mut Command,
+    cell: &Cell,
+    run: &Run<'_>,
+    port: u16,
+) -> &'c mut Command {
+    cmd.arg("client")
+        .arg(run.clients.join(","))
+        .arg(port.to_string())
+        .arg(if cell.pipelined { "pipe" } else { "rt" })
+        .arg(if cell.text { "text" } else { "binary" })
+        .arg(cell.size.to_string())
+        .arg(run.warmup.to_string())
+        .arg(run.time.to_string())
+        .arg(run.slices.to_string())
 }
 
 /// Reads `key=value` pairs of one client's line.

@@ -19,7 +19,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::StepResult;
-use crate::bench::{CELLS, Cell, Server, wait_with_timeout};
+use crate::bench::{CELLS, Cell, Run, Server, client_args, wait_with_timeout};
 
 /// The short and the long timed run, in seconds of the client's own (slowed) clock.
 const SHORT: f64 = 1.0;
@@ -47,7 +47,7 @@ pub(crate) fn run(root: &Path, exe: &Path, compare: Option<&Path>) -> StepResult
         );
     }
     let out_dir = root.join("target").join("bench");
-    let mut server = Server::start_with(exe, false, "server")?;
+    let mut server = Server::start(exe, false)?;
     let mut rows = Vec::new();
     for cell in CELLS {
         eprintln!("instructions: {}", cell.name());
@@ -110,12 +110,14 @@ fn counted_run(
     let mut cmd = Command::new("valgrind");
     cmd.arg("--tool=callgrind")
         .arg(format!("--callgrind-out-file={}", out_file.display()))
-        .arg(exe)
-        .args(["client", "ours", &port.to_string()])
-        .arg(if cell.pipelined { "pipe" } else { "rt" })
-        .arg(if cell.text { "text" } else { "binary" })
-        .arg(cell.size.to_string())
-        .args(["0", &time.to_string(), "1"])
+        .arg(exe);
+    let run = Run {
+        clients: &["ours"],
+        warmup: 0.0,
+        time,
+        slices: 1,
+    };
+    client_args(&mut cmd, cell, &run, port)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let what = format!("{} under callgrind ({})", cell.name(), exe.display());

@@ -394,11 +394,7 @@ impl Inbound {
         if remaining < DIRECT_MIN
             || self.frame_mode
             || self.rb.start != self.rb.end
-            || self.asm.compressed
-            || self.asm.kind.is_none()
-            // Streamed text is validated into a `String` on the way; it comes through the
-            // read buffer, which grows for a large frame (see `spare_mut`).
-            || self.asm.streams_text(self.utf8)
+            || !self.asm.reads_directly(self.utf8)
             || !matches!(self.state, State::Open)
         {
             return None;
@@ -996,8 +992,7 @@ impl Inbound {
         self.asm.start(&header, self.inflater_present());
         if mode == Mode::Message
             && header.payload_len >= DIRECT_MIN
-            && !self.asm.compressed
-            && !self.asm.streams_text(self.utf8)
+            && self.asm.reads_directly(self.utf8)
         {
             // Room for the whole payload before its first bytes are copied in, so the
             // direct reads that follow (`direct_buffer`) do not move them again. The
@@ -1100,6 +1095,14 @@ impl Assembly {
         }
         self.frag.clear();
         self.fin = header.fin;
+    }
+
+    /// Whether a large payload of this message may be read straight into `bytes`
+    /// ([`Inbound::direct_buffer`]): a message has begun, uncompressed, and not text
+    /// validated as it streams (that comes through the read buffer, which grows for a
+    /// large frame; see `spare_mut`).
+    fn reads_directly(&self, check: Utf8Check) -> bool {
+        self.kind.is_some() && !self.compressed && !self.streams_text(check)
     }
 
     /// Whether text goes straight into `text`, validated as it streams.
