@@ -1,13 +1,14 @@
 //! `cargo xtask autobahn`: the Autobahn|Testsuite fuzzing server referees our client.
 //!
 //! Steps: make (once, cached under `target/autobahn/venv`) a Python 2.7 virtualenv from
-//! pyenv's 2.7.18 holding a pinned `autobahntestsuite`; write a fuzzing-server spec; start
-//! `wstest -m fuzzingserver` on a free loopback port; run both testee examples at once
-//! against that one server, each under its own agent name (the blocking
-//! `crates/ws-client/examples/autobahn_client.rs` as `ws-rs` and the async
-//! `autobahn_async.rs` as `ws-rs-async`, release builds) as
-//! `TESTEE ws://127.0.0.1:PORT AGENT`; read `reports/clients/index.json`; print a summary per
-//! section for each agent and fail on any case whose behaviour or close behaviour is not OK.
+//! pyenv's 2.7.18 holding a pinned `autobahntestsuite`; for each testee (the blocking
+//! `crates/ws-client/examples/autobahn_client.rs` as agent `ws-rs` and the async
+//! `autobahn_async.rs` as `ws-rs-async`, release builds) write a fuzzing-server spec under
+//! `target/autobahn/AGENT/` and start its own `wstest -m fuzzingserver` on a free loopback
+//! port; run both testees at once, each against its own server, as
+//! `TESTEE ws://127.0.0.1:PORT AGENT`; read each `AGENT/reports/clients/index.json`; print a
+//! summary per section for each agent and fail on any case whose behaviour or close
+//! behaviour is not OK.
 //!
 //! Accepted results: `OK` and `INFORMATIONAL` (Autobahn's own "passed, see the notes").
 //! Everything else (`UNIMPLEMENTED`, which sections 12 and 13 report when permessage-deflate
@@ -71,10 +72,6 @@ pub(crate) fn run_autobahn(root: &Path) -> StepResult {
         ],
     ))?;
 
-    let reports = dir.join("reports");
-    let _ = fs::remove_dir_all(&reports);
-    let port = free_port()?;
-    let spec = dir.join("fuzzingclient-spec.json");
     let filter = std::env::var("AUTOBAHN_CASES")
         .ok()
         .filter(|f| !f.trim().is_empty());
@@ -84,6 +81,53 @@ pub(crate) fn run_autobahn(root: &Path) -> StepResult {
         .split(',')
         .map(|c| format!("\"{}\"", c.trim()));
     let cases = cases.collect::<Vec<_>>().join(", ");
+
+    // One referee per testee: the fuzzing server is a single-threaded Python process whose
+    // cases close the connection on 0.5 s timers, and one server refereeing two testees
+    // at once sometimes ran a timer out before it read a close reply that had arrived.
+    let mut referees = Vec::new();
+    for (_, agent) in TESTEES {
+        referees.push(start_referee(&wstest, &dir.join(agent), &cases)?);
+    }
+    let urls: Vec<String> = referees
+        .iter()
+        .map(|r| format!("ws://127.0.0.1:{}", r.port))
+        .collect();
+    run_testees(root, &urls)?;
+
+    let expected = if filter.is_some() { 1 } else { EXPECTED_CASES };
+    let mut failures = Vec::new();
+    for ((_, agent), referee) in TESTEES.iter().zip(referees) {
+        // Each testee asked its referee for the reports when it ended.
+        let report_dir = referee.dir.join("reports").join("clients");
+        drop(referee.server);
+        let judged = read_index(&report_dir.join("index.json"), agent)
+            .and_then(|results| judge(agent, &results, &report_dir, expected));
+        if let Err(e) = judged {
+            failures.push(format!("{agent}: {e}"));
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n"))
+    }
+}
+
+/// A fuzzing server started for one testee, in its own directory.
+struct Referee {
+    dir: PathBuf,
+    port: u16,
+    server: KillOnDrop,
+}
+
+/// Writes a spec for `cases` into `dir` and starts a fuzzing server on a free port with
+/// its reports and log there; returns once the server listens.
+fn start_referee(wstest: &Path, dir: &Path, cases: &str) -> Result<Referee, String> {
+    fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let _ = fs::remove_dir_all(dir.join("reports"));
+    let port = free_port()?;
+    let spec = dir.join("fuzzingclient-spec.json");
     let spec_text = format!(
         "{{\n  \"url\": \"ws://127.0.0.1:{port}\",\n  \"outdir\": \"./reports/clients\",\n  \
          \"cases\": [{cases}],\n  \"exclude-cases\": [],\n  \"exclude-agent-cases\": {{}}\n}}\n"
@@ -96,14 +140,14 @@ pub(crate) fn run_autobahn(root: &Path) -> StepResult {
     let log_err = log
         .try_clone()
         .map_err(|e| format!("cannot clone a file handle: {e}"))?;
-    let mut server_cmd = Command::new(&wstest);
+    let mut server_cmd = Command::new(wstest);
     server_cmd
         .args(["-m", "fuzzingserver", "-s"])
         .arg(&spec)
         // No embedded report web server: it would take port 8080, which another run or
         // service may hold.
         .args(["--webport", "0"])
-        .current_dir(&dir)
+        .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log_err);
@@ -116,36 +160,19 @@ pub(crate) fn run_autobahn(root: &Path) -> StepResult {
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", wstest.display()))?;
     let mut server = KillOnDrop(server);
-
     wait_for_port(port, &mut server.0, &log_path)?;
-
-    let url = format!("ws://127.0.0.1:{port}");
-    run_testees(root, &url)?;
-    // Each testee asked for the reports when it ended; the last one wrote them all.
-    drop(server);
-
-    let index = reports.join("clients").join("index.json");
-    let expected = if filter.is_some() { 1 } else { EXPECTED_CASES };
-    let mut failures = Vec::new();
-    for (_, agent) in TESTEES {
-        let judged = read_index(&index, agent)
-            .and_then(|results| judge(agent, &results, &reports.join("clients"), expected));
-        if let Err(e) = judged {
-            failures.push(format!("{agent}: {e}"));
-        }
-    }
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(failures.join("\n"))
-    }
+    Ok(Referee {
+        dir: dir.to_owned(),
+        port,
+        server,
+    })
 }
 
-/// Runs every testee at once against the server at `url` and waits for all of them.
-fn run_testees(root: &Path, url: &str) -> StepResult {
+/// Runs every testee at once, each against its own server in `urls`, and waits for all.
+fn run_testees(root: &Path, urls: &[String]) -> StepResult {
     let started = Instant::now();
     let mut children = Vec::new();
-    for (example, agent) in TESTEES {
+    for ((example, agent), url) in TESTEES.iter().zip(urls) {
         let testee = root
             .join("target")
             .join("release")
