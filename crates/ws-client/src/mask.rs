@@ -2,9 +2,10 @@
 //! in batches so a small frame does not cost a system call, or a caller's function (for
 //! tests that need byte-exact frames).
 //!
-//! The batch is per thread, not per connection: an idle connection holds no key pool,
-//! and many connections on one thread share one `getrandom` call per 1024 frames. Every
-//! key is still four fresh bytes from the CSPRNG, used once.
+//! The pool is per thread, not per connection: many connections on one thread share one
+//! `getrandom` call per 1024 frames. A connection takes 16 keys (64 bytes) from it at a
+//! time, so a frame costs neither a system call nor a thread-local access. Every key is
+//! still four fresh bytes from the CSPRNG, used once.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -36,18 +37,23 @@ thread_local! {
     };
 }
 
+/// How many random bytes a connection takes from its thread's pool at a time: 16 keys.
+const BATCH: usize = 64;
+
 /// The per-connection mask key source.
 pub(crate) enum MaskSource {
-    /// Keys drawn from the thread's pool, refilled from the OS CSPRNG.
-    Random,
+    /// Keys taken from the thread's pool (refilled from the OS CSPRNG) 16 at a time:
+    /// `bytes[next..]` not used yet.
+    Random { bytes: [u8; BATCH], next: usize },
     /// Keys from the caller.
     Custom(MaskKeyFn),
 }
 
 impl fmt::Debug for MaskSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the unused keys: they mask frames still to come.
         match self {
-            Self::Random => f.write_str("MaskSource::Random"),
+            Self::Random { .. } => f.write_str("MaskSource::Random"),
             Self::Custom(_) => f.write_str("MaskSource::Custom"),
         }
     }
@@ -57,28 +63,47 @@ impl MaskSource {
     pub(crate) fn new(custom: Option<MaskKeyFn>) -> Self {
         match custom {
             Some(f) => Self::Custom(f),
-            None => Self::Random,
+            None => Self::Random {
+                bytes: [0; BATCH],
+                next: BATCH,
+            },
         }
     }
 
     /// The key for the next frame.
+    #[inline]
     pub(crate) fn next_key(&mut self) -> Result<[u8; 4], Error> {
         match self {
             Self::Custom(f) => Ok(f()),
-            Self::Random => KEYS.with(|keys| {
-                let mut pool = keys.borrow_mut();
-                let Pool { bytes, next } = &mut *pool;
-                if *next + 4 > POOL {
-                    fill_random(&mut bytes[..], Op::Write)?;
+            Self::Random { bytes, next } => {
+                if *next + 4 > BATCH {
+                    take_batch(bytes)?;
                     *next = 0;
                 }
                 let mut key = [0; 4];
-                key.copy_from_slice(&bytes[*next..*next + 4]);
+                key.copy_from_slice(bytes.get(*next..*next + 4).unwrap_or(&[0; 4]));
                 *next += 4;
                 Ok(key)
-            }),
+            }
         }
     }
+}
+
+/// Moves the next [`BATCH`] bytes of this thread's pool into `out`, refilling the pool
+/// from the CSPRNG when it runs out; a byte is never handed out twice.
+#[inline(never)]
+fn take_batch(out: &mut [u8; BATCH]) -> Result<(), Error> {
+    KEYS.with(|keys| {
+        let mut pool = keys.borrow_mut();
+        let Pool { bytes, next } = &mut *pool;
+        if *next + BATCH > POOL {
+            fill_random(&mut bytes[..], Op::Write)?;
+            *next = 0;
+        }
+        out.copy_from_slice(&bytes[*next..*next + BATCH]);
+        *next += BATCH;
+        Ok(())
+    })
 }
 
 impl ws_frame::MaskKeys for MaskSource {
@@ -123,8 +148,8 @@ mod tests {
             keys.insert(b.next_key().unwrap());
         }
         assert!(keys.len() > 2000, "only {} distinct keys", keys.len());
-        // A source holds no pool of its own.
-        assert!(size_of::<MaskSource>() <= size_of::<MaskKeyFn>() + 8);
+        // A source holds one batch of keys, not a pool of its own.
+        assert!(size_of::<MaskSource>() <= BATCH + 16);
     }
 
     #[test]

@@ -263,18 +263,22 @@ impl Reader {
     }
 
     /// Hands the engine's replies (pongs, the close echo, the failing close) to the write
-    /// side; a write failure there shows up on the next send.
+    /// side; a write failure there shows up on the next send. Inlined: most calls find
+    /// none.
+    #[inline]
     fn send_replies(&mut self) {
-        let Some(first) = self.engine.poll_reply() else {
-            return;
-        };
+        if self.engine.has_reply() {
+            self.pass_replies();
+        }
+    }
+
+    #[inline(never)]
+    fn pass_replies(&mut self) {
         let mut w = self.shared.lock();
-        let mut reply = Some(first);
-        while let Some(r) = reply {
+        while let Some(r) = self.engine.poll_reply() {
             if let Err(e) = w.reply(r) {
                 log::debug!(target: "ws_client", "reply not sent: {e}");
             }
-            reply = self.engine.poll_reply();
         }
     }
 

@@ -66,6 +66,7 @@ impl Writer {
     }
 
     /// Writes the pending bytes to the socket (no flush of the socket itself).
+    #[inline]
     fn write_pending(&mut self, op: Op) -> Result<()> {
         let bytes = self.engine.poll_transmit();
         if bytes.is_empty() {
@@ -132,7 +133,18 @@ impl Writer {
 }
 
 /// Logs a send (the frame at trace level, our close frame at debug level).
+#[inline]
 pub(crate) fn log_send(message: &Outgoing<'_>) {
+    // Inlined: most sends log nothing.
+    if matches!(message, Outgoing::Close(_))
+        || log::log_enabled!(target: "ws_client::frame", log::Level::Trace)
+    {
+        log_sending(message);
+    }
+}
+
+#[inline(never)]
+fn log_sending(message: &Outgoing<'_>) {
     if log::log_enabled!(target: "ws_client::frame", log::Level::Trace) {
         let payload = payload_of(message);
         log::trace!(

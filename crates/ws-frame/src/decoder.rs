@@ -219,6 +219,21 @@ impl Decoder {
             Parsed::Incomplete { needed } => return Ok(Decoded::need(needed)),
             Parsed::Complete { value, consumed } => (value, consumed),
         };
+        self.decode_parsed(input, header, header_len)
+    }
+
+    /// The rest of [`decode`](Self::decode) once the header at the start of `input` has
+    /// been parsed (`header_len` bytes), outside a frame: for the engine's whole-frame path,
+    /// which parses the header first to see whether the whole frame is there, so it is
+    /// not parsed twice.
+    #[inline]
+    pub(crate) fn decode_parsed<'a>(
+        &mut self,
+        input: &'a mut [u8],
+        header: FrameHeader,
+        header_len: usize,
+    ) -> Result<Decoded<'a>, Error> {
+        debug_assert!(self.frame.is_none(), "decode_parsed inside a frame");
         self.check(&header)?;
         let (_, rest) = input.split_at_mut(header_len);
         let available = rest.len();

@@ -36,6 +36,7 @@ const LINE: usize = 64;
 /// is where a large allocation begins (after the allocator's 16-byte header): every
 /// large text message, read through this buffer, paid it (`docs/PERFORMANCE.md`, "Reads
 /// that start on a cache line").
+#[inline]
 fn line_pad(buf: &[u8]) -> usize {
     let addr = buf.as_ptr() as usize;
     (LINE - addr % LINE) % LINE
@@ -282,8 +283,29 @@ impl Inbound {
     /// read buffer is allocated here when first needed, grows while a large frame streams
     /// through it (up to 256 KiB, kept while large frames follow) and during bursts of
     /// small frames (see [`Config::read_buffer`](crate::Config::read_buffer)).
+    #[inline]
     pub fn spare_mut(&mut self) -> &mut [u8] {
         self.lent = None;
+        // The usual case, inlined into the driver, and what the general way also gives:
+        // nothing buffered, no large frame streaming, and the buffer allocated at the
+        // read size now in force.
+        let pad = line_pad(&self.rb.buf);
+        if self.rb.start == self.rb.end
+            && self.streaming.is_none()
+            && self.rb.buf.len() == pad + self.read_now
+            && self.rb.buf.capacity() >= self.read_now + LINE
+        {
+            self.rb.start = pad;
+            self.rb.end = pad;
+            self.spare_len = self.read_now;
+            return self.rb.buf.get_mut(pad..).unwrap_or_default();
+        }
+        self.spare_general()
+    }
+
+    /// [`spare_mut`](Self::spare_mut) in every other case.
+    #[inline(never)]
+    fn spare_general(&mut self) -> &mut [u8] {
         let rb = &mut self.rb;
         let empty = rb.start == rb.end;
         // While a large frame's payload streams, read in larger pieces (fewer system
@@ -343,6 +365,7 @@ impl Inbound {
     /// means more was waiting: if the last frame decoded was small (under 4 KiB; larger
     /// payloads are read straight into their message), the next reads get twice the
     /// space, up to 128 KiB, until [`release_buffers`](Self::release_buffers).
+    #[inline]
     pub fn commit(&mut self, n: usize) {
         if n >= self.spare_len && self.last_len < DIRECT_MIN {
             self.read_now = (self.read_now * 2).min(BURST_READ).max(self.read_size);
@@ -388,7 +411,15 @@ impl Inbound {
     /// the transport (for example `(&mut reader).take(max).read_to_end(buf)`); then call
     /// [`commit_direct`](Self::commit_direct). `None` when bytes should go through
     /// [`spare_mut`](Self::spare_mut).
+    #[inline]
     pub fn direct_buffer(&mut self) -> Option<(&mut Vec<u8>, usize)> {
+        // Inlined: most reads are not of a large payload.
+        self.streaming.as_ref()?;
+        self.direct_streaming()
+    }
+
+    #[inline(never)]
+    fn direct_streaming(&mut self) -> Option<(&mut Vec<u8>, usize)> {
         let (_, remaining) = self.streaming?;
         self.lent = None;
         if remaining < DIRECT_MIN
@@ -475,8 +506,38 @@ impl Inbound {
     /// [`RecvError::Frame`] when the peer broke RFC 6455 or sent invalid data (a
     /// [`Reply::Fail`] is queued), [`RecvError::Eof`] when the input ended without a close
     /// frame, [`RecvError::Closed`] on every call after the close frame or an error.
+    #[inline]
     pub fn poll_message(&mut self) -> Result<Option<Message>, RecvError> {
-        self.poll_data(|incoming| match incoming {
+        // Inlined into the driver: the poll before each read, which finds nothing, then
+        // costs no call.
+        if self.starved() && !self.eof {
+            self.frame_mode = false;
+            self.lent = None;
+            return Ok(None);
+        }
+        self.poll_message_fed()
+    }
+
+    /// [`poll_message`](Self::poll_message) past its quick answer: a whole frame at the
+    /// start of the buffer in a small function, anything else in the general loop.
+    #[inline(never)]
+    fn poll_message_fed(&mut self) -> Result<Option<Message>, RecvError> {
+        self.frame_mode = false;
+        self.lent = None;
+        if !self.starved() {
+            if let Some((opcode, start, end)) = self.whole_next()? {
+                return self.owned(opcode, start, end).map(Some);
+            }
+        }
+        self.poll_message_loop()
+    }
+
+    #[inline(never)]
+    fn poll_message_loop(&mut self) -> Result<Option<Message>, RecvError> {
+        if self.starved() {
+            return self.need_more().map(|()| None);
+        }
+        self.poll_loop(|incoming| match incoming {
             Incoming::Message(message) => Some(message),
             Incoming::Fragment { .. } => None,
         })
@@ -498,9 +559,9 @@ impl Inbound {
         self.poll_data(Some)
     }
 
-    /// The loop of [`poll_message`](Self::poll_message) and
-    /// [`poll_incoming`](Self::poll_incoming), inlined into each: `keep` picks what the
-    /// caller wants of each result (a message, or fragments too).
+    /// The whole way of [`poll_incoming`](Self::poll_incoming) (what
+    /// [`poll_message`](Self::poll_message) splits in three): `keep` picks what the caller
+    /// wants of each result (a message, or fragments too).
     #[inline]
     fn poll_data<T>(
         &mut self,
@@ -517,6 +578,16 @@ impl Inbound {
                 return Ok(Some(item));
             }
         }
+        self.poll_loop(keep)
+    }
+
+    /// The general loop of [`poll_data`](Self::poll_data): what is ready first, then the
+    /// next step of the decoder, until `keep` takes something or more bytes are needed.
+    #[inline]
+    fn poll_loop<T>(
+        &mut self,
+        keep: impl Fn(Incoming) -> Option<T>,
+    ) -> Result<Option<T>, RecvError> {
         loop {
             if let Some(incoming) = self.ready.pop_front() {
                 if let Some(item) = keep(incoming) {
@@ -683,20 +754,19 @@ impl Inbound {
         }
         let start = self.rb.start;
         let input = self.rb.buf.get_mut(start..self.rb.end).unwrap_or_default();
-        let whole = match FrameHeader::parse(input) {
-            Ok(Parsed::Complete { value, consumed }) => {
-                value.fin
+        let (header, header_len) = match FrameHeader::parse(input) {
+            Ok(Parsed::Complete { value, consumed })
+                if value.fin
                     && value.opcode.is_data()
                     && value.opcode != OpCode::Continuation
                     && !value.rsv1
-                    && value.payload_len <= (input.len() - consumed) as u64
+                    && value.payload_len <= (input.len() - consumed) as u64 =>
+            {
+                (value, consumed)
             }
-            _ => false,
+            _ => return Ok(None),
         };
-        if !whole {
-            return Ok(None);
-        }
-        match self.decoder.decode(input) {
+        match self.decoder.decode_parsed(input, header, header_len) {
             Ok(Decoded {
                 consumed,
                 event: Some(Event::Frame { header, payload }),
@@ -838,6 +908,7 @@ impl Inbound {
     /// Nothing buffered, nothing decoded waiting and still open: the decoder cannot say
     /// more without input (the common case after each message of a round trip), so a poll
     /// goes straight to [`need_more`](Self::need_more).
+    #[inline]
     fn starved(&self) -> bool {
         self.rb.start == self.rb.end && self.ready.is_empty() && matches!(self.state, State::Open)
     }

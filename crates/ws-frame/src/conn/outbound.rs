@@ -416,6 +416,7 @@ impl Outbound {
     }
 
     /// A whole text or binary message (compressed when on).
+    #[inline]
     fn whole(&mut self, opcode: OpCode, payload: &[u8]) -> Result<Queued, SendError> {
         self.check_data()?;
         if let Some(open) = self.fragment {
