@@ -81,7 +81,7 @@ impl MaskSource {
                     *next = 0;
                 }
                 let mut key = [0; 4];
-                key.copy_from_slice(bytes.get(*next..*next + 4).unwrap_or(&[0; 4]));
+                key.copy_from_slice(&bytes[*next..*next + 4]);
                 *next += 4;
                 Ok(key)
             }
