@@ -518,26 +518,10 @@ impl Inbound {
         self.poll_message_fed()
     }
 
-    /// [`poll_message`](Self::poll_message) past its quick answer: a whole frame at the
-    /// start of the buffer in a small function, anything else in the general loop.
+    /// [`poll_message`](Self::poll_message) past its quick answer.
     #[inline(never)]
     fn poll_message_fed(&mut self) -> Result<Option<Message>, RecvError> {
-        self.frame_mode = false;
-        self.lent = None;
-        if !self.starved() {
-            if let Some((opcode, start, end)) = self.whole_next()? {
-                return self.owned(opcode, start, end).map(Some);
-            }
-        }
-        self.poll_message_loop()
-    }
-
-    #[inline(never)]
-    fn poll_message_loop(&mut self) -> Result<Option<Message>, RecvError> {
-        if self.starved() {
-            return self.need_more().map(|()| None);
-        }
-        self.poll_loop(|incoming| match incoming {
+        self.poll_data(|incoming| match incoming {
             Incoming::Message(message) => Some(message),
             Incoming::Fragment { .. } => None,
         })
@@ -559,9 +543,11 @@ impl Inbound {
         self.poll_data(Some)
     }
 
-    /// The whole way of [`poll_incoming`](Self::poll_incoming) (what
-    /// [`poll_message`](Self::poll_message) splits in three): `keep` picks what the caller
-    /// wants of each result (a message, or fragments too).
+    /// The way of [`poll_message`](Self::poll_message) and
+    /// [`poll_incoming`](Self::poll_incoming): a whole frame at the start of the buffer
+    /// here, inlined into each, anything else in the general loop, out of line so the
+    /// common case stays a small function. `keep` picks what the caller wants of each
+    /// result (a message, or fragments too).
     #[inline]
     fn poll_data<T>(
         &mut self,
@@ -569,9 +555,7 @@ impl Inbound {
     ) -> Result<Option<T>, RecvError> {
         self.frame_mode = false;
         self.lent = None;
-        if self.starved() {
-            return self.need_more().map(|()| None);
-        }
+        // With nothing buffered this finds nothing, and the loop asks for more.
         if let Some((opcode, start, end)) = self.whole_next()? {
             let message = self.owned(opcode, start, end)?;
             if let Some(item) = keep(Incoming::Message(message)) {
@@ -583,11 +567,14 @@ impl Inbound {
 
     /// The general loop of [`poll_data`](Self::poll_data): what is ready first, then the
     /// next step of the decoder, until `keep` takes something or more bytes are needed.
-    #[inline]
+    #[inline(never)]
     fn poll_loop<T>(
         &mut self,
         keep: impl Fn(Incoming) -> Option<T>,
     ) -> Result<Option<T>, RecvError> {
+        if self.starved() {
+            return self.need_more().map(|()| None);
+        }
         loop {
             if let Some(incoming) = self.ready.pop_front() {
                 if let Some(item) = keep(incoming) {
